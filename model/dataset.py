@@ -1,0 +1,237 @@
+"""The dataset: regions, clusters, resources and the tables that join them (SPEC section 4).
+
+`load_dataset(folder)` reads one dataset folder, checks every cell and every reference between
+tables, and returns a `Dataset` of tidy pandas tables with ids as strings and numbers as floats.
+Every error names the file, the line (the header is line 1) and the column.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from model.errors import InputError
+
+MACRO_REGIONS = ("east", "central", "west", "northeast")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+# file -> {column: kind}; kinds: id, ref:<table>, text, bool, number, int, ids (";"-separated)
+SCHEMA: dict[str, dict[str, str]] = {
+    "regions.csv": {
+        "region": "id", "name": "text", "name_zh": "text", "macro_region": "macro",
+        "hinterland": "bool", "strategies": "ids", "population": "number", "gdp": "number",
+        "area_km2": "number", "lon": "float", "lat": "float",
+    },
+    "clusters.csv": {
+        "cluster": "id", "name": "text", "category": "idtext", "critical": "bool",
+        "target": "number", "min_scale": "number", "max_sites": "int", "fixed_cost": "number",
+    },
+    "resources.csv": {"resource": "id", "name": "text", "unit": "text", "line": "text"},
+    "intensity.csv": {"cluster": "ref:clusters", "resource": "ref:resources", "per_unit": "number"},
+    "capacity.csv": {"region": "ref:regions", "resource": "ref:resources", "available": "number"},
+    "suitability.csv": {"cluster": "ref:clusters", "region": "ref:regions", "score": "number"},
+    "existing.csv": {"cluster": "ref:clusters", "region": "ref:regions", "output": "number"},
+    "disruptions.csv": {"disruption": "idtext", "region": "ref:regions"},
+}
+KEYS = {
+    "regions.csv": ("region",), "clusters.csv": ("cluster",), "resources.csv": ("resource",),
+    "intensity.csv": ("cluster", "resource"), "capacity.csv": ("region", "resource"),
+    "suitability.csv": ("cluster", "region"), "existing.csv": ("cluster", "region"),
+    "disruptions.csv": ("disruption", "region"),
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated dataset. Tables keep the columns of SPEC section 4; ids are strings."""
+
+    folder: Path
+    regions: pd.DataFrame
+    clusters: pd.DataFrame
+    resources: pd.DataFrame
+    intensity: pd.DataFrame
+    capacity: pd.DataFrame
+    suitability: pd.DataFrame
+    existing: pd.DataFrame
+    disruptions: pd.DataFrame
+    sha256: str = field(default="")
+
+    @property
+    def region_ids(self) -> list[str]:
+        return list(self.regions["region"])
+
+    @property
+    def cluster_ids(self) -> list[str]:
+        return list(self.clusters["cluster"])
+
+    @property
+    def resource_ids(self) -> list[str]:
+        return list(self.resources["resource"])
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted(set(self.clusters["category"]))
+
+    @property
+    def strategies(self) -> list[str]:
+        return sorted({s for ss in self.regions["strategies"] for s in ss})
+
+    @property
+    def disruption_ids(self) -> list[str]:
+        return list(dict.fromkeys(self.disruptions["disruption"]))
+
+
+def _parse_bool(text: str) -> bool | None:
+    return {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}.get(
+        text.strip().lower())
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _read_table(folder: Path, name: str) -> pd.DataFrame:
+    """Read one CSV as strings and convert each column by its kind, naming line and column on error."""
+    path = folder / name
+    columns = SCHEMA[name]
+    if not path.is_file():
+        raise InputError(path, None, "file is missing from the dataset folder")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise InputError(path, None, f"not a readable CSV file ({exc})") from None
+    if not rows:
+        raise InputError(path, None, "file is empty (a header row is required)")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError(path, "line 1", f"missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+    position = {c: header.index(c) for c in columns}
+    records: dict[str, list] = {c: [] for c in columns}
+    lines: list[int] = []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(path, f"line {lineno}", f"has {len(row)} cells, the header has {len(header)}")
+        lines.append(lineno)
+        for column, kind in columns.items():
+            text = row[position[column]].strip()
+            records[column].append(_convert(path, lineno, column, kind, text))
+    table = pd.DataFrame(records, columns=list(columns))
+    table.attrs["lines"] = lines
+    key = KEYS[name]
+    duplicated = table.duplicated(list(key), keep="first")
+    if duplicated.any():
+        at = int(duplicated.to_numpy().nonzero()[0][0])
+        ident = ", ".join(f"{k} {table[k].iloc[at]!r}" for k in key)
+        raise InputError(path, f"line {lines[at]}", f"duplicate row for {ident}")
+    return table
+
+
+def _convert(path: Path, lineno: int, column: str, kind: str, text: str):
+    where = f"line {lineno}, column {column}"
+    if kind in ("id", "idtext") or kind.startswith("ref:"):
+        if not ID_PATTERN.match(text):
+            raise InputError(path, where, f"{text!r} is not an id (lowercase ASCII letters, digits and _)")
+        return text
+    if kind == "macro":
+        if text not in MACRO_REGIONS:
+            raise InputError(path, where, f"{text!r} is not one of {', '.join(MACRO_REGIONS)}")
+        return text
+    if kind == "text":
+        return text
+    if kind == "bool":
+        value = _parse_bool(text)
+        if value is None:
+            raise InputError(path, where, f"{text!r} is not true or false")
+        return value
+    if kind == "ids":
+        ids = tuple(s.strip() for s in text.split(";") if s.strip())
+        for s in ids:
+            if not ID_PATTERN.match(s):
+                raise InputError(path, where, f"{s!r} is not an id (lowercase ASCII letters, digits and _)")
+        return ids
+    value = _parse_number(text)
+    if value is None:
+        raise InputError(path, where, f"{text!r} is not a number")
+    if kind == "float":
+        return value
+    if value < 0:
+        raise InputError(path, where, f"{text} is negative")
+    if kind == "int":
+        if value != int(value):
+            raise InputError(path, where, f"{text} is not a whole number")
+        return int(value)
+    return value
+
+
+def _check_references(folder: Path, name: str, table: pd.DataFrame, known: dict[str, set[str]]) -> None:
+    for column, kind in SCHEMA[name].items():
+        if not kind.startswith("ref:"):
+            continue
+        valid = known[kind[4:]]
+        bad = ~table[column].isin(valid)
+        if bad.any():
+            at = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(folder / name, f"line {table.attrs['lines'][at]}, column {column}",
+                             f"unknown {column} {table[column].iloc[at]!r} (not in {kind[4:]}.csv)")
+
+
+def _fingerprint(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(SCHEMA):
+        digest.update(name.encode())
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def load_dataset(folder: str | Path) -> Dataset:
+    """Read and validate a dataset folder in the format of SPEC section 4."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, None, "dataset folder does not exist")
+    tables = {name: _read_table(folder, name) for name in SCHEMA}
+    known = {
+        "regions": set(tables["regions.csv"]["region"]),
+        "clusters": set(tables["clusters.csv"]["cluster"]),
+        "resources": set(tables["resources.csv"]["resource"]),
+    }
+    for name, table in tables.items():
+        if not len(table) and name in ("regions.csv", "clusters.csv", "resources.csv"):
+            raise InputError(folder / name, None, "has no rows")
+        _check_references(folder, name, table, known)
+    capacity = tables["capacity.csv"]
+    have = set(zip(capacity["region"], capacity["resource"]))
+    for region in tables["regions.csv"]["region"]:
+        for resource in tables["resources.csv"]["resource"]:
+            if (region, resource) not in have:
+                raise InputError(folder / "capacity.csv", None,
+                                 f"no row for region {region!r} and resource {resource!r} "
+                                 "(every region needs a ceiling for every resource)")
+    for table in tables.values():
+        table.attrs.pop("lines", None)
+    return Dataset(
+        folder=folder.resolve(),
+        regions=tables["regions.csv"],
+        clusters=tables["clusters.csv"],
+        resources=tables["resources.csv"],
+        intensity=tables["intensity.csv"],
+        capacity=capacity,
+        suitability=tables["suitability.csv"],
+        existing=tables["existing.csv"],
+        disruptions=tables["disruptions.csv"],
+        sha256=_fingerprint(folder),
+    )

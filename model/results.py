@@ -1,0 +1,265 @@
+"""Results of a solve as tidy tables, and the run folder they are written to (SPEC section 6).
+
+`Result` holds what a planner reads: where every cluster goes (`layout`), what each region
+hosts (`regions`), how full each ceiling is and what it is worth (`resources`), how resilient
+each chain is (`resilience`), and the `summary` with provenance. `RunFolder` reads a written
+run back, so that compare and plots work from files alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from model.instance import Instance
+from model.scenario import Scenario
+from model.solver import Status
+
+TABLES = ("layout", "regions", "resources", "resilience")
+TOLERANCE = 1e-6
+
+
+def versions() -> dict[str, str]:
+    """Versions of this package, the solver and the libraries that shape a result."""
+    out = {"python": platform.python_version()}
+    for package in ("productive-layout", "pyomo", "highspy", "numpy", "pandas", "pydantic"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "unknown"
+    return out
+
+
+def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The four tables of a run folder from output x and sites y on the allowed cells.
+
+    `ceiling_price` is the (R, K) array of ceiling shadow prices (objective units per unit of resource).
+    """
+    cells = inst.cells
+    x = np.where(np.abs(x) < TOLERANCE, 0.0, x)
+    established = (np.round(y) > 0.5).astype(int)
+    I, R = len(inst.clusters), len(inst.regions)
+    X = np.zeros((I, R))
+    X[cells["i"].to_numpy(), cells["r"].to_numpy()] = x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(inst.target[cells["i"]] > 0, x / inst.target[cells["i"]], np.nan)
+    layout = pd.DataFrame({"cluster": cells["cluster"], "region": cells["region"], "output": x,
+                           "established": established, "share_of_target": share})
+    layout = layout[(layout["output"] > 0) | (layout["established"] > 0)].reset_index(drop=True)
+
+    sites = np.zeros((I, R), dtype=int)
+    sites[cells["i"].to_numpy(), cells["r"].to_numpy()] = established
+    value = np.zeros((I, R))
+    value[cells["i"].to_numpy(), cells["r"].to_numpy()] = x * cells["score"].to_numpy()
+    regions = pd.DataFrame({"region": inst.regions, "output": X.sum(axis=0),
+                            "n_clusters": sites.sum(axis=0), "effective_value": value.sum(axis=0)})
+
+    used = X.T @ inst.intensity  # (R, K)
+    available = inst.ceiling
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilization = np.where(available > 0, used / available, np.where(used > TOLERANCE, np.inf, 0.0))
+    rr, kk = np.meshgrid(np.arange(R), np.arange(len(inst.resources)), indexing="ij")
+    resources = pd.DataFrame({
+        "region": np.asarray(inst.regions, dtype=object)[rr.ravel()],
+        "resource": np.asarray(inst.resources, dtype=object)[kk.ravel()],
+        "used": used.ravel(), "available": available.ravel(), "utilization": utilization.ravel(),
+        "shadow_price": ceiling_price.ravel(),
+    })
+
+    T = inst.target
+    with np.errstate(divide="ignore", invalid="ignore"):
+        region_share = np.where(T[:, None] > 0, X / T[:, None], np.nan)
+        hinterland = np.where(T > 0, X[:, inst.hinterland].sum(axis=1) / T, np.nan)
+        surviving = {s: np.where(T > 0, X[:, ~lost].sum(axis=1) / T, np.nan) for s, lost in inst.disruptions.items()}
+    worst_name, worst_share = [], []
+    for n in range(I):
+        if surviving and T[n] > 0:
+            s = min(surviving, key=lambda s: surviving[s][n])
+            worst_name.append(s)
+            worst_share.append(surviving[s][n])
+        else:
+            worst_name.append("")
+            worst_share.append(np.nan)
+    resilience = pd.DataFrame({
+        "cluster": inst.clusters, "sites": sites.sum(axis=1),
+        "max_region_share": np.nanmax(np.where(np.isnan(region_share), -np.inf, region_share), axis=1)
+        if R else np.nan,
+        "hinterland_share": hinterland, "worst_disruption": worst_name, "worst_surviving_share": worst_share,
+        "critical": inst.critical,
+    })
+    resilience.loc[T <= 0, "max_region_share"] = np.nan
+    return {"layout": layout, "regions": regions, "resources": resources, "resilience": resilience}
+
+
+def resilience_of(resilience: pd.DataFrame) -> float:
+    """The layout's resilience: the worst surviving share over critical clusters and active disruptions."""
+    critical = resilience[resilience["critical"].astype(bool)]
+    values = critical["worst_surviving_share"].dropna()
+    return float(values.min()) if len(values) else float("nan")
+
+
+@dataclass
+class Result:
+    """One solved (or failed) scenario: status, numbers, the four tables and provenance."""
+
+    scenario: Scenario
+    status: Status
+    message: str = ""
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    build_seconds: float = 0.0
+    handover_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    rows: int = 0
+    columns: int = 0
+    integer_columns: int = 0
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    constraints: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def solved(self) -> bool:
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    @property
+    def layout(self) -> pd.DataFrame:
+        return self.tables["layout"]
+
+    @property
+    def regions(self) -> pd.DataFrame:
+        return self.tables["regions"]
+
+    @property
+    def resources(self) -> pd.DataFrame:
+        return self.tables["resources"]
+
+    @property
+    def resilience(self) -> pd.DataFrame:
+        return self.tables["resilience"]
+
+    def binding_ceilings(self) -> pd.DataFrame:
+        """Ceilings at their limit, the most valuable first."""
+        r = self.resources
+        binding = r[(r["utilization"] >= 1 - 1e-6) & (r["available"] > 0)]
+        return binding.sort_values("shadow_price", ascending=False).reset_index(drop=True)
+
+    def summary(self) -> dict[str, Any]:
+        from model.scenario import dataset_of
+
+        summary = {
+            "scenario": self.scenario.name,
+            "status": self.status.value,
+            "message": self.message,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "build_seconds": round(self.build_seconds, 4),
+            "handover_seconds": round(self.handover_seconds, 4),
+            "solve_seconds": round(self.solve_seconds, 4),
+            "rows": self.rows,
+            "columns": self.columns,
+            "integer_columns": self.integer_columns,
+            "solver": "HiGHS (highspy)",
+            "versions": versions(),
+            "scenario_sha256": self.scenario.sha256(),
+            "dataset": str(self.scenario.data),
+            "dataset_sha256": dataset_of(self.scenario).sha256,
+            "seed": self.scenario.solver.seed,
+        }
+        if self.solved:
+            summary["resilience"] = resilience_of(self.resilience)
+        summary.update(self.extra)
+        return summary
+
+    def write(self, folder: str | Path) -> Path:
+        """Write the run folder atomically: a temporary folder beside it, renamed into place."""
+        files: dict[str, Callable[[Path], None]] = {
+            "summary.json": lambda p: p.write_text(json.dumps(self.summary(), indent=2, default=_json_default) + "\n"),
+            "scenario.yaml": lambda p: p.write_text(self.scenario.resolved_yaml(), encoding="utf-8"),
+        }
+        for name, table in self.tables.items():
+            files[f"{name}.csv"] = lambda p, t=table: t.to_csv(p, index=False)
+        return write_folder(folder, files)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(f"cannot write {type(value)} to JSON")
+
+
+def write_folder(folder: str | Path, files: dict[str, Callable[[Path], None]]) -> Path:
+    """Write files into `folder` all or nothing: build a sibling temporary folder, then swap it in."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for name, writer in files.items():
+            target = temporary / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            writer(target)
+        old = None
+        if folder.exists():
+            old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+            os.replace(folder, old)
+        os.replace(temporary, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return folder
+
+
+class RunFolder:
+    """A written run folder, read back: its tables, summary and resolved scenario."""
+
+    def __init__(self, path: str | Path):
+        from model.errors import InputError
+
+        self.path = Path(path)
+        if not (self.path / "summary.json").is_file():
+            raise InputError(self.path, None, "not a run folder (no summary.json)")
+        try:
+            self.summary: dict[str, Any] = json.loads((self.path / "summary.json").read_text())
+        except json.JSONDecodeError as exc:
+            raise InputError(self.path / "summary.json", None, f"not valid JSON ({exc.msg})") from None
+        self.scenario: dict[str, Any] = yaml.safe_load((self.path / "scenario.yaml").read_text(encoding="utf-8"))
+
+    @property
+    def solved(self) -> bool:
+        return self.summary.get("status") in (Status.OPTIMAL.value, Status.FEASIBLE.value)
+
+    def table(self, name: str) -> pd.DataFrame:
+        path = self.path / f"{name}.csv"
+        if not path.is_file():
+            from model.errors import InputError
+            raise InputError(path, None, f"the run folder has no {name}.csv (status {self.summary.get('status')})")
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+    @property
+    def layout(self) -> pd.DataFrame:
+        return self.table("layout")
+
+    @property
+    def regions(self) -> pd.DataFrame:
+        return self.table("regions")
+
+    @property
+    def resources(self) -> pd.DataFrame:
+        return self.table("resources")
+
+    @property
+    def resilience(self) -> pd.DataFrame:
+        return self.table("resilience")

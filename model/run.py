@@ -1,0 +1,111 @@
+"""From a scenario to a `Result`: resolve the instance, build the model, hand it to HiGHS, read it back.
+
+The steps are separate so that workflows (pareto, alternatives, diagnose) can add to the Pyomo
+model between building and solving and still get a `Result` with the same tables.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from model.formulation import build_model
+from model.instance import Instance
+from model.results import Result, layout_tables
+from model.scenario import Scenario, dataset_of, load_scenario
+from model.solver import HighsModel, Outcome, Status
+
+
+@dataclass
+class Prepared:
+    """A scenario's instance and its built Pyomo model, with the seconds the build took."""
+
+    scenario: Scenario
+    instance: Instance
+    model: pyo.ConcreteModel
+    build_seconds: float
+
+
+def as_scenario(scenario: Scenario | str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """A validated scenario from a path or a scenario, with dotted-path overrides applied."""
+    overrides = overrides or {}
+    if isinstance(scenario, Scenario):
+        return scenario.with_overrides(overrides) if overrides else scenario
+    return load_scenario(scenario, **overrides)
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    started = time.perf_counter()
+    instance = Instance.of(scenario, dataset_of(scenario))
+    model = build_model(instance)
+    return Prepared(scenario, instance, model, time.perf_counter() - started)
+
+
+def infeasible_rows_message(model: pyo.ConcreteModel) -> str:
+    family, key, short = model.trivially_infeasible[0]
+    return f"{family} {key} cannot be met by any allowed cell (short by {short:.4g}); run `layout diagnose`"
+
+
+def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: HighsModel | None = None) -> Result:
+    """Hand a prepared model to HiGHS, solve it, and read the layout and shadow prices back."""
+    scenario, inst, model = prepared.scenario, prepared.instance, prepared.model
+    if model.trivially_infeasible:
+        return Result(scenario, Status.INFEASIBLE, message=infeasible_rows_message(model),
+                      build_seconds=prepared.build_seconds)
+    highs = highs or HighsModel.from_pyomo(model)
+    rows, columns, integers = highs.shape
+    outcome: Outcome = highs.solve(scenario.solver, start=start)
+    result = Result(scenario, outcome.status, message=outcome.message, objective=outcome.objective,
+                    bound=outcome.bound, gap=outcome.gap, build_seconds=prepared.build_seconds + highs.handover_seconds,
+                    handover_seconds=highs.handover_seconds, solve_seconds=outcome.solve_seconds,
+                    rows=rows, columns=columns, integer_columns=integers)
+    if not result.solved:
+        return result
+    position = {id(v): j for j, v in enumerate(highs.columns)}
+    values = np.append(outcome.col_value, 0.0)  # a variable in no row or objective sits at 0
+
+    def column_values(var) -> np.ndarray:
+        return values[[position.get(id(var[c]), -1) for c in model.CELLS]]
+
+    x, y = column_values(model.x), column_values(model.y)
+    duals = highs.fixed_lp_duals(outcome.col_value)
+    result.constraints = constraint_table(highs, duals, outcome.col_value)
+    price = np.zeros((len(inst.regions), len(inst.resources)))
+    ceilings = result.constraints[result.constraints["family"] == "ceiling"]
+    if len(ceilings):
+        rn = {r: n for n, r in enumerate(inst.regions)}
+        kn = {k: n for n, k in enumerate(inst.resources)}
+        price[[rn[key[0]] for key in ceilings["key"]], [kn[key[1]] for key in ceilings["key"]]] = ceilings["shadow_price"]
+    result.tables = layout_tables(inst, x, y, price)
+    return result
+
+
+def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray) -> pd.DataFrame:
+    """Every row handed to HiGHS: family, key, sense, right-hand side, activity, slack and shadow price."""
+    lp = highs.lp
+    activity = np.zeros(lp.num_row_)
+    if lp.num_row_:
+        import scipy.sparse as sp
+        A = sp.csc_matrix((lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_),
+                          shape=(lp.num_row_, lp.num_col_))
+        activity = A @ col_value
+    sense = np.array([s for _, s in highs.rows], dtype=int)
+    rhs = np.where(sense == -1, lp.row_lower_, lp.row_upper_)
+    return pd.DataFrame({
+        "family": [con.parent_component().local_name for con, _ in highs.rows],
+        "key": [con.index() for con, _ in highs.rows],
+        "sense": np.array(["<=", "=", ">="], dtype=object)[np.sign(-sense) + 1],
+        "rhs": rhs, "activity": activity, "slack": np.where(sense == -1, activity - rhs, rhs - activity),
+        "shadow_price": duals,
+    })
+
+
+def solve(scenario: Scenario | str | Path, **overrides: Any) -> Result:
+    """Solve a scenario (a path or a loaded `Scenario`), with optional dotted-path overrides."""
+    scenario = as_scenario(scenario, {k.replace("__", "."): v for k, v in overrides.items()})
+    return solve_prepared(prepare(scenario))

@@ -1,0 +1,376 @@
+"""Scenario files (SPEC section 5): schema, `extends`, dotted overrides, checks against the dataset.
+
+A scenario is YAML read with a safe loader, merged key by key over the scenario it `extends`,
+then overridden by dotted paths (`ceilings.water.scale=0.8`) from the command line or the API.
+The merged result is validated by a pydantic schema that forbids unknown keys, and its ids are
+checked against the dataset. Every error names the file (or the override) and the key path.
+
+Precedence, lowest first: the schema's neutral values < the parent scenario (recursively) <
+the scenario file < overrides. Two overrides of the same key are an error, not "last wins".
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from model.dataset import Dataset, load_dataset
+from model.errors import InputError
+
+Share = Annotated[float, Field(ge=0, le=1)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Targets(_Schema):
+    """τ: national targets are scaled by `scale` and, per cluster, by `clusters[id]`."""
+
+    scale: NonNegative = 1.0
+    clusters: dict[str, NonNegative] = {}
+
+
+class Ceiling(_Schema):
+    """σ for one resource: `scale` for every region, times a per-region factor in `regions`."""
+
+    scale: NonNegative = 1.0
+    regions: dict[str, NonNegative] = {}
+
+
+class Resilience(_Schema):
+    """Resilience goals on the critical clusters; `null` switches a goal off."""
+
+    concentration_cap: Share | None = None
+    hinterland_share: Share | None = None
+    disruption_survival: Share | None = None
+    min_sites: Annotated[int, Field(ge=0)] | None = None
+    disruptions: Literal["all"] | list[str] = "all"
+
+
+class Coordination(_Schema):
+    """Coordination goals: macro-region balance, keeping existing output, the sites cap scale."""
+
+    balance: dict[str, Share] = {}
+    keep_existing: Share = 0.0
+    max_sites_scale: NonNegative = 1.0
+
+
+class LockIn(_Schema):
+    """A site that must be established, with at least `min_output` (default: the minimum scale)."""
+
+    cluster: str
+    region: str
+    min_output: NonNegative | None = None
+
+
+class LockOut(_Schema):
+    """Cells that may not host: a cluster or category, in a region or macro-region; an omitted side matches all."""
+
+    cluster: str | None = None
+    category: str | None = None
+    region: str | None = None
+    macro_region: str | None = None
+
+    @model_validator(mode="after")
+    def _one_per_side(self) -> "LockOut":
+        if self.cluster is not None and self.category is not None:
+            raise ValueError("give cluster or category, not both")
+        if self.region is not None and self.macro_region is not None:
+            raise ValueError("give region or macro_region, not both")
+        return self
+
+    def matches_cluster(self, cluster: str, category: str) -> bool:
+        return self.cluster in (None, cluster) and self.category in (None, category)
+
+    def matches_region(self, region: str, macro_region: str) -> bool:
+        return self.region in (None, region) and self.macro_region in (None, macro_region)
+
+
+class GrowthPole(_Schema):
+    """A strategy area that must host at least `share` of a category's target output."""
+
+    strategy: str
+    category: str
+    share: Share
+
+
+class ObjectiveWeights(_Schema):
+    """φ weighs the fixed cost of new sites; κ prices each unit of relocated existing output."""
+
+    fixed_cost_weight: NonNegative = 1.0
+    relocation_cost: NonNegative = 0.0
+
+
+class SolverOptions(_Schema):
+    """HiGHS options: seconds, relative MIP gap, threads, random seed."""
+
+    time_limit: Annotated[float, Field(gt=0)] = 60.0
+    mip_gap: NonNegative = 1e-4
+    threads: Annotated[int, Field(ge=1)] = 1
+    seed: Annotated[int, Field(ge=0)] = 0
+
+
+class Scenario(_Schema):
+    """A fully merged, validated scenario. `data` is an absolute path once loaded."""
+
+    name: str
+    description: str = ""
+    extends: str | None = None
+    data: str
+    targets: Targets = Targets()
+    ceilings: dict[str, Ceiling] = {}
+    resilience: Resilience = Resilience()
+    coordination: Coordination = Coordination()
+    lock_in: list[LockIn] = []
+    lock_out: list[LockOut] = []
+    growth_poles: list[GrowthPole] = []
+    objective: ObjectiveWeights = ObjectiveWeights()
+    solver: SolverOptions = SolverOptions()
+
+    def resolved(self) -> dict[str, Any]:
+        """Every key spelled out, every resource's ceiling listed; what a run writes as scenario.yaml."""
+        data = self.model_dump(mode="json")
+        data["extends"] = None
+        dataset = dataset_of(self)
+        data["ceilings"] = {k: self.ceilings.get(k, Ceiling()).model_dump(mode="json")
+                            for k in dataset.resource_ids} | data["ceilings"]
+        return data
+
+    def resolved_yaml(self) -> str:
+        return yaml.safe_dump(self.resolved(), sort_keys=False, allow_unicode=True)
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.resolved_yaml().encode()).hexdigest()
+
+    def with_overrides(self, overrides: dict[str, Any]) -> "Scenario":
+        """A new scenario with dotted-path overrides applied, validated again."""
+        merged = self.model_dump(mode="json")
+        provenance = {"": "scenario"}
+        _apply_overrides(merged, provenance, overrides)
+        scenario = _validate(merged, provenance)
+        check_against_dataset(scenario, dataset_of(scenario), provenance)
+        return scenario
+
+
+# --- reading files -------------------------------------------------------------------------
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError(path, None, "scenario file does not exist")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(path, where, f"not valid YAML ({problem})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, None, "not UTF-8 text") from None
+    if content is None:
+        content = {}
+    if not isinstance(content, dict):
+        raise InputError(path, None, "a scenario must be a mapping of keys to values")
+    return content
+
+
+def _merge(base: dict, top: dict, provenance: dict[str, str], source: str, prefix: str = "") -> dict:
+    """Merge `top` over `base` key by key (mappings recursively, everything else replaced)."""
+    out = dict(base)
+    for key, value in top.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, provenance, source, path + ".")
+        else:
+            out[key] = copy.deepcopy(value)
+            for old in [p for p in provenance if p == path or p.startswith(path + ".")]:
+                del provenance[old]
+        provenance[path] = source
+    return out
+
+
+def _read_with_parents(path: Path, provenance: dict[str, str], seen: tuple[Path, ...] = ()) -> dict:
+    path = path.resolve()
+    if path in seen:
+        raise InputError(path, "extends", "scenarios extend each other in a cycle")
+    content = _read_yaml(path)
+    if "data" in content:
+        if not isinstance(content["data"], str):
+            raise InputError(path, "data", "must be a path to a dataset folder")
+        content["data"] = str((path.parent / content["data"]).resolve())
+    parent = content.get("extends")
+    merged: dict[str, Any] = {}
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise InputError(path, "extends", "must be a path to a scenario file")
+        merged = _read_with_parents(path.parent / parent, provenance, seen + (path,))
+        merged.pop("extends", None)
+    return _merge(merged, content, provenance, str(path))
+
+
+def _apply_overrides(data: dict, provenance: dict[str, str], overrides: dict[str, Any]) -> None:
+    paths = list(overrides)
+    for a in paths:
+        for b in paths:
+            if a != b and (b.startswith(a + ".") or a == b):
+                raise InputError(f"--set {b}", None, f"conflicts with --set {a}: two overrides set the same key")
+    for path, value in overrides.items():
+        keys = path.split(".")
+        node: Any = data
+        for depth, key in enumerate(keys[:-1]):
+            if isinstance(node, list):
+                node = _list_item(node, key, path)
+            else:
+                if not isinstance(node.get(key), (dict, list)):
+                    node[key] = {}
+                node = node[key]
+        last = keys[-1]
+        if isinstance(node, list):
+            index = _index(node, last, path)
+            node[index] = value
+        else:
+            node[last] = value
+        provenance[path] = f"--set {path}"
+        if path == "data" and isinstance(value, str):
+            node[last] = str(Path(value).resolve())
+
+
+def _index(node: list, key: str, path: str) -> int:
+    if not key.isdigit() or int(key) >= len(node):
+        raise InputError(f"--set {path}", None, f"{key!r} is not an index of a list of {len(node)} items")
+    return int(key)
+
+
+def _list_item(node: list, key: str, path: str) -> Any:
+    return node[_index(node, key, path)]
+
+
+def _source_of(path: str, provenance: dict[str, str]) -> str:
+    parts = path.split(".")
+    for n in range(len(parts), -1, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in provenance:
+            return provenance[prefix]
+    return next(iter(provenance.values()), "scenario")
+
+
+def _validate(data: dict, provenance: dict[str, str]) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        # union members and validators add loc parts such as "literal['all']"; they are not keys
+        path = ".".join(str(p) for p in error["loc"] if not any(ch in str(p) for ch in "[(-"))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "this key is required"
+        elif error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "literal_error" and path.endswith("disruptions"):
+            message = "must be `all` or a list of disruption ids"
+        if error.get("input") is not None and error["type"] not in ("missing", "extra_forbidden"):
+            message += f" (got {error['input']!r})"
+        raise InputError(_source_of(path, provenance), path or None, message) from None
+
+
+@lru_cache(maxsize=8)
+def _cached_dataset(folder: str, stamp: tuple) -> Dataset:
+    return load_dataset(folder)
+
+
+def dataset_of(scenario: Scenario) -> Dataset:
+    """The scenario's dataset, loaded once per folder and modification time."""
+    folder = Path(scenario.data)
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.csv"))) if folder.is_dir() else ()
+    return _cached_dataset(str(folder), stamp)
+
+
+def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict[str, str] | None = None) -> None:
+    """Every id the scenario names must exist in the dataset; lock-ins must be on cells that can host."""
+    provenance = provenance or {"": "scenario"}
+
+    def fail(path: str, problem: str) -> None:
+        raise InputError(_source_of(path, provenance), path, problem)
+
+    def known(path: str, value: str | None, ids: list[str], what: str) -> None:
+        if value is not None and value not in ids:
+            shown = ", ".join(ids[:12]) + (", …" if len(ids) > 12 else "")
+            fail(path, f"unknown {what} {value!r} (the dataset has {shown})")
+
+    for cluster in scenario.targets.clusters:
+        known(f"targets.clusters.{cluster}", cluster, dataset.cluster_ids, "cluster")
+    for resource, ceiling in scenario.ceilings.items():
+        known(f"ceilings.{resource}", resource, dataset.resource_ids, "resource")
+        for region in ceiling.regions:
+            known(f"ceilings.{resource}.regions.{region}", region, dataset.region_ids, "region")
+    if scenario.resilience.disruptions != "all":
+        for n, disruption in enumerate(scenario.resilience.disruptions):
+            known(f"resilience.disruptions.{n}", disruption, dataset.disruption_ids, "disruption")
+    for macro in scenario.coordination.balance:
+        known(f"coordination.balance.{macro}", macro, sorted(set(dataset.regions["macro_region"])), "macro-region")
+    for n, lock in enumerate(scenario.lock_out):
+        known(f"lock_out.{n}.cluster", lock.cluster, dataset.cluster_ids, "cluster")
+        known(f"lock_out.{n}.category", lock.category, dataset.categories, "category")
+        known(f"lock_out.{n}.region", lock.region, dataset.region_ids, "region")
+        known(f"lock_out.{n}.macro_region", lock.macro_region, sorted(set(dataset.regions["macro_region"])),
+              "macro-region")
+    scores = dict(zip(zip(dataset.suitability["cluster"], dataset.suitability["region"]), dataset.suitability["score"]))
+    category = dict(zip(dataset.clusters["cluster"], dataset.clusters["category"]))
+    macro = dict(zip(dataset.regions["region"], dataset.regions["macro_region"]))
+    seen: set[tuple[str, str]] = set()
+    for n, lock in enumerate(scenario.lock_in):
+        known(f"lock_in.{n}.cluster", lock.cluster, dataset.cluster_ids, "cluster")
+        known(f"lock_in.{n}.region", lock.region, dataset.region_ids, "region")
+        cell = (lock.cluster, lock.region)
+        if cell in seen:
+            fail(f"lock_in.{n}", f"{lock.cluster} in {lock.region} is locked in twice")
+        seen.add(cell)
+        if scores.get(cell, 0.0) <= 0:
+            fail(f"lock_in.{n}", f"{lock.cluster} cannot be locked in to {lock.region}: its suitability score there is 0")
+        for m, out in enumerate(scenario.lock_out):
+            if out.matches_cluster(lock.cluster, category[lock.cluster]) and out.matches_region(lock.region, macro[lock.region]):
+                fail(f"lock_in.{n}", f"{lock.cluster} in {lock.region} is both locked in and locked out (lock_out.{m})")
+    for n, pole in enumerate(scenario.growth_poles):
+        known(f"growth_poles.{n}.strategy", pole.strategy, dataset.strategies, "strategy")
+        known(f"growth_poles.{n}.category", pole.category, dataset.categories, "category")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """`PATH=VALUE` from the command line; VALUE is read as YAML (numbers, null, lists)."""
+    if "=" not in text:
+        raise InputError(f"--set {text}", None, "expected PATH=VALUE, e.g. ceilings.water.scale=0.8")
+    path, raw = text.split("=", 1)
+    path = path.strip()
+    if not path or any(not part for part in path.split(".")):
+        raise InputError(f"--set {text}", None, "the path is empty or has an empty part")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise InputError(f"--set {text}", None, "the value is not valid YAML") from None
+    return path, value
+
+
+def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
+    """Read, merge, override and validate a scenario file; its dataset is loaded and checked too.
+
+    Overrides are dotted paths, e.g. ``load_scenario("baseline.yaml", **{"ceilings.water.scale": 0.8})``;
+    a double underscore also stands for a dot (``resilience__hinterland_share=0.4``).
+    """
+    path = Path(path)
+    provenance: dict[str, str] = {}
+    merged = _read_with_parents(path, provenance)
+    merged.pop("extends", None)
+    merged.setdefault("name", path.stem)
+    provenance.setdefault("name", str(path.resolve()))
+    _apply_overrides(merged, provenance, {k.replace("__", "."): v for k, v in overrides.items()})
+    scenario = _validate(merged, provenance)
+    if not Path(scenario.data).is_dir():
+        raise InputError(_source_of("data", provenance), "data", f"dataset folder {scenario.data} does not exist")
+    check_against_dataset(scenario, dataset_of(scenario), provenance)
+    return scenario

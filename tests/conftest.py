@@ -1,0 +1,77 @@
+"""Small datasets and scenarios written to temporary folders, with optima known by hand."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT / "data" / "provinces"
+
+
+def write_dataset(folder: Path, regions: list[dict], clusters: list[dict], resources: list[str],
+                  intensity: dict, capacity: dict, suitability: dict, existing: dict | None = None,
+                  disruptions: dict | None = None) -> Path:
+    """Write a dataset in the SPEC section 4 format from plain Python values.
+
+    regions: dicts with region, macro_region and optional hinterland, strategies;
+    clusters: dicts with cluster, target and optional category, critical, min_scale, max_sites, fixed_cost;
+    intensity {(cluster, resource): a}; capacity {(region, resource): cap}; suitability {(cluster, region): s};
+    existing {(cluster, region): e}; disruptions {id: [regions]}.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{
+        "region": r["region"], "name": r["region"].title(), "name_zh": "", "macro_region": r.get("macro_region", "east"),
+        "hinterland": str(r.get("hinterland", False)).lower(), "strategies": ";".join(r.get("strategies", [])),
+        "population": r.get("population", 100), "gdp": r.get("gdp", 1000), "area_km2": r.get("area_km2", 1000),
+        "lon": r.get("lon", 110.0), "lat": r.get("lat", 30.0)} for r in regions]).to_csv(folder / "regions.csv", index=False)
+    pd.DataFrame([{
+        "cluster": c["cluster"], "name": c["cluster"].title(), "category": c.get("category", "strategic_emerging"),
+        "critical": str(c.get("critical", False)).lower(), "target": c["target"], "min_scale": c.get("min_scale", 0),
+        "max_sites": c.get("max_sites", 99), "fixed_cost": c.get("fixed_cost", 0)} for c in clusters]).to_csv(
+        folder / "clusters.csv", index=False)
+    pd.DataFrame([{"resource": k, "name": k, "unit": "unit", "line": k} for k in resources]).to_csv(
+        folder / "resources.csv", index=False)
+    pd.DataFrame([{"cluster": c, "resource": k, "per_unit": a} for (c, k), a in intensity.items()],
+                 columns=["cluster", "resource", "per_unit"]).to_csv(folder / "intensity.csv", index=False)
+    pd.DataFrame([{"region": r, "resource": k, "available": v} for (r, k), v in capacity.items()],
+                 columns=["region", "resource", "available"]).to_csv(folder / "capacity.csv", index=False)
+    pd.DataFrame([{"cluster": c, "region": r, "score": s} for (c, r), s in suitability.items()],
+                 columns=["cluster", "region", "score"]).to_csv(folder / "suitability.csv", index=False)
+    pd.DataFrame([{"cluster": c, "region": r, "output": e} for (c, r), e in (existing or {}).items()],
+                 columns=["cluster", "region", "output"]).to_csv(folder / "existing.csv", index=False)
+    pd.DataFrame([{"disruption": s, "region": r} for s, rs in (disruptions or {}).items() for r in rs],
+                 columns=["disruption", "region"]).to_csv(folder / "disruptions.csv", index=False)
+    return folder
+
+
+def write_scenario(path: Path, data: Path | str, **keys) -> Path:
+    """A scenario file; keys are top-level scenario keys (targets=…, resilience=…)."""
+    content = {"name": path.stem, "data": str(data)} | keys
+    path.write_text(yaml.safe_dump(content, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """Two clusters, three regions, one resource.
+
+    a (critical, target 10) scores 3/2/1 in r1/r2/r3; b (target 10) scores 1/1/1; water intensity 1;
+    water ceiling 12 everywhere. Unconstrained by goals the optimum is a: r1 10; b: r1 2, r2 8 → 30 + 10 = 40.
+    """
+    return write_dataset(
+        tmp_path / "tiny",
+        regions=[{"region": "r1", "macro_region": "east"},
+                 {"region": "r2", "macro_region": "central", "hinterland": True, "strategies": ["pole"]},
+                 {"region": "r3", "macro_region": "west", "hinterland": True}],
+        clusters=[{"cluster": "a", "target": 10, "critical": True, "category": "future"},
+                  {"cluster": "b", "target": 10, "category": "traditional"}],
+        resources=["water"],
+        intensity={("a", "water"): 1, ("b", "water"): 1},
+        capacity={("r1", "water"): 12, ("r2", "water"): 12, ("r3", "water"): 12},
+        suitability={("a", "r1"): 3, ("a", "r2"): 2, ("a", "r3"): 1, ("b", "r1"): 1, ("b", "r2"): 1, ("b", "r3"): 1},
+        disruptions={"coast": ["r1"]},
+    )
