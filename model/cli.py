@@ -103,6 +103,139 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_SOLVED
 
 
+def parse_values(text: str) -> list[Any]:
+    """`0.8,0.9,1.0` → [0.8, 0.9, 1.0]; each value read as YAML."""
+    import yaml
+    return [yaml.safe_load(v) for v in text.split(",") if v.strip()]
+
+
+@command("compare")
+def cmd_compare(args: argparse.Namespace) -> int:
+    from model.compare import compare
+
+    comparison = compare(args.run_a, args.run_b)
+    out = Path(args.out) if args.out else Path("runs") / f"compare-{Path(args.run_a).name}-{Path(args.run_b).name}"
+    comparison.write(out)
+    s = comparison.summary
+    print(f"{args.run_a} → {args.run_b}")
+    print(f"  objective {fmt(s['objective_a'])} → {fmt(s['objective_b'])} ({s['objective_change']:+,.1f}); "
+          f"moved output {fmt(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed")
+    for metric in ("worst_surviving_share_min", "hinterland_share_min", "max_region_share_max", "sites_min"):
+        m = s[metric]
+        if m["a"] is not None:
+            print(f"  {metric:<28} {m['a']:.3f} → {m['b']:.3f} ({m['change']:+.3f})")
+    moves = comparison.largest_moves(args.top)
+    moves = moves[moves["delta"].abs() > 1e-6]
+    if len(moves):
+        print(f"  largest moves (10^8 yuan):")
+        for row in moves.itertuples():
+            print(f"    {row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  ({row.delta:+,.1f})")
+    if args.plot:
+        from model.plots import plot_compare
+        plot_compare(out)
+    print(f"  wrote {out}")
+    return EXIT_SOLVED
+
+
+@command("sweep")
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import model
+    from model.sweep import sweep
+
+    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    parameters = None
+    if args.param:
+        if not args.values or len(args.values) != len(args.param):
+            raise InputError("--values", None, "give one --values list for every --param")
+        parameters = {path: parse_values(values) for path, values in zip(args.param, args.values)}
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-sweep"
+    client = None
+    if args.scheduler:
+        from distributed import Client
+        client = Client(args.scheduler)
+    try:
+        table = sweep(scenario, parameters, jobs=args.jobs, executor=client, out=out, progress=not args.quiet)
+    finally:
+        if client is not None:
+            client.close()
+    shown = [c for c in table.columns if c not in ("folder",)]
+    print(table[shown].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    tipping = __import__("pandas").read_csv(out / "tipping_points.csv")
+    for row in tipping.itertuples():
+        print(f"  layout changes between {row.parameter}={row.from_value} and {row.to_value}: "
+              f"{row.opened} sites opened, {row.closed} closed")
+    if args.plot:
+        from model.plots import plot_sweep
+        plot_sweep(out)
+    print(f"  wrote {out}")
+    return EXIT_SOLVED
+
+
+@command("pareto")
+def cmd_pareto(args: argparse.Namespace) -> int:
+    import model
+    from model.pareto import pareto
+
+    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    front = pareto(scenario, against=args.against, points=args.points)
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-pareto-{args.against}"
+    front.write(out)
+    print(front.front.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    if args.plot:
+        from model.plots import plot_pareto
+        plot_pareto(out)
+    print(f"  wrote {out}")
+    return EXIT_SOLVED
+
+
+@command("alternatives")
+def cmd_alternatives(args: argparse.Namespace) -> int:
+    import model
+    from model.alternatives import alternatives
+
+    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    found = alternatives(scenario, slack=args.slack, count=args.count)
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-alternatives"
+    found.write(out)
+    print(found.table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(f"  robust core: {len(found.robust_core)} cells established in the optimum and every alternative")
+    print(f"  wrote {out}")
+    return EXIT_SOLVED
+
+
+@command("diagnose")
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    import model
+    from model.diagnose import diagnose
+
+    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    diagnosis = diagnose(scenario, relax_targets=args.relax_targets)
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-diagnosis"
+    diagnosis.write(out)
+    print("\n".join(diagnosis.sentences))
+    print(f"  wrote {out}")
+    found = diagnosis.feasible or len(diagnosis.diagnosis) > 0
+    return EXIT_SOLVED if found else EXIT_INFEASIBLE
+
+
+@command("plot")
+def cmd_plot(args: argparse.Namespace) -> int:
+    from model import plots
+
+    folder = Path(args.run)
+    if (folder / "changes.csv").is_file():
+        paths = plots.plot_compare(folder)
+    elif (folder / "sweep.csv").is_file():
+        paths = plots.plot_sweep(folder)
+    elif (folder / "front.csv").is_file():
+        paths = plots.plot_pareto(folder)
+    else:
+        paths = plots.plot_run(folder)
+    for path in paths:
+        print(f"  drew {path}")
+    return EXIT_SOLVED
+
+
 def parser() -> argparse.ArgumentParser:
     from model import __version__
 
@@ -125,6 +258,48 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("validate", help="check a scenario and its dataset; solve nothing")
     q.add_argument("scenario", help="scenario file (YAML)")
     with_set(q)
+
+    q = sub.add_parser("compare", help="what moved between two solved layouts")
+    q.add_argument("run_a", help="run folder A")
+    q.add_argument("run_b", help="run folder B")
+    q.add_argument("--out", help="folder to write (default runs/compare-A-B)")
+    q.add_argument("--top", type=int, default=10, help="how many of the largest moves to print")
+    q.add_argument("--plot", action="store_true", help="also draw the difference map and moves chart")
+
+    q = sub.add_parser("sweep", help="one solve per parameter value, in parallel")
+    q.add_argument("scenario", help="scenario file (YAML)")
+    q.add_argument("--param", action="append", metavar="PATH", help="dotted path to sweep (repeat for a grid)")
+    q.add_argument("--values", action="append", metavar="V1,V2,…", help="comma-separated values, one list per --param")
+    q.add_argument("--jobs", type=int, default=None, help="local worker processes (default: the sweep block's, or 1)")
+    q.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    q.add_argument("--out", help="folder to write (default runs/<name>-sweep)")
+    q.add_argument("--plot", action="store_true", help="also draw the sweep curves")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    with_set(q)
+
+    q = sub.add_parser("pareto", help="trade-off front by the epsilon-constraint method")
+    q.add_argument("scenario", help="scenario file (YAML)")
+    q.add_argument("--against", default="resilience", help="`resilience` or a resource id (default resilience)")
+    q.add_argument("--points", type=int, default=5, help="points on the front (default 5)")
+    q.add_argument("--out", help="folder to write (default runs/<name>-pareto-<against>)")
+    q.add_argument("--plot", action="store_true", help="also draw the front")
+    with_set(q)
+
+    q = sub.add_parser("alternatives", help="near-optimal layouts that differ most from the optimum")
+    q.add_argument("scenario", help="scenario file (YAML)")
+    q.add_argument("--slack", type=float, default=0.05, help="allowed loss of objective, a share (default 0.05)")
+    q.add_argument("--count", type=int, default=3, help="how many alternatives (default 3)")
+    q.add_argument("--out", help="folder to write (default runs/<name>-alternatives)")
+    with_set(q)
+
+    q = sub.add_parser("diagnose", help="why a scenario is infeasible: what must give, by how much")
+    q.add_argument("scenario", help="scenario file (YAML)")
+    q.add_argument("--relax-targets", action="store_true", help="let the targets give too")
+    q.add_argument("--out", help="folder to write (default runs/<name>-diagnosis)")
+    with_set(q)
+
+    q = sub.add_parser("plot", help="maps and charts of a run (or compare, sweep, pareto) folder")
+    q.add_argument("run", help="the folder")
     return p
 
 

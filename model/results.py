@@ -185,12 +185,23 @@ class Result:
     def write(self, folder: str | Path) -> Path:
         """Write the run folder atomically: a temporary folder beside it, renamed into place."""
         files: dict[str, Callable[[Path], None]] = {
-            "summary.json": lambda p: p.write_text(json.dumps(self.summary(), indent=2, default=_json_default) + "\n"),
+            "summary.json": lambda p: p.write_text(json.dumps(finite(self.summary()), indent=2, default=_json_default) + "\n"),
             "scenario.yaml": lambda p: p.write_text(self.scenario.resolved_yaml(), encoding="utf-8"),
         }
         for name, table in self.tables.items():
             files[f"{name}.csv"] = lambda p, t=table: t.to_csv(p, index=False)
         return write_folder(folder, files)
+
+
+def finite(value: Any) -> Any:
+    """The value with NaN and infinities replaced by None, recursively: JSON has no NaN."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -117,6 +117,13 @@ class SolverOptions(_Schema):
     seed: Annotated[int, Field(ge=0)] = 0
 
 
+class Sweep(_Schema):
+    """Parameters to sweep: dotted path -> the values it takes (a grid when several are given)."""
+
+    parameters: dict[str, Annotated[list[Any], Field(min_length=1)]]
+    jobs: Annotated[int, Field(ge=1)] = 1
+
+
 class Scenario(_Schema):
     """A fully merged, validated scenario. `data` is an absolute path once loaded."""
 
@@ -133,6 +140,7 @@ class Scenario(_Schema):
     growth_poles: list[GrowthPole] = []
     objective: ObjectiveWeights = ObjectiveWeights()
     solver: SolverOptions = SolverOptions()
+    sweep: Sweep | None = None
 
     def resolved(self) -> dict[str, Any]:
         """Every key spelled out, every resource's ceiling listed; what a run writes as scenario.yaml."""

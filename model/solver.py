@@ -70,7 +70,8 @@ class HighsModel:
         lp = highspy.HighsLp()
         lp.num_col_ = len(columns)
         lp.num_row_ = len(form.rows)
-        lp.sense_ = highspy.ObjSense.kMaximize
+        maximise = form.objectives[0].sense == pyo.maximize if form.objectives else True
+        lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
         lp.offset_ = float(form.c_offset[0])
         lp.col_cost_ = np.asarray(form.c.toarray()[0], dtype=float) if len(columns) else np.zeros(0)
         lp.col_lower_ = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)

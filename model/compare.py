@@ -1,0 +1,97 @@
+"""What moved between two solved layouts (SPEC section 6, `layout compare`)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.errors import InputError
+from model.results import Result, RunFolder, finite, write_folder
+
+RESILIENCE_METRICS = {  # metric -> how it is summarised over the critical clusters
+    "worst_surviving_share": "min", "hinterland_share": "min", "max_region_share": "max", "sites": "min",
+}
+
+
+@dataclass
+class Comparison:
+    """Cell-by-cell changes, ceiling-use changes, resilience changes and a summary."""
+
+    changes: pd.DataFrame
+    ceilings: pd.DataFrame
+    resilience: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def largest_moves(self, n: int = 10) -> pd.DataFrame:
+        order = self.changes["delta"].abs().sort_values(ascending=False).index
+        return self.changes.loc[order].head(n)
+
+    def write(self, folder: str | Path) -> Path:
+        return write_folder(folder, {
+            "changes.csv": lambda p: self.changes.to_csv(p, index=False),
+            "ceiling_changes.csv": lambda p: self.ceilings.to_csv(p, index=False),
+            "resilience_changes.csv": lambda p: self.resilience.to_csv(p, index=False),
+            "summary.json": lambda p: p.write_text(json.dumps(finite(self.summary), indent=2) + "\n"),
+        })
+
+
+def _as_run(run: Result | RunFolder | str | Path) -> Result | RunFolder:
+    run = run if isinstance(run, (Result, RunFolder)) else RunFolder(run)
+    if not run.solved:
+        name = getattr(run, "path", None) or run.scenario.name
+        raise InputError(name, None, "this run has no layout to compare (it did not solve)")
+    return run
+
+
+def _objective(run: Result | RunFolder) -> float:
+    return run.summary["objective"] if isinstance(run, RunFolder) else run.objective
+
+
+def _critical(resilience: pd.DataFrame) -> pd.DataFrame:
+    return resilience[resilience["critical"].astype(str).str.lower().isin(["true", "1"])]
+
+
+def compare(run_a: Result | RunFolder | str | Path, run_b: Result | RunFolder | str | Path) -> Comparison:
+    """Compare two solved layouts: output deltas per cell, sites opened and closed, ceiling use, resilience."""
+    a, b = _as_run(run_a), _as_run(run_b)
+    keys = ["cluster", "region"]
+    la = a.layout[keys + ["output", "established"]]
+    lb = b.layout[keys + ["output", "established"]]
+    changes = la.merge(lb, on=keys, how="outer", suffixes=("_a", "_b")).fillna(
+        {"output_a": 0.0, "output_b": 0.0, "established_a": 0, "established_b": 0})
+    changes["delta"] = changes["output_b"] - changes["output_a"]
+    changes = changes[keys + ["output_a", "output_b", "delta", "established_a", "established_b"]]
+    changes[["established_a", "established_b"]] = changes[["established_a", "established_b"]].astype(int)
+    changes = changes.sort_values(keys).reset_index(drop=True)
+
+    ra, rb = a.resources, b.resources
+    ceilings = ra[["region", "resource", "used", "utilization"]].merge(
+        rb[["region", "resource", "used", "utilization"]], on=["region", "resource"], how="outer", suffixes=("_a", "_b"))
+    ceilings["delta"] = ceilings["used_b"] - ceilings["used_a"]
+
+    sa, sb = a.resilience, b.resilience
+    metrics = list(RESILIENCE_METRICS)
+    resilience = sa[["cluster"] + metrics].merge(sb[["cluster"] + metrics], on="cluster", how="outer", suffixes=("_a", "_b"))
+    for metric in metrics:
+        resilience[f"{metric}_delta"] = resilience[f"{metric}_b"] - resilience[f"{metric}_a"]
+
+    opened = int(((changes["established_b"] == 1) & (changes["established_a"] == 0)).sum())
+    closed = int(((changes["established_a"] == 1) & (changes["established_b"] == 0)).sum())
+    summary: dict[str, Any] = {
+        "run_a": str(getattr(a, "path", a.scenario.name if isinstance(a, Result) else "")),
+        "run_b": str(getattr(b, "path", b.scenario.name if isinstance(b, Result) else "")),
+        "objective_a": _objective(a), "objective_b": _objective(b),
+        "objective_change": _objective(b) - _objective(a),
+        "moved_output": float(changes["delta"].abs().sum() / 2),
+        "opened_sites": opened, "closed_sites": closed,
+        "ceiling_use_change": {k: float(v) for k, v in ceilings.groupby("resource")["delta"].sum().items()},
+    }
+    ca, cb = _critical(sa), _critical(sb)
+    for metric, how in RESILIENCE_METRICS.items():
+        va = float(getattr(ca[metric], how)()) if len(ca) else float("nan")
+        vb = float(getattr(cb[metric], how)()) if len(cb) else float("nan")
+        summary[f"{metric}_{how}"] = {"a": va, "b": vb, "change": vb - va}
+    return Comparison(changes, ceilings, resilience, summary)

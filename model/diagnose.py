@@ -1,0 +1,235 @@
+"""Why a scenario is infeasible, in the planner's terms (SPEC section 6, `layout diagnose`).
+
+The elastic model lets every ceiling, resilience and coordination goal, lock and pole give: each
+of their rows gets a non-negative slack on the side that binds, and the model minimises the sum
+of slacks, each divided by its constraint's size (so 1 % of a small ceiling costs what 1 % of a
+large one does). Targets, min_scale and link stay hard — the question is which ceilings, goals
+and locks stop the targets being met — unless `relax_targets` lets targets give too.
+
+The link bound U_ir of the normal model is min(c_i·T_i, σ·cap/a): both parts come from
+constraints that may give, so in the elastic model link uses U_ir = T_i and the concentration
+cap (x_ir ≤ c·T_i) and the ceilings are elastic rows of their own; lock-outs become elastic
+rows x_ir ≤ 0 on the cells they close.
+
+On a feasible scenario, diagnose reports the binding ceilings and goals with their shadow prices.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from model.errors import InputError
+from model.formulation import build_model
+from model.instance import Instance
+from model.results import write_folder
+from model.run import as_scenario, solve_prepared, Prepared, prepare
+from model.scenario import Scenario, dataset_of
+from model.solver import HighsModel, Status
+
+ELASTIC = ("ceiling", "max_sites", "min_sites", "hinterland", "disruption", "balance", "keep_existing",
+           "lock_in", "growth_pole", "concentration", "lock_out")
+COLUMNS = ["family", "cluster", "region", "resource", "disruption", "shortfall", "unit"]
+OUTPUT_UNIT = "10^8 yuan"
+
+
+@dataclass
+class Diagnosis:
+    """`diagnosis`: the smallest weighted relaxation (empty when feasible); `binding`: constraints at
+    their limit with shadow prices (feasible scenarios); `sentences`: the same in words."""
+
+    feasible: bool
+    diagnosis: pd.DataFrame
+    binding: pd.DataFrame
+    sentences: list[str]
+    status: Status
+
+    def write(self, folder: str | Path) -> Path:
+        files = {"diagnosis.csv": lambda p: self.diagnosis.to_csv(p, index=False),
+                 "diagnosis.txt": lambda p: p.write_text("\n".join(self.sentences) + "\n", encoding="utf-8")}
+        if self.feasible:
+            files["binding.csv"] = lambda p: self.binding.to_csv(p, index=False)
+        return write_folder(folder, files)
+
+
+def _ids(family: str, key) -> dict[str, str]:
+    """The cluster/region/resource/disruption ids a row's key stands for."""
+    key = key if isinstance(key, tuple) else (key,)
+    if family == "ceiling":
+        return {"region": key[0], "resource": key[1]}
+    if family in ("max_sites", "min_sites", "hinterland", "target"):
+        return {"cluster": key[0]}
+    if family == "disruption":
+        return {"cluster": key[0], "disruption": key[1]}
+    if family == "balance":
+        return {"region": key[0]}  # a macro-region
+    if family == "growth_pole":
+        strategy, category = key[0].split(":", 1)
+        return {"region": strategy, "cluster": category}  # a strategy area and a category
+    return {"cluster": key[0], "region": key[1]}
+
+
+def _unit(family: str, resource: str | None, units: dict[str, str]) -> str:
+    if family == "ceiling":
+        return units.get(resource, "")
+    if family in ("max_sites", "min_sites"):
+        return "sites"
+    return OUTPUT_UNIT
+
+
+def _sentence(row: dict, rhs: float, sense: str) -> str:
+    f, amount, unit = row["family"], row["shortfall"], row["unit"]
+    c, r, k, s = row.get("cluster"), row.get("region"), row.get("resource"), row.get("disruption")
+    if f == "ceiling":
+        return f"{k} ceiling in {r}: {amount:,.4g} {unit} short (available {rhs:,.4g}, needs {rhs + amount:,.4g}, +{_pct(amount, rhs)})"
+    if f == "max_sites":
+        return f"max_sites of {c}: {amount:,.4g} more sites needed than the cap of {rhs:,.0f}"
+    if f == "min_sites":
+        return f"min_sites of {c}: {amount:,.4g} fewer sites than the goal of {rhs:,.0f} can be established"
+    if f == "hinterland":
+        return f"hinterland goal for {c}: {amount:,.4g} {unit} short of the {rhs:,.4g} required in the hinterland ({_pct(amount, rhs)})"
+    if f == "disruption":
+        return f"disruption goal for {c} under {s}: {amount:,.4g} {unit} short of the {rhs:,.4g} that must survive ({_pct(amount, rhs)})"
+    if f == "balance":
+        return f"balance goal for the {r} macro-region: {amount:,.4g} {unit} short of {rhs:,.4g} ({_pct(amount, rhs)})"
+    if f == "keep_existing":
+        return f"keep_existing of {c} in {r}: {amount:,.4g} {unit} short of the {rhs:,.4g} to keep"
+    if f == "lock_in":
+        return f"lock_in of {c} in {r}: {amount:,.4g} {unit} short of the {rhs:,.4g} locked in"
+    if f == "growth_pole":
+        return f"growth pole {r} for {c}: {amount:,.4g} {unit} short of {rhs:,.4g} ({_pct(amount, rhs)})"
+    if f == "link":
+        return f"concentration cap on {c} in {r}: {amount:,.4g} {unit} above the cap of {rhs:,.4g} ({_pct(amount, rhs)})"
+    if f == "lock_out":
+        return f"lock_out of {c} in {r}: {amount:,.4g} {unit} must be placed in the locked-out cell"
+    if f == "target":
+        return f"target of {c}: {amount:,.4g} {unit} cannot be produced (of {rhs:,.4g})"
+    return f"{f}: {amount:,.4g} {unit}"
+
+
+def _pct(amount: float, base: float) -> str:
+    return f"{100 * amount / base:,.1f} %" if base > 0 else "from zero"
+
+
+def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
+    """The model with every ceiling, goal, lock and pole made elastic, minimising the weighted slack."""
+    dataset = dataset_of(scenario)
+    strict = Instance.of(scenario, dataset)
+    open_inst = Instance.of(scenario.model_copy(update={"lock_out": []}), dataset)
+    cells = open_inst.cells.copy()
+    cells["upper"] = open_inst.target[cells["i"]]  # U = T_i: no ceiling, no concentration cap hidden in link
+    inst = dataclasses.replace(open_inst, cells=cells, concentration_cap=None,
+                               unhosted_existing=strict.unhosted_existing)
+    m = build_model(inst)
+    m.objective.deactivate()
+    T = dict(zip(inst.clusters, inst.target))
+    closed = sorted(set(zip(cells["cluster"], cells["region"])) - set(zip(strict.cells["cluster"], strict.cells["region"])))
+    if strict.concentration_cap is not None:
+        critical = [c for c in m.CELLS if strict.critical[inst.clusters.index(c[0])]]
+        m.concentration = pyo.Constraint(critical, rule=lambda _, i, r: m.x[i, r] <= strict.concentration_cap * T[i])
+    m.lock_out = pyo.Constraint(closed, rule=lambda _, i, r: m.x[i, r] <= 0)
+    if hasattr(m, "keep_existing"):
+        for cell in closed:
+            if cell in m.keep_existing:
+                m.keep_existing[cell].deactivate()
+    for lock in inst.lock_in:
+        m.y[lock.cluster, lock.region].setlb(0)
+
+    families = ELASTIC + (("target",) if relax_targets else ())
+    m.slack = pyo.VarList(domain=pyo.NonNegativeReals)
+    slacks = []
+    penalty = []
+    for family in families:
+        component = m.find_component(family)
+        if component is None:
+            continue
+        for key, row in component.items():
+            if not row.active:
+                continue
+            lower, body, upper = row.to_bounded_expression()
+            s = m.slack.add()
+            if upper is not None and (lower is None or family != "target"):
+                row.set_value((lower, body - s, upper))
+                size = abs(pyo.value(upper))
+            else:
+                row.set_value((lower, body + s, upper))
+                size = abs(pyo.value(lower))
+            if family in ("lock_out", "concentration"):
+                size = T[key[0]]
+            slacks.append((s, family, key, pyo.value(upper) if upper is not None and family != "target" else pyo.value(lower)))
+            penalty.append(s / max(size, 1e-6))
+    m.relaxation = pyo.Objective(expr=sum(penalty), sense=pyo.minimize)
+    m.slacks = slacks
+    return Prepared(scenario, inst, m, 0.0)
+
+
+def diagnose(scenario: Scenario | str | Path, relax_targets: bool = False) -> Diagnosis:
+    """The smallest weighted relaxation that restores feasibility, or, if feasible, what binds."""
+    scenario = as_scenario(scenario)
+    units = dict(zip(dataset_of(scenario).resources["resource"], dataset_of(scenario).resources["unit"]))
+    result = solve_prepared(prepare(scenario))
+    if result.solved:
+        return _binding(result, units)
+    if result.status == Status.ERROR:
+        raise RuntimeError(f"the scenario did not solve ({result.message}); diagnose needs a proven answer")
+
+    prepared = elastic_model(scenario, relax_targets)
+    m = prepared.model
+    families = ELASTIC + (("target",) if relax_targets else ())
+    hopeless = [(f, k, v) for f, k, v in m.trivially_infeasible if f not in families]
+    if hopeless:
+        family, key, short = hopeless[0]
+        return Diagnosis(False, pd.DataFrame(columns=COLUMNS), pd.DataFrame(), [
+            f"{family} {key} has no allowed cell at all (short by {short:,.4g}); "
+            + ("" if relax_targets else "run with --relax-targets to let targets give")], Status.INFEASIBLE)
+    highs = HighsModel.from_pyomo(m)
+    outcome = highs.solve(scenario.solver)
+    if outcome.status not in (Status.OPTIMAL, Status.FEASIBLE):
+        hint = "" if relax_targets else " Run with --relax-targets to let the targets give too."
+        return Diagnosis(False, pd.DataFrame(columns=COLUMNS), pd.DataFrame(),
+                         [f"Even with every ceiling, goal and lock relaxed the targets cannot be met "
+                          f"(the minimum scales or the allowed cells stand in the way).{hint}"], outcome.status)
+    position = {id(v): j for j, v in enumerate(highs.columns)}
+    values = np.append(outcome.col_value, 0.0)
+    shortfalls = [(family, key, rhs, float(values[position.get(id(s), -1)])) for s, family, key, rhs in m.slacks]
+    shortfalls += [(family, key, short, short) for family, key, short in m.trivially_infeasible]
+    rows, sentences = [], []
+    for family, key, rhs, amount in shortfalls:
+        if amount <= 1e-6 * max(1.0, abs(rhs)):
+            continue
+        name = "link" if family == "concentration" else family
+        ids = _ids(family, key)
+        row = {"family": name, "cluster": None, "region": None, "resource": None, "disruption": None} | ids
+        row |= {"shortfall": amount, "unit": _unit(name, ids.get("resource"), units)}
+        rows.append(row)
+        sentences.append(_sentence(row, rhs, ""))
+    table = pd.DataFrame(rows, columns=COLUMNS).sort_values(["family", "shortfall"], ascending=[True, False])
+    header = (f"{scenario.name} is infeasible. The smallest relaxation that restores feasibility "
+              f"({len(table)} constraint{'s' if len(table) != 1 else ''}):")
+    return Diagnosis(False, table.reset_index(drop=True), pd.DataFrame(), [header] + [f"  - {s}" for s in sentences],
+                     Status.INFEASIBLE)
+
+
+def _binding(result, units: dict[str, str]) -> Diagnosis:
+    """Feasible: the ceilings and goals at their limit, with their shadow prices."""
+    rows = result.constraints
+    soft = rows[rows["family"].isin(ELASTIC) & (rows["slack"].abs() <= 1e-6 * np.maximum(1.0, rows["rhs"].abs()))
+                & (rows["shadow_price"].abs() > 1e-9)]
+    out = []
+    for row in soft.itertuples():
+        ids = _ids(row.family, row.key)
+        out.append({"family": row.family, "cluster": None, "region": None, "resource": None, "disruption": None} | ids
+                   | {"limit": row.rhs, "shadow_price": row.shadow_price, "unit": _unit(row.family, ids.get("resource"), units)})
+    binding = pd.DataFrame(out, columns=["family", "cluster", "region", "resource", "disruption", "limit", "shadow_price",
+                                         "unit"])
+    binding = binding.reindex(binding["shadow_price"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    sentences = [f"{result.scenario.name} is feasible ({result.status.value}, objective {result.objective:,.1f}). "
+                 f"{len(binding)} ceilings and goals bind; shadow price = objective change per unit more:"]
+    for row in binding.itertuples():
+        what = " ".join(str(v) for v in (row.cluster, row.region, row.resource, row.disruption) if v)
+        sentences.append(f"  - {row.family} {what}: limit {row.limit:,.4g} {row.unit}, shadow price {row.shadow_price:,.4g}")
+    return Diagnosis(True, pd.DataFrame(columns=COLUMNS), binding, sentences, result.status)
