@@ -230,6 +230,6 @@ def _binding(result, units: dict[str, str]) -> Diagnosis:
     sentences = [f"{result.scenario.name} is feasible ({result.status.value}, objective {result.objective:,.1f}). "
                  f"{len(binding)} ceilings and goals bind; shadow price = objective change per unit more:"]
     for row in binding.itertuples():
-        what = " ".join(str(v) for v in (row.cluster, row.region, row.resource, row.disruption) if v)
+        what = " ".join(str(v) for v in (row.cluster, row.region, row.resource, row.disruption) if pd.notna(v) and v)
         sentences.append(f"  - {row.family} {what}: limit {row.limit:,.4g} {row.unit}, shadow price {row.shadow_price:,.4g}")
     return Diagnosis(True, pd.DataFrame(columns=COLUMNS), binding, sentences, result.status)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
+import scipy.sparse
 
 from model.formulation import build_model
 from model.instance import Instance
@@ -90,8 +91,7 @@ def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray
     lp = highs.lp
     activity = np.zeros(lp.num_row_)
     if lp.num_row_:
-        import scipy.sparse as sp
-        A = sp.csc_matrix((lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_),
+        A = scipy.sparse.csc_matrix((lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_),
                           shape=(lp.num_row_, lp.num_col_))
         activity = A @ col_value
     sense = np.array([s for _, s in highs.rows], dtype=int)

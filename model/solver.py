@@ -15,6 +15,7 @@ from enum import Enum
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse  # noqa: F401 - imported here so that the first hand-over does not pay for it
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from model.scenario import SolverOptions
