@@ -39,6 +39,15 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def number(value: float) -> str:
+    """Large numbers with thousands separators, small ones with four significant digits."""
+    return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def show(table) -> str:
+    return table.to_string(index=False, float_format=number)
+
+
 def print_result(result, out: Path | None) -> None:
     """The console summary: status, objective, gap, time, binding ceilings, resilience."""
     s = result
@@ -159,7 +168,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
     shown = [c for c in table.columns if c not in ("folder",)]
-    print(table[shown].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(show(table[shown]))
     tipping = __import__("pandas").read_csv(out / "tipping_points.csv")
     for row in tipping.itertuples():
         print(f"  layout changes between {row.parameter}={row.from_value} and {row.to_value}: "
@@ -180,7 +189,10 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     front = pareto(scenario, against=args.against, points=args.points)
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-pareto-{args.against}"
     front.write(out)
-    print(front.front.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(show(front.front))
+    if len(front.front) == 1 and args.against != "resilience":
+        print(f"  the total use of {args.against} is the same in every layout: intensities do not depend on the region, "
+              "so Σ_i a_ik·T_i fixes it — the front is a single point")
     if args.plot:
         from model.plots import plot_pareto
         plot_pareto(out)
@@ -197,7 +209,7 @@ def cmd_alternatives(args: argparse.Namespace) -> int:
     found = alternatives(scenario, slack=args.slack, count=args.count)
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-alternatives"
     found.write(out)
-    print(found.table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(show(found.table))
     print(f"  robust core: {len(found.robust_core)} cells established in the optimum and every alternative")
     print(f"  wrote {out}")
     return EXIT_SOLVED
