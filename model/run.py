@@ -60,20 +60,21 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
                       build_seconds=prepared.build_seconds)
     highs = highs or HighsModel.from_pyomo(model)
     rows, columns, integers = highs.shape
-    outcome: Outcome = highs.solve(scenario.solver, start=start)
+    strategy = scenario.solver.strategy
+    if strategy == "auto":
+        strategy = "lp_rounding" if integers > LP_ROUNDING_ABOVE and start is None else "branch_and_bound"
+    if strategy == "lp_rounding":
+        outcome: Outcome = highs.solve_from_rounding(scenario.solver, lambda values: round_sites(prepared, highs, values))
+    else:
+        outcome = highs.solve(scenario.solver, start=start)
     result = Result(scenario, outcome.status, message=outcome.message, objective=outcome.objective,
                     bound=outcome.bound, gap=outcome.gap, build_seconds=prepared.build_seconds + highs.handover_seconds,
                     handover_seconds=highs.handover_seconds, solve_seconds=outcome.solve_seconds,
                     rows=rows, columns=columns, integer_columns=integers)
     if not result.solved:
         return result
-    position = {id(v): j for j, v in enumerate(highs.columns)}
     values = np.append(outcome.col_value, 0.0)  # a variable in no row or objective sits at 0
-
-    def column_values(var) -> np.ndarray:
-        return values[[position.get(id(var[c]), -1) for c in model.CELLS]]
-
-    x, y = column_values(model.x), column_values(model.y)
+    x, y = values[cell_columns(prepared, highs, "x")], values[cell_columns(prepared, highs, "y")]
     duals = highs.fixed_lp_duals(outcome.col_value)
     result.constraints = constraint_table(highs, duals, outcome.col_value)
     price = np.zeros((len(inst.regions), len(inst.resources)))
@@ -84,6 +85,43 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
         price[[rn[key[0]] for key in ceilings["key"]], [kn[key[1]] for key in ceilings["key"]]] = ceilings["shadow_price"]
     result.tables = layout_tables(inst, x, y, price)
     return result
+
+
+LP_ROUNDING_ABOVE = 5_000
+"""Models with more site variables than this are solved by LP rounding first (strategy `auto`)."""
+
+
+def cell_columns(prepared: Prepared, highs: HighsModel, variable: str) -> np.ndarray:
+    """Column of `x` or `y` for every allowed cell, in `instance.cells` order; −1 where a variable is in no row."""
+    position = {id(v): j for j, v in enumerate(highs.columns)}
+    var = getattr(prepared.model, variable)
+    return np.array([position.get(id(var[c]), -1) for c in prepared.model.CELLS], dtype=int)
+
+
+def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np.ndarray | None:
+    """A site pattern from an LP relaxation: per cluster, the cells it must keep (lock-ins, kept
+    existing output), then the cells with the largest LP output, up to its sites cap and at least
+    the minimum number of sites of a critical cluster."""
+    inst = prepared.instance
+    xcol, ycol = cell_columns(prepared, highs, "x"), cell_columns(prepared, highs, "y")
+    cells = inst.cells[["i", "existing"]].copy()
+    cells["x"] = np.where(xcol >= 0, values[xcol], 0.0)
+    locked = {(l.cluster, l.region) for l in inst.lock_in}
+    cells["forced"] = [cell in locked for cell in zip(inst.cells["cluster"], inst.cells["region"])]
+    cells["forced"] |= (inst.keep_existing * cells["existing"]) > 0
+    cells = cells.sort_values(["i", "forced", "x"], ascending=[True, False, False], kind="stable")
+    rank = cells.groupby("i").cumcount().to_numpy()
+    i = cells["i"].to_numpy()
+    wanted = cells["x"].to_numpy() > 1e-6 * np.maximum(inst.target[i], 1.0)
+    if inst.min_sites is not None:
+        wanted |= inst.critical[i] & (rank < inst.min_sites)
+    chosen = cells["forced"].to_numpy() | (wanted & (rank < inst.max_sites[i]))
+    pattern = values.copy()
+    y = np.zeros(len(cells))
+    y[cells.index.to_numpy()] = chosen
+    present = ycol >= 0
+    pattern[ycol[present]] = y[present]
+    return pattern
 
 
 def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray) -> pd.DataFrame:

@@ -109,12 +109,19 @@ class ObjectiveWeights(_Schema):
 
 
 class SolverOptions(_Schema):
-    """HiGHS options: seconds, relative MIP gap, threads, random seed."""
+    """HiGHS options: seconds, relative MIP gap, threads, random seed, and the solve strategy.
+
+    `strategy`: `branch_and_bound` hands the MIP to HiGHS as it is; `lp_rounding` first solves the
+    LP relaxation, rounds it to a site pattern, re-optimises the output for that pattern and starts
+    branch and bound from it (or stops there if it is within `mip_gap` of the relaxation's bound);
+    `auto` uses `lp_rounding` for models with more than 5,000 site variables.
+    """
 
     time_limit: Annotated[float, Field(gt=0)] = 60.0
     mip_gap: NonNegative = 1e-4
     threads: Annotated[int, Field(ge=1)] = 1
     seed: Annotated[int, Field(ge=0)] = 0
+    strategy: Literal["auto", "branch_and_bound", "lp_rounding"] = "auto"
 
 
 class Sweep(_Schema):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from enum import Enum
 
 import highspy
@@ -111,25 +112,77 @@ class HighsModel:
         seconds = time.perf_counter() - started
         return _outcome(h, seconds, mip=bool(self.integer.any()))
 
-    def fixed_lp_duals(self, col_value: np.ndarray) -> np.ndarray:
-        """Row duals (∂objective/∂right-hand side) of the LP with the integer columns fixed at `col_value`."""
-        h = _new_highs()
+    def relaxed_lp(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
+                   time_limit: float | None = None, interior_point: bool = False) -> Outcome:
+        """The LP with every integer column continuous, optionally with other column bounds."""
         lp = self.lp
-        lower = np.array(lp.col_lower_, dtype=float)
-        upper = np.array(lp.col_upper_, dtype=float)
-        fixed = np.round(col_value[self.integer])
-        lower[self.integer] = fixed
-        upper[self.integer] = fixed
         relaxed = highspy.HighsLp()
         for attr in ("num_col_", "num_row_", "sense_", "offset_", "col_cost_", "row_lower_", "row_upper_", "a_matrix_"):
             setattr(relaxed, attr, getattr(lp, attr))
-        relaxed.col_lower_ = lower
-        relaxed.col_upper_ = upper
+        relaxed.col_lower_ = lp.col_lower_ if lower is None else lower
+        relaxed.col_upper_ = lp.col_upper_ if upper is None else upper
+        h = _new_highs()
+        if time_limit is not None:
+            h.setOptionValue("time_limit", max(float(time_limit), 1.0))
+        if interior_point:
+            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("run_crossover", "off")
         h.passModel(relaxed)
+        started = time.perf_counter()
         h.run()
+        seconds = time.perf_counter() - started
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return np.zeros(lp.num_row_)
-        return np.asarray(h.getSolution().row_dual, dtype=float)
+            return Outcome(Status.INFEASIBLE if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible else Status.ERROR,
+                           solve_seconds=seconds, message=h.modelStatusToString(h.getModelStatus()))
+        solution = h.getSolution()
+        objective = float(h.getInfo().objective_function_value)
+        return Outcome(Status.OPTIMAL, objective=objective, bound=objective, gap=0.0, solve_seconds=seconds,
+                       col_value=np.asarray(solution.col_value, dtype=float),
+                       row_dual=np.asarray(solution.row_dual, dtype=float))
+
+    def with_integers_fixed(self, col_value: np.ndarray, time_limit: float | None = None) -> Outcome:
+        """The LP with the integer columns fixed at (rounded) `col_value`: continuous columns re-optimised."""
+        lower = np.array(self.lp.col_lower_, dtype=float)
+        upper = np.array(self.lp.col_upper_, dtype=float)
+        fixed = np.round(col_value[self.integer])
+        lower[self.integer] = fixed
+        upper[self.integer] = fixed
+        return self.relaxed_lp(lower, upper, time_limit)
+
+    def fixed_lp_duals(self, col_value: np.ndarray) -> np.ndarray:
+        """Row duals (∂objective/∂right-hand side) of the LP with the integer columns fixed at `col_value`."""
+        outcome = self.with_integers_fixed(col_value)
+        return outcome.row_dual if outcome.row_dual is not None else np.zeros(self.lp.num_row_)
+
+    def solve_from_rounding(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None]) -> Outcome:
+        """LP relaxation → `rounding` of its columns to a site pattern → LP with the sites fixed → done if that
+        layout is within the MIP gap of the relaxation's bound, else branch and bound started from it.
+
+        The reported bound is always valid for the full model: the LP relaxation's objective, or the
+        MIP's dual bound when branch and bound runs.
+        """
+        started = time.perf_counter()
+        big = self.lp.num_col_ > 20_000
+        relaxation = self.relaxed_lp(time_limit=options.time_limit, interior_point=big)
+        if relaxation.status != Status.OPTIMAL:
+            return self.solve(options)
+        pattern = rounding(relaxation.col_value)
+        start = None
+        if pattern is not None:
+            layout = self.with_integers_fixed(pattern, time_limit=options.time_limit)
+            if layout.status == Status.OPTIMAL:
+                start = layout.col_value
+                bound = relaxation.objective
+                gap = (bound - layout.objective) / max(abs(layout.objective), 1e-9) if self.lp.sense_ == highspy.ObjSense.kMaximize \
+                    else (layout.objective - bound) / max(abs(layout.objective), 1e-9)
+                if gap <= options.mip_gap:
+                    return Outcome(Status.OPTIMAL, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
+                                   solve_seconds=time.perf_counter() - started, col_value=layout.col_value,
+                                   message="LP-rounding layout within the MIP gap of the LP relaxation bound")
+        remaining = options.time_limit - (time.perf_counter() - started)
+        outcome = self.solve(options.model_copy(update={"time_limit": max(remaining, 1.0)}), start=start)
+        outcome.solve_seconds = time.perf_counter() - started
+        return outcome
 
 
 def _new_highs() -> highspy.Highs:

@@ -75,3 +75,48 @@ def tiny(tmp_path: Path) -> Path:
         suitability={("a", "r1"): 3, ("a", "r2"): 2, ("a", "r3"): 1, ("b", "r1"): 1, ("b", "r2"): 1, ("b", "r3"): 1},
         disruptions={"coast": ["r1"]},
     )
+
+
+def assert_feasible(result, tolerance: float = 1e-5) -> None:
+    """Check a solved layout against every constraint family of SPEC section 3, from its tables alone."""
+    import numpy as np
+
+    from model.instance import Instance
+    from model.scenario import dataset_of
+
+    inst = Instance.of(result.scenario, dataset_of(result.scenario))
+    I, R = len(inst.clusters), len(inst.regions)
+    ci = {c: n for n, c in enumerate(inst.clusters)}
+    ri = {r: n for n, r in enumerate(inst.regions)}
+    X, Y = np.zeros((I, R)), np.zeros((I, R))
+    allowed = set(zip(inst.cells["cluster"], inst.cells["region"]))
+    for row in result.layout.itertuples():
+        assert (row.cluster, row.region) in allowed, f"output outside the allowed cells: {row.cluster} in {row.region}"
+        X[ci[row.cluster], ri[row.region]] = row.output
+        Y[ci[row.cluster], ri[row.region]] = row.established
+    tol = tolerance * max(1.0, float(inst.target.max()))
+    assert np.allclose(X.sum(axis=1), inst.target, atol=tol), "target"
+    assert (X.T @ inst.intensity <= inst.ceiling + tol).all(), "ceiling"
+    upper = np.zeros((I, R))
+    upper[inst.cells["i"], inst.cells["r"]] = inst.cells["upper"]
+    assert (X >= inst.min_scale[:, None] * Y - tol).all(), "min_scale"
+    assert (X <= upper * Y + tol).all(), "link"
+    assert (Y.sum(axis=1) <= inst.max_sites).all(), "max_sites"
+    crit = inst.critical
+    if inst.min_sites is not None:
+        assert (Y[crit].sum(axis=1) >= inst.min_sites).all(), "min_sites"
+    if inst.hinterland_share is not None:
+        assert (X[crit][:, inst.hinterland].sum(axis=1) >= inst.hinterland_share * inst.target[crit] - tol).all(), "hinterland"
+    if inst.disruption_survival is not None:
+        for lost in inst.disruptions.values():
+            assert (X[crit][:, ~lost].sum(axis=1) >= inst.disruption_survival * inst.target[crit] - tol).all(), "disruption"
+    for macro, share in inst.balance.items():
+        assert X[:, inst.macro_region == macro].sum() >= share * inst.target.sum() - tol, "balance"
+    existing = np.zeros((I, R))
+    existing[inst.cells["i"], inst.cells["r"]] = inst.cells["existing"]
+    assert (X >= inst.keep_existing * existing - tol).all(), "keep_existing"
+    for lock in inst.lock_in:
+        assert Y[ci[lock.cluster], ri[lock.region]] == 1 and X[ci[lock.cluster], ri[lock.region]] >= lock.min_output - tol
+    for pole in inst.growth_poles:
+        members = inst.category == pole.category
+        assert X[members][:, inst.strategies[pole.strategy]].sum() >= pole.share * inst.target[members].sum() - tol
