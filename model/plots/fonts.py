@@ -91,7 +91,7 @@ def rc(cjk_family: str | None = None) -> dict:
         "axes.titleweight": "bold",
         "axes.labelsize": 9,
         "legend.fontsize": 8,
-        "figure.dpi": 100,
+        "figure.dpi": 110,
         "savefig.dpi": 110,
         "svg.fonttype": "none",
     }
