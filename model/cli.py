@@ -248,6 +248,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return EXIT_SOLVED
 
 
+@command("synth")
+def cmd_synth(args: argparse.Namespace) -> int:
+    from model.synth import synthesize
+
+    out = synthesize(args.regions, args.clusters, Path(args.out), disruptions=args.disruptions, seed=args.seed)
+    print(f"wrote a synthetic dataset of {args.regions} regions and {args.clusters} clusters to {out} (seed {args.seed})")
+    return EXIT_SOLVED
+
+
 def parser() -> argparse.ArgumentParser:
     from model import __version__
 
@@ -312,6 +321,13 @@ def parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("plot", help="maps and charts of a run (or compare, sweep, pareto) folder")
     q.add_argument("run", help="the folder")
+
+    q = sub.add_parser("synth", help="a synthetic dataset in the dataset format, for scale tests")
+    q.add_argument("--regions", type=int, required=True, help="number of regions")
+    q.add_argument("--clusters", type=int, required=True, help="number of clusters")
+    q.add_argument("--disruptions", type=int, default=None, help="number of disruption sets (default max(4, regions/60))")
+    q.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    q.add_argument("--out", required=True, help="dataset folder to write")
     return p
 
 

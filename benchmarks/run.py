@@ -1,0 +1,469 @@
+"""Time building, handing over and solving the layout model at three scales, in three forms.
+
+    python benchmarks/run.py --scales province,prefecture,county --time-limit 300 --out benchmarks/results.json
+
+For each scale a synthetic dataset (`model.synth.synthesize`, fixed seed) and a baseline-like
+scenario are written to a temporary folder. Each form then runs in its own subprocess, one after
+another, so that imports, caches and peak memory (getrusage maxrss) are separate:
+
+- `cli`      `layout solve` end to end, imports included (province scale only, unless --cli-scales);
+- `project`  `model.run.prepare` (Instance + Pyomo build), `HighsModel.from_pyomo` (hand-over),
+             `HighsModel.solve`;
+- `highspy`  `Instance.of` + the model assembled directly as a sparse matrix (benchmarks/forms.py),
+             one `passModel`, `Highs.run`;
+- `linopy`   `Instance.of` + the same model in linopy, `Model.to_highspy()`, `Highs.run`.
+
+Solves use the scenario's solver options (time limit from --time-limit, MIP gap, 1 thread, seed 0).
+A further subprocess per scale (--verify-scales) builds all three in-process and checks that they
+hand HiGHS the identical matrix, bounds and costs, element by element. The script prints a table,
+the build+hand-over ratios and check lines, and writes everything to --out as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCALES = {  # regions, clusters, disruptions (None: the generator's default, max(4, regions // 60))
+    "province": (31, 20, None),
+    "prefecture": (333, 30, None),
+    "county": (2844, 40, 50),
+}
+FORMS = ("cli", "project", "highspy", "linopy")
+
+
+# --- workers (each runs in its own process) --------------------------------------------------------
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _apply_options(h, options) -> None:
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(options.time_limit))
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.seed))
+
+
+def _run_highs(h) -> dict:
+    """Run HiGHS and report status, objective, dual bound and gap in the project's vocabulary."""
+    import highspy
+
+    started = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - started
+    status = h.getModelStatus()
+    info = h.getInfo()
+    M = highspy.HighsModelStatus
+    has_solution = info.primal_solution_status == 2
+    if status == M.kOptimal:
+        label = "optimal"
+    elif status in (M.kInfeasible, M.kUnboundedOrInfeasible):
+        label = "infeasible"
+    elif has_solution:
+        label = "feasible"
+    else:
+        label = "error"
+    out = {"status": label, "highs_status": h.modelStatusToString(status), "solve_s": seconds,
+           "objective": None, "bound": None, "gap": None}
+    if has_solution and label in ("optimal", "feasible"):
+        out["objective"] = float(info.objective_function_value)
+        out["bound"] = float(info.mip_dual_bound)
+        out["gap"] = float(info.mip_gap)
+    return out
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
+    """Time one form in this process: build and hand-over `repeats` times (median reported), then solve once."""
+    import gc
+
+    import highspy  # noqa: F401 - every library is imported before the clock starts
+    import numpy  # noqa: F401
+    import scipy.sparse  # noqa: F401
+
+    from model.instance import Instance
+    from model.scenario import dataset_of, load_scenario
+
+    scenario = load_scenario(scenario_path)  # reads and validates the dataset once (not timed)
+    dataset = dataset_of(scenario)
+    if form == "project":
+        from model.run import prepare
+        from model.solver import HighsModel
+
+        def build():
+            return prepare(scenario)
+
+        def handover(prepared):
+            return HighsModel.from_pyomo(prepared.model)
+    elif form in ("highspy", "linopy"):
+        from forms import assemble, build_linopy, linopy_to_highs
+
+        if form == "linopy":
+            import linopy  # noqa: F401
+            import xarray  # noqa: F401
+
+        def build():
+            inst = Instance.of(scenario, dataset)
+            return inst, (assemble(inst) if form == "highspy" else build_linopy(inst))
+
+        def handover(built):
+            inst, model = built
+            return model.to_highs() if form == "highspy" else linopy_to_highs(model, inst)
+    else:
+        raise SystemExit(f"unknown form {form!r}")
+
+    times: dict[str, list[float]] = {"build_s": [], "handover_s": [], "instance_s": []}
+    for n in range(repeats):
+        built = handed = None
+        gc.collect()
+        started = time.perf_counter()
+        built = build()
+        times["build_s"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        handed = handover(built)
+        times["handover_s"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        Instance.of(scenario, dataset)  # how much of every build is resolving the instance, for reference
+        times["instance_s"].append(time.perf_counter() - started)
+    result: dict = {"form": form, "repeats": repeats}
+    result.update({key: _median(values) for key, values in times.items()})
+    result.update({f"{key}_all": values for key, values in times.items()})
+    result["build_handover_s"] = result["build_s"] + result["handover_s"]
+
+    if form == "project":
+        rows, cols, ints = handed.shape
+        result.update(rows=rows, columns=cols, integer_columns=ints, nnz=len(handed.lp.a_matrix_.value_))
+        outcome = handed.solve(scenario.solver)
+        result.update(status=outcome.status.value, objective=outcome.objective, bound=outcome.bound, gap=outcome.gap,
+                      solve_s=outcome.solve_seconds, message=outcome.message)
+    else:
+        lp = handed.getLp()
+        result.update(rows=lp.num_row_, columns=lp.num_col_, nnz=len(lp.a_matrix_.value_),
+                      integer_columns=int(sum(1 for v in lp.integrality_ if int(v) == 1)))
+        _apply_options(handed, scenario.solver)
+        result.update(_run_highs(handed))
+    result["peak_rss_mib"] = _peak_rss_mib()
+    return result
+
+
+def verify(scenario_path: str) -> dict:
+    """Build all three forms in this process and compare what each hands HiGHS, element by element."""
+    import highspy
+    import numpy as np
+    import scipy.sparse as sp
+
+    from forms import assemble, build_linopy, linopy_to_highs
+    from model.run import prepare
+    from model.scenario import load_scenario
+    from model.solver import HighsModel
+
+    scenario = load_scenario(scenario_path)
+    prepared = prepare(scenario)
+    inst = prepared.instance
+
+    def arrays(h) -> dict:
+        lp = h.getLp()
+        shape = (lp.num_row_, lp.num_col_)
+        mat = (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_))
+        A = (sp.csc_matrix(mat, shape=shape) if lp.a_matrix_.format_ == highspy.MatrixFormat.kColwise
+             else sp.csr_matrix(mat, shape=shape)).tocsr()
+        integrality = np.array([int(v) for v in lp.integrality_]) if len(lp.integrality_) else np.zeros(lp.num_col_, int)
+        return {"cost": np.asarray(lp.col_cost_), "col_lower": np.asarray(lp.col_lower_),
+                "col_upper": np.asarray(lp.col_upper_), "row_lower": np.asarray(lp.row_lower_),
+                "row_upper": np.asarray(lp.row_upper_), "integrality": integrality, "A": A,
+                "offset": float(lp.offset_), "sense": int(lp.sense_ == highspy.ObjSense.kMaximize)}
+
+    reference = arrays(HighsModel.from_pyomo(prepared.model).highs)
+    out = {}
+    for form, h in (("highspy", assemble(inst).to_highs()), ("linopy", linopy_to_highs(build_linopy(inst), inst))):
+        other = arrays(h)
+        same: dict[str, bool] = {}
+        for key, value in reference.items():
+            if key == "A":
+                same[key] = value.shape == other[key].shape and (value != other[key]).nnz == 0
+            elif isinstance(value, np.ndarray):
+                same[key] = value.shape == other[key].shape and bool(np.array_equal(value, other[key]))
+            else:
+                same[key] = abs(value - other[key]) <= 1e-9 * max(1.0, abs(value))
+        out[form] = {"identical": all(same.values()), "fields": same}
+    return out
+
+
+# --- orchestration ------------------------------------------------------------------------------
+
+def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float) -> Path:
+    """The baseline scenario's goals (scenarios/baseline.yaml) on a synthetic dataset."""
+    import yaml
+
+    content = {
+        "name": f"bench_{folder.name}",
+        "description": "baseline-like scenario on a synthetic dataset (benchmarks/run.py)",
+        "data": str(data),
+        "targets": {"scale": 1.0},
+        "resilience": {"concentration_cap": 0.35, "hinterland_share": 0.3, "disruption_survival": 0.6,
+                       "min_sites": 3, "disruptions": "all"},
+        "coordination": {"keep_existing": 0.5, "max_sites_scale": 1.0},
+        "objective": {"fixed_cost_weight": 1.0, "relocation_cost": 0.2},
+        "solver": {"time_limit": time_limit, "mip_gap": mip_gap, "threads": 1, "seed": 0},
+    }
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(content, sort_keys=False))
+    return path
+
+
+def run_child(cmd: list[str], log: Path, wall_limit: float) -> tuple[int, float, float, bool]:
+    """Run a subprocess; return exit code, wall seconds, its peak RSS (MiB, from wait4) and whether it was killed."""
+    started = time.perf_counter()
+    with log.open("w") as handle:
+        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=HERE.parent)
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            proc.kill()
+
+        timer = threading.Timer(wall_limit, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024.0, killed.is_set()
+
+
+def layout_executable() -> list[str]:
+    exe = Path(sys.executable).parent / "layout"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("layout")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "model.cli"]
+
+
+def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats: int = 1) -> dict:
+    log = folder / f"{form}.log"
+    if form == "cli":
+        out = folder / "run_cli"
+        code, wall, rss, killed = run_child(layout_executable() + ["solve", str(scenario), "--out", str(out)], log,
+                                            wall_limit)
+        result = {"form": "cli", "exit_code": code, "wall_s": wall, "peak_rss_mib": rss}
+        summary = out / "summary.json"
+        if summary.is_file():
+            s = json.loads(summary.read_text())
+            handover = s.get("handover_seconds") or 0.0
+            result.update(status=s.get("status"), objective=s.get("objective"), bound=s.get("bound"), gap=s.get("gap"),
+                          build_s=s["build_seconds"] - handover, handover_s=handover,
+                          build_handover_s=s["build_seconds"], solve_s=s.get("solve_seconds"),
+                          rows=s.get("rows"), columns=s.get("columns"), integer_columns=s.get("integer_columns"))
+        else:
+            result["status"] = "killed" if killed else "error"
+        return result
+    target = folder / f"{form}.json"
+    target.unlink(missing_ok=True)
+    code, wall, rss, killed = run_child(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", form, "--scenario", str(scenario),
+         "--result", str(target), "--repeats", str(repeats)], log, wall_limit)
+    if target.is_file():
+        result = json.loads(target.read_text())
+    else:
+        result = {"form": form, "status": "killed" if killed else "error",
+                  "message": log.read_text()[-2000:] if log.is_file() else ""}
+    result.update(exit_code=code, wall_s=wall, peak_rss_mib_wait4=rss)
+    result.setdefault("peak_rss_mib", rss)
+    return result
+
+
+def fmt(value, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def print_table(rows: list[dict]) -> None:
+    header = ("scale", "form", "build s", "hand-over s", "build+hand-over s", "solve s", "status", "objective", "gap",
+              "peak RSS MiB", "wall s")
+    lines = [header]
+    for r in rows:
+        gap = None if r.get("gap") is None else 100 * r["gap"]
+        lines.append((r["scale"], r["form"], fmt(r.get("build_s"), ".3f"), fmt(r.get("handover_s"), ".3f"),
+                      fmt(r.get("build_handover_s"), ".3f"), fmt(r.get("solve_s"), ".1f"), r.get("status", "–"),
+                      fmt(r.get("objective"), ",.2f"), "–" if gap is None else f"{gap:.3f}%",
+                      fmt(r.get("peak_rss_mib"), ".0f"), fmt(r.get("wall_s"), ".1f")))
+    widths = [max(len(str(line[j])) for line in lines) for j in range(len(header))]
+    for n, line in enumerate(lines):
+        print("  ".join(str(v).rjust(w) if j >= 2 else str(v).ljust(w) for j, (v, w) in enumerate(zip(line, widths))))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def checks(scale: str, results: dict[str, dict], mip_gap: float, verified: dict | None) -> list[dict]:
+    out = []
+    shapes = {f: (r.get("rows"), r.get("columns"), r.get("integer_columns")) for f, r in results.items()
+              if r.get("rows") is not None}
+    if "project" in shapes:
+        same = all(s == shapes["project"] for s in shapes.values())
+        text = ", ".join(f"{f} {s[0]:,}x{s[1]:,} ({s[2]:,} int)" for f, s in shapes.items())
+        out.append({"scale": scale, "check": "shape", "ok": same, "text": f"rows x columns: {text}"})
+    finished = {f: r["objective"] for f, r in results.items() if r.get("status") == "optimal"}
+    if len(finished) >= 2:
+        values = list(finished.values())
+        spread = (max(values) - min(values)) / max(1e-9, abs(max(values)))
+        ok = spread <= mip_gap
+        text = " = ".join(f"{f} {v:,.4f}" for f, v in finished.items())
+        out.append({"scale": scale, "check": "optimum", "ok": ok, "spread": spread,
+                    "text": f"optimum: {text} (relative spread {spread:.1e}, gap tolerance {mip_gap:g})"})
+    elif results:
+        statuses = ", ".join(f"{f} {r.get('status')}" for f, r in results.items())
+        out.append({"scale": scale, "check": "optimum", "ok": None,
+                    "text": f"optimum: not all forms finished ({statuses}); objectives not compared"})
+    if verified:
+        for form, v in verified.items():
+            bad = [k for k, ok in v["fields"].items() if not ok]
+            out.append({"scale": scale, "check": f"identical_{form}", "ok": v["identical"],
+                        "text": f"{form} hands HiGHS the project's exact matrix, bounds, costs and integrality"
+                                if v["identical"] else f"{form} differs from the project in: {', '.join(bad)}"})
+    return out
+
+
+def ratios(results: dict[str, dict]) -> dict:
+    out = {}
+    project = results.get("project", {})
+    for other in ("highspy", "linopy"):
+        r = results.get(other, {})
+        if project.get("build_handover_s") and r.get("build_handover_s"):
+            out[f"project/{other}"] = project["build_handover_s"] / r["build_handover_s"]
+            p_model = project["build_handover_s"] - project.get("instance_s", 0.0)
+            o_model = r["build_handover_s"] - r.get("instance_s", 0.0)
+            if o_model > 0:
+                out[f"project/{other} without Instance.of"] = p_model / o_model
+    return out
+
+
+def versions() -> dict:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in ("productive-layout", "highspy", "pyomo", "linopy", "numpy", "scipy", "xarray"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="province,prefecture,county",
+                        help=f"comma-separated, from {', '.join(SCALES)}")
+    parser.add_argument("--forms", default=",".join(FORMS), help=f"comma-separated, from {', '.join(FORMS)}")
+    parser.add_argument("--cli-scales", default="province", help="scales at which `layout solve` runs end to end")
+    parser.add_argument("--verify-scales", default="province,prefecture",
+                        help="scales at which the three forms are compared element by element ('' for none)")
+    parser.add_argument("--time-limit", type=float, default=300.0, help="HiGHS time limit per solve, seconds")
+    parser.add_argument("--mip-gap", type=float, default=1e-4, help="relative MIP gap (baseline.yaml: 0.0001)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic datasets")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="in-process forms build and hand over this many times; the median is reported")
+    parser.add_argument("--workdir", help="keep datasets, scenarios, logs and run folders here (default: a temp folder)")
+    parser.add_argument("--out", default=str(HERE / "results.json"), help="JSON file to write")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker or args.verify:
+        result = verify(args.scenario) if args.verify else worker(args.worker, args.scenario, args.repeats)
+        Path(args.result).write_text(json.dumps(result, indent=1, default=float))
+        return 0
+
+    from model.synth import synthesize
+
+    scales = [s for s in args.scales.split(",") if s]
+    forms = [f for f in args.forms.split(",") if f]
+    unknown = [s for s in scales if s not in SCALES] + [f for f in forms if f not in FORMS]
+    if unknown:
+        parser.error(f"unknown scale or form: {', '.join(unknown)}")
+    cli_scales = set(args.cli_scales.split(","))
+    verify_scales = set(filter(None, args.verify_scales.split(",")))
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="layout-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    wall_limit = 3 * args.time_limit + 900  # HiGHS checks its limit only between phases; a hung child is killed
+
+    report = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
+              "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
+              "versions": versions(), "time_limit": args.time_limit, "mip_gap": args.mip_gap, "seed": args.seed,
+              "workdir": str(workdir), "scales": {}, "rows": [], "checks": [], "ratios": {}}
+    print(f"benchmark in {workdir}: scales {', '.join(scales)}; forms {', '.join(forms)}; "
+          f"time limit {args.time_limit:g} s, MIP gap {args.mip_gap:g}, 1 thread", flush=True)
+    for scale in scales:
+        regions, clusters, disruptions = SCALES[scale]
+        folder = workdir / scale
+        folder.mkdir(exist_ok=True)
+        started = time.perf_counter()
+        data = synthesize(regions, clusters, folder / "data", disruptions=disruptions, seed=args.seed)
+        synth_s = time.perf_counter() - started
+        scenario = write_scenario(folder, data, args.time_limit, args.mip_gap)
+        n_dis = len({line.split(",")[0] for line in (data / "disruptions.csv").read_text().splitlines()[1:]})
+        report["scales"][scale] = {"regions": regions, "clusters": clusters, "disruptions": n_dis,
+                                   "synthesize_s": synth_s, "scenario": str(scenario)}
+        print(f"\n{scale}: {regions} regions x {clusters} clusters, {n_dis} disruptions "
+              f"(synthesized in {synth_s:.2f} s)", flush=True)
+        results: dict[str, dict] = {}
+        for form in forms:
+            if form == "cli" and scale not in cli_scales:
+                continue
+            r = run_form(form, folder, scenario, wall_limit, args.repeats)
+            r["scale"] = scale
+            results[form] = r
+            report["rows"].append(r)
+            print(f"  {form:<8} build+hand-over {fmt(r.get('build_handover_s'), '.3f')} s  solve "
+                  f"{fmt(r.get('solve_s'), '.1f')} s  {r.get('status')}  objective {fmt(r.get('objective'), ',.2f')}  "
+                  f"peak {fmt(r.get('peak_rss_mib'), '.0f')} MiB  wall {r['wall_s']:.1f} s", flush=True)
+        verified = None
+        if scale in verify_scales:
+            target = folder / "verify.json"
+            target.unlink(missing_ok=True)
+            run_child([sys.executable, str(Path(__file__).resolve()), "--verify", "--scenario", str(scenario),
+                       "--result", str(target)], folder / "verify.log", wall_limit)
+            verified = json.loads(target.read_text()) if target.is_file() else None
+        report["checks"] += checks(scale, results, args.mip_gap, verified)
+        report["ratios"][scale] = ratios(results)
+        report["scales"][scale]["nnz"] = results.get("project", {}).get("nnz")
+
+    print("\n")
+    print_table(report["rows"])
+    print("\nbuild+hand-over ratios (project = Instance.of + Pyomo build + standard-form hand-over):")
+    for scale, r in report["ratios"].items():
+        parts = [f"{k} {v:.3g}x" for k, v in r.items()]
+        print(f"  {scale:<11} " + ("; ".join(parts) if parts else "–"))
+    print("\nchecks:")
+    for c in report["checks"]:
+        mark = {True: "OK  ", False: "FAIL", None: "--  "}[c["ok"]]
+        print(f"  {mark} {c['scale']:<11} {c['text']}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1, default=float) + "\n")
+    print(f"\nwrote {out}")
+    return 0 if all(c["ok"] is not False for c in report["checks"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,481 @@
+"""Synthetic datasets in the format of SPEC section 4, for scale tests and benchmarks.
+
+`synthesize(regions, clusters, out, disruptions=None, seed=0)` writes a dataset folder that
+`model.dataset.load_dataset` reads and that a baseline-like scenario (concentration cap 0.35,
+hinterland share 0.3, disruption survival 0.6, three minimum sites, keep half of existing output)
+can solve. The numbers are invented, but their structure mirrors the default dataset:
+
+- regions fall into the four macro-regions (about 35 % east, 25 % central, 30 % west, 10 %
+  northeast), are scattered around real provincial capitals inside China's bounding box, and
+  the hinterland is central + west; 3–6 strategy areas each take the regions nearest an anchor;
+- clusters come in the five categories, about 30 % are critical; future and strategic clusters
+  prefer rich (east) regions, traditional and characteristic ones the resource-rich west;
+- five resources (land, water, energy, carbon, environment) with national capacity 1.5–2× what
+  the targets need;
+- each cluster can be hosted in 40–80 % of regions, has max_sites of 15–30 % of the regions (at
+  least 6 for a critical cluster), existing output in a few of its best cells, and a min_scale
+  below the output of any site of the reference layout (below);
+- disruptions lose spatially clustered sets of regions (the nearest neighbours of a seed region,
+  5–15 % of all regions).
+
+Feasibility by construction: the generator first draws a *reference layout* that meets every goal
+of the baseline-like scenario with margin — 50–90 % of max_sites sites per cluster, drawn with
+probability ∝ score, output spread almost evenly (so max_sites × the capacity of a site covers the
+target), critical clusters at most 30 % in one region, 40 % of their sites in the hinterland and at
+most 38 % inside any disruption. Each ceiling holds that layout's use × 1.01–1.1, plus the rest of
+the 1.5–2× national capacity spread by population and area and tilted away from the attractive
+regions. Suitability follows income instead, so the optimum crowds into the attractive regions
+and their ceilings bind there. Existing output sits in reference sites, at most 1.8 × the reference
+output, so keeping half of it fits. `generate(...)["_reference"]` returns that layout.
+
+Everything is drawn from one `numpy.random.Generator` in a fixed order and every CSV is rounded
+before it is written, so one seed gives byte-identical files. All steps are vectorised: 2,844
+regions × 40 clusters × 50 disruptions generate in about 0.1 s and are written in about 0.3 s.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.errors import InputError
+
+GENERATOR = "model.synth v1"
+
+MACRO_REGIONS = ("east", "central", "west", "northeast")
+MACRO_SHARE = np.array([0.35, 0.25, 0.30, 0.10])
+# Sub-centres (lon, lat) per macro-region — real provincial capitals — and the spread around them in degrees.
+CENTRES = {
+    "east": [(116.4, 39.9), (117.2, 39.1), (114.5, 38.0), (117.0, 36.7), (118.8, 32.1), (121.5, 31.2),
+             (120.2, 30.3), (119.3, 26.1), (113.3, 23.1), (110.3, 20.0)],
+    "central": [(112.5, 37.9), (113.6, 34.8), (117.3, 31.9), (114.3, 30.6), (115.9, 28.7), (112.9, 28.2)],
+    "west": [(104.1, 30.7), (106.5, 29.6), (106.7, 26.6), (102.7, 25.0), (108.3, 22.8), (108.9, 34.3),
+             (103.8, 36.1), (101.8, 36.6), (106.3, 38.5), (111.7, 40.8), (87.6, 43.8), (91.1, 29.6)],
+    "northeast": [(123.4, 41.8), (125.3, 43.9), (126.6, 45.8)],
+}
+SPREAD = {"east": 1.2, "central": 1.2, "west": 2.2, "northeast": 1.5}
+BBOX = (73.5, 135.0, 18.0, 53.5)  # lon min, lon max, lat min, lat max
+# Per macro-region: population weight, GDP per head, area weight, attractiveness bonus.
+MACRO_POP = np.array([1.4, 1.3, 0.8, 0.9])
+MACRO_GDP_PC = np.array([1.45, 0.9, 0.8, 0.8])
+MACRO_AREA = np.array([0.6, 0.9, 2.8, 1.5])
+MACRO_ATTRACT = np.array([0.5, 0.1, -0.2, -0.1])
+NATIONAL = {"population": 140_828.0, "gdp": 1_349_084.0, "area_km2": 9_600_000.0}
+# Anchors of strategy areas (lon, lat): Yangtze delta, Jing-Jin-Ji, Greater Bay, Chengdu-Chongqing,
+# middle Yangtze, Guanzhong.
+ANCHORS = [(121.0, 31.0), (116.5, 39.5), (113.5, 23.0), (105.0, 30.0), (114.0, 29.5), (108.5, 34.5)]
+
+CATEGORIES = ("future", "strategic_emerging", "advanced_manufacturing", "traditional", "characteristic")
+CATEGORY_SHARE = np.array([0.20, 0.25, 0.20, 0.20, 0.15])
+# How strongly each category seeks attractive (rich) regions, and its macro-region orientation.
+CATEGORY_PULL = np.array([1.0, 0.8, 0.5, -0.2, -0.5])
+CATEGORY_MACRO = np.array([[0.3, 0.0, -0.2, -0.1], [0.2, 0.1, 0.0, -0.1], [0.1, 0.1, 0.0, 0.2],
+                           [-0.1, 0.2, 0.2, 0.3], [-0.3, 0.1, 0.4, 0.1]])
+
+RESOURCES = [
+    ("land", "Construction land for industry inside the urban development boundary", "km2",
+     "urban_development_boundary"),
+    ("water", "Water use under the total-use cap", "10^4 m3", "water_total_use_control"),
+    ("energy", "Energy consumption", "10^4 tce", "energy_consumption_control"),
+    ("carbon", "CO2 emissions", "10^4 t CO2", "carbon_peaking"),
+    ("environment", "Environmental capacity (major pollutant allowance)", "t pollutant",
+     "environmental_quality_bottom_line"),
+]
+# Base intensity per 100 million yuan by category (rows) and resource (land, water, energy, carbon, environment).
+INTENSITY = np.array([[0.03, 6.0, 0.20, 0.40, 2.0], [0.05, 10.0, 0.35, 0.70, 3.0], [0.06, 8.0, 0.30, 0.60, 3.0],
+                      [0.12, 30.0, 2.00, 4.00, 15.0], [0.25, 60.0, 0.50, 1.00, 6.0]])
+# Capacity is spread over regions by a common size, population^0.7 × area^0.3, tilted per resource by
+# population^p × area^q × GDP^g (land and environment towards area, energy and carbon towards GDP).
+# The tilts stay small: a region can only use its ceilings together, so weights that differ much
+# between resources would strand capacity (the binding resource differs region by region).
+CAPACITY_SIZE = np.array([0.7, 0.3, 0.0])
+CAPACITY_TILT = np.array([[0.0, 0.15, 0.0], [0.1, 0.0, 0.0], [0.0, 0.0, 0.1], [0.0, 0.0, 0.05], [0.0, 0.1, 0.0]])
+CAPACITY_SCARCITY = 0.5     # attractive regions get less of the spare capacity: their ceilings bind first
+CAPACITY_RATIO = (1.5, 2.0)  # national capacity / need, per resource
+HOSTABLE = (0.4, 0.8)        # share of regions that can host a cluster
+MAX_SITES_SHARE = (0.15, 0.30)
+CRITICAL_SHARE = 0.3
+# The reference layout, which the ceilings are sized to fit, meets a baseline-like scenario with margin:
+CONCENTRATION_REF = 0.3      # largest regional share of a critical cluster (baseline cap 0.35)
+HINTERLAND_REF = 0.4         # share of a critical cluster's sites in the hinterland (baseline 0.3 of output)
+HINTERLAND_OUTPUT_REF = 0.33  # share of a critical cluster's reference output in the hinterland (baseline 0.3)
+LOST_REF = 0.38              # largest share of a critical cluster that one disruption may take (baseline 0.4)
+EXISTING_REF = 1.8           # existing output ≤ 1.8 × reference output, so keeping half of it fits
+REFERENCE_HEADROOM = (1.01, 1.1)  # each ceiling holds the reference layout's use × this, plus a share of the slack
+
+
+def default_disruptions(regions: int) -> int:
+    """max(4, regions // 60), capped at 50."""
+    return min(50, max(4, regions // 60))
+
+
+def _sig(values: np.ndarray, digits: int = 4) -> np.ndarray:
+    """Round to `digits` significant digits so that the CSV text is short and exact."""
+    v = np.asarray(values, dtype=float)
+    out = np.zeros_like(v)
+    nz = v != 0
+    exponent = np.floor(np.log10(np.abs(v[nz]))).astype(int)
+    decimals = digits - 1 - exponent
+    pos = decimals >= 0
+    scaled = v[nz]
+    result = np.empty_like(scaled)
+    p = 10.0 ** decimals[pos]
+    result[pos] = np.round(scaled[pos] * p) / p
+    q = 10.0 ** (-decimals[~pos])
+    result[~pos] = np.round(scaled[~pos] / q) * q
+    out[nz] = result
+    return out
+
+
+def _split(total: int, shares: np.ndarray, minimum: int = 1) -> np.ndarray:
+    """Integer counts close to total × shares, each at least `minimum` where possible, summing to total."""
+    counts = np.floor(total * shares).astype(int)
+    if total >= minimum * len(shares):
+        counts = np.maximum(counts, minimum)
+    while counts.sum() > total:
+        counts[np.argmax(counts)] -= 1
+    remainder = total * shares - counts
+    while counts.sum() < total:
+        j = int(np.argmax(remainder))
+        counts[j] += 1
+        remainder[j] = -np.inf
+    return counts
+
+
+def _nearest(lon: np.ndarray, lat: np.ndarray, points: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """For each point (lon, lat), the indices of the `size` nearest regions, sorted by index."""
+    scale = np.cos(np.radians(points[:, 1]))[:, None]
+    dist = ((lon[None, :] - points[:, 0:1]) * scale) ** 2 + (lat[None, :] - points[:, 1:2]) ** 2
+    order = np.argsort(dist, axis=1, kind="stable")
+    return [np.sort(order[n, :size]) for n, size in enumerate(sizes)]
+
+
+def _top(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(rows, R) mask of the `counts[row]` largest finite keys of each row."""
+    order = np.argsort(-keys, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(keys.shape[1]), keys.shape), axis=1)
+    return (rank < np.asarray(counts)[:, None]) & np.isfinite(keys)
+
+
+def _reference_sites(rng: np.random.Generator, score: np.ndarray, host: np.ndarray, n_ref: np.ndarray,
+                     n_hint: np.ndarray, hinterland: np.ndarray) -> np.ndarray:
+    """Draw each row's `n_ref` sites with probability ∝ score, `n_hint` of them in the hinterland."""
+    keys = np.where(host, np.log(rng.uniform(1e-12, 1.0, host.shape)) / np.where(host, score, 1.0), -np.inf)
+    chosen = _top(np.where(hinterland[None, :], keys, -np.inf), np.minimum(n_hint, n_ref))
+    rest = n_ref - chosen.sum(1)
+    chosen |= _top(np.where(chosen, -np.inf, keys), rest)
+    return chosen
+
+
+def _spread(rng: np.random.Generator, sites: np.ndarray, target: np.ndarray, critical: np.ndarray) -> np.ndarray:
+    """Output of the reference layout: the target spread almost evenly over the sites."""
+    weight = np.where(sites, rng.uniform(0.8, 1.2, sites.shape), 0.0)
+    share = weight / weight.sum(1, keepdims=True)
+    cap = np.where(critical, CONCENTRATION_REF, 1.0)[:, None]
+    for _ in range(10):  # clip shares above the concentration cap, spread the excess over the rest
+        over = np.maximum(share - cap, 0.0)
+        if not over.any():
+            break
+        share = np.minimum(share, cap)
+        room = np.where(sites & (share < cap), cap - share, 0.0)
+        share += over.sum(1, keepdims=True) * room / np.maximum(room.sum(1, keepdims=True), 1e-300)
+    return share * target[:, None]
+
+
+def _standardise(v: np.ndarray) -> np.ndarray:
+    sd = v.std()
+    return (v - v.mean()) / (sd if sd > 0 else 1.0)
+
+
+def generate(regions: int, clusters: int, disruptions: int | None = None, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """The tables of a synthetic dataset (file name -> DataFrame), without writing them.
+
+    Two extra tables are not written: `_meta` (the disruption and strategy-area counts) and
+    `_reference` (cluster, region, output): the reference layout that the ceilings were sized to
+    fit, a feasible point of a baseline-like scenario.
+    """
+    if regions < 4:
+        raise InputError(None, "regions", f"{regions}: a synthetic dataset needs at least 4 (one per macro-region)")
+    if clusters < 1:
+        raise InputError(None, "clusters", f"{clusters}: a synthetic dataset needs at least 1")
+    n_dis = default_disruptions(regions) if disruptions is None else int(disruptions)
+    if n_dis < 0:
+        raise InputError(None, "disruptions", f"{n_dis}: cannot be negative")
+    rng = np.random.default_rng(seed)
+    R, I, K = regions, clusters, len(RESOURCES)
+
+    # --- regions: macro-region, location, population, GDP, area ------------------------------
+    per_macro = _split(R, MACRO_SHARE)
+    macro = np.repeat(np.arange(4), per_macro)
+    lon = np.empty(R)
+    lat = np.empty(R)
+    for m, name in enumerate(MACRO_REGIONS):
+        members = np.flatnonzero(macro == m)
+        centres = np.array(CENTRES[name])
+        pick = rng.integers(0, len(centres), size=len(members))
+        lon[members] = centres[pick, 0] + rng.normal(0, SPREAD[name], len(members))
+        lat[members] = centres[pick, 1] + rng.normal(0, SPREAD[name] * 0.7, len(members))
+    lon = np.clip(lon, BBOX[0], BBOX[1])
+    lat = np.clip(lat, BBOX[2], BBOX[3])
+    pop_w = MACRO_POP[macro] * rng.lognormal(0, 0.6, R)
+    gdp_pc = MACRO_GDP_PC[macro] * rng.lognormal(0, 0.3, R)
+    area_w = MACRO_AREA[macro] * rng.lognormal(0, 0.7, R)
+    population = NATIONAL["population"] * pop_w / pop_w.sum()
+    gdp = NATIONAL["gdp"] * pop_w * gdp_pc / (pop_w * gdp_pc).sum()
+    area = NATIONAL["area_km2"] * area_w / area_w.sum()
+    attract = 0.6 * _standardise(np.log(gdp / population)) + 0.4 * _standardise(np.log(gdp)) + MACRO_ATTRACT[macro]
+
+    n_strat = min(6, 3 + R // 100)
+    anchors = np.array(ANCHORS[:n_strat])
+    strat_size = np.maximum(2, np.round(R * rng.uniform(0.06, 0.15, n_strat))).astype(int)
+    strat_members = _nearest(lon, lat, anchors, strat_size)
+    membership = np.zeros((n_strat, R), bool)
+    for g, members in enumerate(strat_members):
+        membership[g, members] = True
+    strat_ids = [f"strategy_{g + 1}" for g in range(n_strat)]
+    strategies = [";".join(s for s, on in zip(strat_ids, col) if on) for col in membership.T]
+
+    # --- clusters: category, critical, target ----------------------------------------------
+    category = np.repeat(np.arange(len(CATEGORIES)), _split(I, CATEGORY_SHARE, minimum=1 if I >= 5 else 0))
+    n_crit = max(1, int(round(CRITICAL_SHARE * I)))
+    critical = np.zeros(I, bool)
+    critical[rng.choice(I, size=n_crit, replace=False)] = True
+    target = np.clip(np.round(rng.lognormal(np.log(5000), 0.8, I), -1), 300, 20000)
+
+    # --- suitability: where each cluster can be hosted, and how productive it is -------------
+    pull = CATEGORY_PULL[category] + rng.normal(0, 0.2, I)
+    macro_pref = CATEGORY_MACRO[category] + rng.normal(0, 0.15, (I, 4))
+    latent = pull[:, None] * attract[None, :] + macro_pref[:, macro] + rng.normal(0, 0.5, (I, R))
+    n_host = np.clip(np.round(rng.uniform(*HOSTABLE, I) * R), 1, R).astype(int)
+    host = _top(latent + rng.normal(0, 0.5, (I, R)), n_host)
+    hinterland = (macro == 1) | (macro == 2)
+
+    # --- sites: max_sites, and how many sites the reference layout uses -----------------------
+    max_sites = np.round(R * rng.uniform(*MAX_SITES_SHARE, I)).astype(int)
+    max_sites = np.maximum(max_sites, np.where(critical, 6, 3))
+    n_ref = np.round(max_sites * rng.uniform(0.5, 0.9, I)).astype(int)
+    n_ref = np.maximum(n_ref, np.where(critical, 6, 3))
+    # A critical cluster must be hostable in enough hinterland regions to keep HINTERLAND_REF of the reference there.
+    n_hint = np.where(critical, np.ceil(HINTERLAND_REF * n_ref / 0.7).astype(int), 0)
+    short = n_hint - (host & hinterland).sum(1)
+    if (short > 0).any():
+        extra = _top(np.where(hinterland & ~host, latent, -np.inf), np.maximum(short, 0))
+        host |= extra
+    n_host = host.sum(1)
+    n_ref = np.minimum(n_ref, n_host)
+    max_sites = np.clip(max_sites, n_ref, n_host)
+    raw_score = np.exp(0.35 * latent)
+    mean_hosted = (raw_score * host).sum(1) / host.sum(1)
+    score = np.where(host, np.clip(np.round(raw_score / mean_hosted[:, None], 2), 0.1, 3.0), 0.0)
+
+    # --- disruptions: spatially clustered sets of regions ----------------------------------
+    if n_dis:
+        seeds = rng.choice(R, size=n_dis, replace=n_dis > R, p=gdp / gdp.sum())
+        lost_size = np.clip(np.round(R * rng.uniform(0.05, 0.15, n_dis)), 2, max(2, R // 3)).astype(int)
+        lost = _nearest(lon, lat, np.stack([lon[seeds], lat[seeds]], axis=1), lost_size)
+    else:
+        lost = []
+    lost_mask = np.zeros((n_dis, R), bool)
+    for d, members in enumerate(lost):
+        lost_mask[d, members] = True
+
+    # --- a reference layout that meets every goal of a baseline-like scenario -----------------
+    # Sites are drawn with probability ∝ score (Efraimidis–Spirakis keys); critical clusters take
+    # enough of them in the hinterland. Output is spread almost evenly over the sites. Ceilings are
+    # then sized so that this layout fits, which makes every synthetic dataset feasible.
+    hint_sites = np.where(critical, np.ceil(HINTERLAND_REF * n_ref).astype(int), 0)
+    reference = _reference_sites(rng, score, host, n_ref, hint_sites, hinterland)
+    x0 = _spread(rng, reference, target, critical)
+    for _ in range(100):  # redraw critical clusters that a disruption would hit too hard or that lack hinterland
+        hit = (x0 @ lost_mask.T > LOST_REF * target[:, None]).any(1) if n_dis else np.zeros(I, bool)
+        thin = x0 @ hinterland < HINTERLAND_OUTPUT_REF * target
+        bad = critical & (hit | thin)
+        if not bad.any():
+            break
+        redraw = _reference_sites(rng, score[bad], host[bad], n_ref[bad], hint_sites[bad], hinterland)
+        reference[bad] = redraw
+        x0[bad] = _spread(rng, redraw, target[bad], critical[bad])
+    else:
+        raise RuntimeError("could not draw a reference layout that survives every disruption; "
+                           "use fewer or smaller disruptions")
+
+    # --- existing output: a few of the reference sites, the best ones -----------------------
+    n_exist = np.clip(np.round(np.sqrt(R) * rng.uniform(0.4, 0.8, I)), 1, n_ref - 1).astype(int)
+    incumbent = _top(np.where(reference, latent, -np.inf), n_exist) & reference
+    base = rng.uniform(0.4, 0.7, I)[:, None] * target[:, None]
+    share = np.where(incumbent, score * rng.uniform(0.5, 1.5, (I, R)), 0.0)
+    existing = np.minimum(base * share / share.sum(1, keepdims=True), EXISTING_REF * x0)
+    existing = np.where(incumbent, _sig(existing), 0.0)
+    incumbent &= existing > 0
+
+    # --- resources: intensity and capacity -------------------------------------------------
+    intensity = _sig(INTENSITY[category] * rng.lognormal(0, 0.35, (I, K)))
+    need = (intensity * target[:, None]).sum(0)
+    used = x0.T @ intensity                                                # (R, K) by the reference layout
+    ratio = rng.uniform(*CAPACITY_RATIO, K)
+    basis = np.log(np.stack([population, area, gdp], axis=1))  # (R, 3)
+    tilt = basis @ (CAPACITY_SIZE[None, :] + CAPACITY_TILT).T - CAPACITY_SCARCITY * attract[:, None]
+    weight = np.exp(tilt) * rng.lognormal(0, 0.15, (R, K))
+    slack = (ratio - REFERENCE_HEADROOM[1]) * need * weight / weight.sum(0)
+    capacity = _sig(used * rng.uniform(*REFERENCE_HEADROOM, (R, K)) + slack)
+
+    # --- scale and cost ------------------------------------------------------------------
+    smallest = np.where(reference, x0, np.inf).min(axis=1)
+    min_scale = _sig(rng.uniform(0.2, 0.5, I) * smallest, 3)
+    fixed_cost = _sig(min_scale * rng.uniform(0.6, 1.4, I), 3)
+
+    # --- tables ---------------------------------------------------------------------------
+    width = max(4, len(str(R)))
+    region_ids = np.array([f"r{n + 1:0{width}d}" for n in range(R)], dtype=object)
+    cwidth = max(3, len(str(I)))
+    cluster_ids = np.array([f"c{n + 1:0{cwidth}d}" for n in range(I)], dtype=object)
+    resource_ids = np.array([r[0] for r in RESOURCES], dtype=object)
+    dwidth = max(2, len(str(n_dis)))
+    tables: dict[str, pd.DataFrame] = {}
+    tables["regions.csv"] = pd.DataFrame({
+        "region": region_ids, "name": [f"Region {n + 1}" for n in range(R)], "name_zh": "",
+        "macro_region": np.array(MACRO_REGIONS, dtype=object)[macro],
+        "hinterland": np.where((macro == 1) | (macro == 2), "true", "false"),
+        "strategies": strategies, "population": np.round(population, 1), "gdp": np.round(gdp, 1),
+        "area_km2": np.round(area), "lon": np.round(lon, 3), "lat": np.round(lat, 3),
+    })
+    tables["clusters.csv"] = pd.DataFrame({
+        "cluster": cluster_ids, "name": [f"Cluster {n + 1}" for n in range(I)],
+        "category": np.array(CATEGORIES, dtype=object)[category],
+        "critical": np.where(critical, "true", "false"), "target": target, "min_scale": min_scale,
+        "max_sites": max_sites, "fixed_cost": fixed_cost,
+    })
+    tables["resources.csv"] = pd.DataFrame(RESOURCES, columns=["resource", "name", "unit", "line"])
+    tables["intensity.csv"] = pd.DataFrame({
+        "cluster": np.repeat(cluster_ids, K), "resource": np.tile(resource_ids, I), "per_unit": intensity.ravel()})
+    tables["capacity.csv"] = pd.DataFrame({
+        "region": np.repeat(region_ids, K), "resource": np.tile(resource_ids, R), "available": capacity.ravel()})
+    ii, rr = np.nonzero(host)
+    tables["suitability.csv"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr],
+                                              "score": score[ii, rr]})
+    ii, rr = np.nonzero(incumbent)
+    tables["existing.csv"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr],
+                                           "output": existing[ii, rr]})
+    dis_ids = [f"disruption_{s + 1:0{dwidth}d}" for s in range(n_dis)]
+    tables["disruptions.csv"] = pd.DataFrame({
+        "disruption": np.repeat(np.array(dis_ids, dtype=object), [len(m) for m in lost]).astype(object),
+        "region": region_ids[np.concatenate(lost)] if lost else np.array([], dtype=object),
+    }, columns=["disruption", "region"])
+    tables["_meta"] = pd.DataFrame({"key": ["disruptions", "strategies"], "value": [n_dis, n_strat]})
+    ii, rr = np.nonzero(reference)
+    tables["_reference"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr], "output": x0[ii, rr]})
+    return tables
+
+
+def _sources(regions: int, clusters: int, disruptions: int, strategies: int, seed: int) -> str:
+    return f"""# Synthetic dataset — sources and methods
+
+**Every figure in this folder is synthetic.** It was generated by `{GENERATOR}`
+(`model.synth.synthesize`) for scale tests and benchmarks; it describes no real place.
+
+| parameter | value |
+|---|---|
+| generator | {GENERATOR} |
+| seed | {seed} |
+| regions | {regions} |
+| clusters | {clusters} |
+| disruptions | {disruptions} |
+| strategy areas | {strategies} |
+
+The same generator, seed and parameters give byte-identical files:
+`layout synth --regions {regions} --clusters {clusters} --seed {seed}` (or
+`model.synth.synthesize({regions}, {clusters}, out, disruptions={disruptions}, seed={seed})`).
+
+## regions.csv
+
+| column | unit / values | year | source |
+|---|---|---|---|
+| region | id `r0001`, … | – | synthetic |
+| name | `Region N` | – | synthetic |
+| name_zh | empty | – | synthetic |
+| macro_region | east / central / west / northeast, about 35 / 25 / 30 / 10 % of regions | – | synthetic |
+| hinterland | true for central and west | – | synthetic (the default dataset's assumption) |
+| strategies | `strategy_N`: the regions nearest one of {strategies} anchor points (6–15 % of regions each) | – | synthetic |
+| population | 10,000 persons; lognormal weights scaled to a national total of 140,828 | target year | synthetic |
+| gdp | 100 million yuan, current prices; population × lognormal GDP per head, higher in the east, scaled to 1,349,084 | target year | synthetic |
+| area_km2 | km²; lognormal weights (larger in the west) scaled to 9,600,000 | – | synthetic |
+| lon, lat | decimal degrees; normal scatter around real provincial capitals of the macro-region, clipped to China's bounding box | – | synthetic |
+
+## clusters.csv
+
+| column | unit / values | source |
+|---|---|---|
+| cluster, name | `c001` / `Cluster N` | synthetic |
+| category | future / strategic_emerging / advanced_manufacturing / traditional / characteristic (20/25/20/20/15 %) | synthetic |
+| critical | true for about 30 % of clusters | synthetic |
+| target | 100 million yuan of value added, target year; lognormal, median 5,000, clipped to 300–20,000 | synthetic |
+| min_scale | 100 million yuan; 20–50 % of the smallest site's output in the reference layout (see below) | synthetic |
+| max_sites | integer; 15–30 % of regions, at least 6 for critical and 3 for other clusters, at most the hostable regions | synthetic |
+| fixed_cost | objective units; min_scale × 0.6–1.4 | synthetic |
+
+## resources.csv
+
+The five ceilings of the default dataset (land, water, energy, carbon, environment), with its names, units and lines.
+
+## intensity.csv
+
+`per_unit`: resource use per 100 million yuan; a base per category (energy- and pollution-heavy for traditional,
+land- and water-heavy for characteristic) times lognormal noise (σ 0.35). Synthetic.
+
+## capacity.csv
+
+`available`: national capacity = 1.5–2 × the need of all targets (per resource). Each region holds what a
+*reference layout* uses there × 1.01–1.1, plus a share of the rest spread by population and area (tilted
+towards area for land and environment, towards GDP for energy and carbon, and away from the attractive
+regions) with lognormal noise. The reference layout meets a baseline-like scenario with margin: 50–90 % of
+max_sites sites per cluster, drawn with probability ∝ score, output spread almost evenly; critical clusters at
+most 30 % in one region, at least 40 % of their sites in the hinterland and at most 38 % of output inside any
+disruption. So every synthetic dataset is feasible for concentration cap 0.35, hinterland share 0.3,
+disruption survival 0.6, min_sites 3 and keep_existing 0.5. Suitability follows income instead, so the
+optimum crowds into the attractive regions and their ceilings bind. Synthetic.
+
+## suitability.csv
+
+`score`: relative productivity (1 = the cluster's average over the regions that can host it), 2 decimals, in
+[0.1, 3]; each cluster can be hosted in 40–80 % of regions, mostly those its category is drawn to (future and
+strategic clusters to rich eastern regions, traditional and characteristic ones to central and western
+regions). Missing cells have score 0. Synthetic.
+
+## existing.csv
+
+`output`: 100 million yuan of value added in the base year, in a few of each cluster's best reference sites
+(0.4–0.8 × √regions cells); 40–70 % of the target, at most 1.8 × the reference output of the cell, so that
+keeping half of it fits. Synthetic.
+
+## disruptions.csv
+
+`disruption_NN`: each loses the regions nearest a seed region (drawn by GDP), 5–15 % of all regions. Synthetic.
+"""
+
+
+def synthesize(regions: int, clusters: int, out: Path, disruptions: int | None = None, seed: int = 0) -> Path:
+    """Write a synthetic dataset (SPEC section 4 format) to the folder `out` and return it.
+
+    `disruptions` defaults to max(4, regions // 60), capped at 50. The same arguments give
+    byte-identical files. The folder is written all or nothing (a folder already there is
+    replaced). Arguments out of range raise `InputError` (exit code 2 on the command line).
+    """
+    from model.results import write_folder
+
+    tables = generate(regions, clusters, disruptions, seed)
+    meta = dict(zip(tables["_meta"]["key"], tables["_meta"]["value"]))
+    sources = _sources(regions, clusters, int(meta["disruptions"]), int(meta["strategies"]), seed)
+
+    def csv(table: pd.DataFrame):
+        return lambda path: table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+    files = {name: csv(table) for name, table in tables.items() if not name.startswith("_")}
+    files["SOURCES.md"] = lambda path: path.write_text(sources, encoding="utf-8")
+    folder = write_folder(Path(out), files)
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)  # the temporary folder it was built in is private (0700)
+    return folder
