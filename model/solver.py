@@ -164,10 +164,11 @@ class HighsModel:
         started = time.perf_counter()
         big = self.lp.num_col_ > 20_000
         relaxation = self.relaxed_lp(time_limit=options.time_limit, interior_point=big)
-        if relaxation.status != Status.OPTIMAL:
-            return self.solve(options)
-        pattern = rounding(relaxation.col_value)
+        if relaxation.status == Status.INFEASIBLE:
+            return Outcome(Status.INFEASIBLE, solve_seconds=time.perf_counter() - started,
+                           message="no layout satisfies every constraint (the LP relaxation is infeasible)")
         start = None
+        pattern = rounding(relaxation.col_value) if relaxation.status == Status.OPTIMAL else None
         if pattern is not None:
             layout = self.with_integers_fixed(pattern, time_limit=options.time_limit)
             if layout.status == Status.OPTIMAL:
@@ -181,6 +182,14 @@ class HighsModel:
                                    message="LP-rounding layout within the MIP gap of the LP relaxation bound")
         remaining = options.time_limit - (time.perf_counter() - started)
         outcome = self.solve(options.model_copy(update={"time_limit": max(remaining, 1.0)}), start=start)
+        if outcome.status == Status.ERROR and start is not None:  # no better layout in time: keep the rounded one
+            outcome = Outcome(Status.FEASIBLE, objective=layout.objective, bound=None, col_value=start,
+                              message="time limit reached; the LP-rounding layout is kept")
+        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL:
+            maximise = self.lp.sense_ == highspy.ObjSense.kMaximize
+            bounds = [b for b in (outcome.bound, relaxation.objective) if b is not None and np.isfinite(b)]
+            outcome.bound = min(bounds) if maximise else max(bounds)
+            outcome.gap = abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9)
         outcome.solve_seconds = time.perf_counter() - started
         return outcome
 
