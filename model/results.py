@@ -215,6 +215,9 @@ def write_folder(folder: str | Path, files: dict[str, Callable[[Path], None]]) -
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o777 & ~umask)  # mkdtemp makes it private; a run folder is not
     try:
         for name, writer in files.items():
             target = temporary / name
