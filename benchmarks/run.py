@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
               "versions": versions(), "time_limit": args.time_limit, "mip_gap": args.mip_gap, "seed": args.seed,
-              "workdir": str(workdir), "scales": {}, "rows": [], "checks": [], "ratios": {}}
+              "scales": {}, "rows": [], "checks": [], "ratios": {}}
     print(f"benchmark in {workdir}: scales {', '.join(scales)}; forms {', '.join(forms)}; "
           f"time limit {args.time_limit:g} s, MIP gap {args.mip_gap:g}, 1 thread", flush=True)
     for scale in scales:
@@ -427,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario = write_scenario(folder, data, args.time_limit, args.mip_gap)
         n_dis = len({line.split(",")[0] for line in (data / "disruptions.csv").read_text().splitlines()[1:]})
         report["scales"][scale] = {"regions": regions, "clusters": clusters, "disruptions": n_dis,
-                                   "synthesize_s": synth_s, "scenario": str(scenario)}
+                                   "synthesize_s": synth_s, "scenario": str(scenario.relative_to(workdir))}
         print(f"\n{scale}: {regions} regions x {clusters} clusters, {n_dis} disruptions "
               f"(synthesized in {synth_s:.2f} s)", flush=True)
         results: dict[str, dict] = {}

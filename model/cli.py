@@ -35,6 +35,14 @@ def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def scenario_and_out(args: argparse.Namespace, suffix: str = ""):
+    """The scenario with its --set overrides, and the folder to write (--out, or runs/<name><suffix>)."""
+    import model
+
+    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    return scenario, Path(args.out) if args.out else Path("runs") / f"{scenario.name}{suffix}"
+
+
 def fmt(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
@@ -81,9 +89,8 @@ def print_result(result, out: Path | None) -> None:
 def cmd_solve(args: argparse.Namespace) -> int:
     import model
 
-    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    scenario, out = scenario_and_out(args)
     result = model.solve(scenario)
-    out = Path(args.out) if args.out else Path("runs") / scenario.name
     result.write(out)
     print_result(result, out)
     if args.plot and result.solved:
@@ -148,16 +155,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 @command("sweep")
 def cmd_sweep(args: argparse.Namespace) -> int:
-    import model
     from model.sweep import sweep
 
-    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    scenario, out = scenario_and_out(args, "-sweep")
     parameters = None
     if args.param:
         if not args.values or len(args.values) != len(args.param):
             raise InputError("--values", None, "give one --values list for every --param")
         parameters = {path: parse_values(values) for path, values in zip(args.param, args.values)}
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-sweep"
     client = None
     if args.scheduler:
         from distributed import Client
@@ -167,9 +172,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    shown = [c for c in table.columns if c not in ("folder",)]
-    print(show(table[shown]))
-    tipping = __import__("pandas").read_csv(out / "tipping_points.csv")
+    print(show(table.drop(columns="folder")))
+    from model.sweep import read_tipping_points
+    tipping = read_tipping_points(out)
     for row in tipping.itertuples():
         print(f"  layout changes between {row.parameter}={row.from_value} and {row.to_value}: "
               f"{row.opened} sites opened, {row.closed} closed")
@@ -182,12 +187,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 @command("pareto")
 def cmd_pareto(args: argparse.Namespace) -> int:
-    import model
     from model.pareto import pareto
 
-    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    scenario, out = scenario_and_out(args, f"-pareto-{args.against}")
     front = pareto(scenario, against=args.against, points=args.points)
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-pareto-{args.against}"
     front.write(out)
     print(show(front.front))
     if len(front.front) == 1 and args.against != "resilience":
@@ -202,12 +205,10 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
 @command("alternatives")
 def cmd_alternatives(args: argparse.Namespace) -> int:
-    import model
     from model.alternatives import alternatives
 
-    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    scenario, out = scenario_and_out(args, "-alternatives")
     found = alternatives(scenario, slack=args.slack, count=args.count)
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-alternatives"
     found.write(out)
     print(show(found.table))
     print(f"  robust core: {len(found.robust_core)} cells established in the optimum and every alternative")
@@ -217,12 +218,10 @@ def cmd_alternatives(args: argparse.Namespace) -> int:
 
 @command("diagnose")
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    import model
     from model.diagnose import diagnose
 
-    scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    scenario, out = scenario_and_out(args, "-diagnosis")
     diagnosis = diagnose(scenario, relax_targets=args.relax_targets)
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-diagnosis"
     diagnosis.write(out)
     print("\n".join(diagnosis.sentences))
     print(f"  wrote {out}")

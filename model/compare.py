@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError
-from model.results import Result, RunFolder, finite, write_folder
+from model.results import Result, RunFolder, critical_rows, finite, write_folder
 
 RESILIENCE_METRICS = {  # metric -> how it is summarised over the critical clusters
     "worst_surviving_share": "min", "hinterland_share": "min", "max_region_share": "max", "sites": "min",
@@ -50,10 +50,6 @@ def _objective(run: Result | RunFolder) -> float:
     return run.summary["objective"] if isinstance(run, RunFolder) else run.objective
 
 
-def _critical(resilience: pd.DataFrame) -> pd.DataFrame:
-    return resilience[resilience["critical"].astype(str).str.lower().isin(["true", "1"])]
-
-
 def compare(run_a: Result | RunFolder | str | Path, run_b: Result | RunFolder | str | Path) -> Comparison:
     """Compare two solved layouts: output deltas per cell, sites opened and closed, ceiling use, resilience."""
     a, b = _as_run(run_a), _as_run(run_b)
@@ -89,7 +85,7 @@ def compare(run_a: Result | RunFolder | str | Path, run_b: Result | RunFolder | 
         "opened_sites": opened, "closed_sites": closed,
         "ceiling_use_change": {k: float(v) for k, v in ceilings.groupby("resource")["delta"].sum().items()},
     }
-    ca, cb = _critical(sa), _critical(sb)
+    ca, cb = critical_rows(sa), critical_rows(sb)
     for metric, how in RESILIENCE_METRICS.items():
         va = float(getattr(ca[metric], how)()) if len(ca) else float("nan")
         vb = float(getattr(cb[metric], how)()) if len(cb) else float("nan")

@@ -170,7 +170,8 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
 def diagnose(scenario: Scenario | str | Path, relax_targets: bool = False) -> Diagnosis:
     """The smallest weighted relaxation that restores feasibility, or, if feasible, what binds."""
     scenario = as_scenario(scenario)
-    units = dict(zip(dataset_of(scenario).resources["resource"], dataset_of(scenario).resources["unit"]))
+    resources = dataset_of(scenario).resources
+    units = dict(zip(resources["resource"], resources["unit"]))
     result = solve_prepared(prepare(scenario))
     if result.solved:
         return _binding(result, units)
@@ -193,9 +194,8 @@ def diagnose(scenario: Scenario | str | Path, relax_targets: bool = False) -> Di
         return Diagnosis(False, pd.DataFrame(columns=COLUMNS), pd.DataFrame(),
                          [f"Even with every ceiling, goal and lock relaxed the targets cannot be met "
                           f"(the minimum scales or the allowed cells stand in the way).{hint}"], outcome.status)
-    position = {id(v): j for j, v in enumerate(highs.columns)}
     values = np.append(outcome.col_value, 0.0)
-    shortfalls = [(family, key, rhs, float(values[position.get(id(s), -1)])) for s, family, key, rhs in m.slacks]
+    shortfalls = [(family, key, rhs, float(values[highs.column_of(s)])) for s, family, key, rhs in m.slacks]
     shortfalls += [(family, key, short, short) for family, key, short in m.trivially_infeasible]
     rows, sentences = [], []
     for family, key, rhs, amount in shortfalls:

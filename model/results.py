@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from model.errors import InputError
 from model.instance import Instance
-from model.scenario import Scenario
+from model.scenario import Scenario, dataset_of
 from model.solver import Status
 
 TABLES = ("layout", "regions", "resources", "resilience")
@@ -101,10 +102,14 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
     return {"layout": layout, "regions": regions, "resources": resources, "resilience": resilience}
 
 
+def critical_rows(resilience: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a resilience table (in memory or read back from CSV) that are critical clusters."""
+    return resilience[resilience["critical"].astype(str).str.lower().isin(["true", "1"])]
+
+
 def resilience_of(resilience: pd.DataFrame) -> float:
     """The layout's resilience: the worst surviving share over critical clusters and active disruptions."""
-    critical = resilience[resilience["critical"].astype(bool)]
-    values = critical["worst_surviving_share"].dropna()
+    values = critical_rows(resilience)["worst_surviving_share"].dropna()
     return float(values.min()) if len(values) else float("nan")
 
 
@@ -155,8 +160,6 @@ class Result:
         return binding.sort_values("shadow_price", ascending=False).reset_index(drop=True)
 
     def summary(self) -> dict[str, Any]:
-        from model.scenario import dataset_of
-
         summary = {
             "scenario": self.scenario.name,
             "status": self.status.value,
@@ -240,8 +243,6 @@ class RunFolder:
     """A written run folder, read back: its tables, summary and resolved scenario."""
 
     def __init__(self, path: str | Path):
-        from model.errors import InputError
-
         self.path = Path(path)
         if not (self.path / "summary.json").is_file():
             raise InputError(self.path, None, "not a run folder (no summary.json)")
@@ -258,7 +259,6 @@ class RunFolder:
     def table(self, name: str) -> pd.DataFrame:
         path = self.path / f"{name}.csv"
         if not path.is_file():
-            from model.errors import InputError
             raise InputError(path, None, f"the run folder has no {name}.csv (status {self.summary.get('status')})")
         return pd.read_csv(path, keep_default_na=False, na_values=[""])
 

@@ -93,9 +93,8 @@ LP_ROUNDING_ABOVE = 5_000
 
 def cell_columns(prepared: Prepared, highs: HighsModel, variable: str) -> np.ndarray:
     """Column of `x` or `y` for every allowed cell, in `instance.cells` order; −1 where a variable is in no row."""
-    position = {id(v): j for j, v in enumerate(highs.columns)}
     var = getattr(prepared.model, variable)
-    return np.array([position.get(id(var[c]), -1) for c in prepared.model.CELLS], dtype=int)
+    return np.array([highs.column_of(var[c]) for c in prepared.model.CELLS], dtype=int)
 
 
 def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np.ndarray | None:

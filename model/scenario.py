@@ -240,7 +240,7 @@ def _apply_overrides(data: dict, provenance: dict[str, str], overrides: dict[str
         node: Any = data
         for depth, key in enumerate(keys[:-1]):
             if isinstance(node, list):
-                node = _list_item(node, key, path)
+                node = node[_index(node, key, path)]
             else:
                 if not isinstance(node.get(key), (dict, list)):
                     node[key] = {}
@@ -260,10 +260,6 @@ def _index(node: list, key: str, path: str) -> int:
     if not key.isdigit() or int(key) >= len(node):
         raise InputError(f"--set {path}", None, f"{key!r} is not an index of a list of {len(node)} items")
     return int(key)
-
-
-def _list_item(node: list, key: str, path: str) -> Any:
-    return node[_index(node, key, path)]
 
 
 def _source_of(path: str, provenance: dict[str, str]) -> str:

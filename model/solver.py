@@ -61,6 +61,7 @@ class HighsModel:
     integer: np.ndarray
     handover_seconds: float
     highs: highspy.Highs = field(repr=False, default=None)
+    _position: dict[int, int] | None = field(repr=False, default=None)
 
     @classmethod
     def from_pyomo(cls, model: pyo.ConcreteModel) -> "HighsModel":
@@ -92,6 +93,12 @@ class HighsModel:
         highs.passModel(lp)
         return cls(lp=lp, rows=form.rows, columns=columns, integer=integer,
                    handover_seconds=time.perf_counter() - started, highs=highs)
+
+    def column_of(self, var) -> int:
+        """The column of a Pyomo variable, −1 if it is in no row or objective (and so sits at 0)."""
+        if self._position is None:
+            self._position = {id(v): j for j, v in enumerate(self.columns)}
+        return self._position.get(id(var), -1)
 
     @property
     def shape(self) -> tuple[int, int, int]:

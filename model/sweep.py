@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import InputError
-from model.results import Result, RunFolder, resilience_of
+from model.results import Result, RunFolder, critical_rows, resilience_of
 from model.run import as_scenario, solve
 from model.scenario import Scenario
 
@@ -51,7 +51,7 @@ def point_scenarios(scenario: Scenario, parameters: dict[str, list[Any]]) -> lis
 def _summary_row(point: dict[str, Any], summary: dict[str, Any], resilience: pd.DataFrame | None, folder: Path) -> dict:
     row = dict(point)
     row.update(status=summary["status"], objective=summary.get("objective"), gap=summary.get("gap"))
-    critical = resilience[resilience["critical"].astype(str).str.lower().isin(["true", "1"])] if resilience is not None else None
+    critical = critical_rows(resilience) if resilience is not None else None
     if critical is not None and len(critical):
         row.update(resilience=resilience_of(resilience), hinterland_share=float(critical["hinterland_share"].min()),
                    max_region_share=float(critical["max_region_share"].max()), sites=int(critical["sites"].min()))
@@ -106,6 +106,11 @@ def tipping_points(table: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
                                  "closed_cells": ";".join(f"{c}@{r}" for c, r in sorted(a - b))})
     columns = ["parameter", "from_value", "to_value", "changed_cells", "opened", "closed", "opened_cells", "closed_cells"]
     return pd.DataFrame(rows, columns=list(dict.fromkeys(columns[:3] + [k for r in rows for k in r] + columns[3:])))
+
+
+def read_tipping_points(folder: str | Path) -> pd.DataFrame:
+    """The tipping points a sweep wrote to its folder."""
+    return pd.read_csv(Path(folder) / "tipping_points.csv")
 
 
 def _executor(jobs: int, executor: Any) -> tuple[cf.Executor | None, bool]:
