@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import scipy.sparse
 
 from model.errors import InputError
-from model.formulation import build_model
+from model.formulation import Variables, formulate, to_pyomo
 from model.instance import Instance
 from model.results import write_folder
 from model.run import as_scenario, solve_prepared, Prepared, prepare
@@ -116,7 +116,10 @@ def _pct(amount: float, base: float) -> str:
 
 
 def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
-    """The model with every ceiling, goal, lock and pole made elastic, minimising the weighted slack."""
+    """The model with every ceiling, goal, lock and pole made elastic, minimising the weighted slack.
+
+    `model.slacks` lists (slack variable, family, key, limit) for every elastic row.
+    """
     dataset = dataset_of(scenario)
     strict = Instance.of(scenario, dataset)
     open_inst = Instance.of(scenario.model_copy(update={"lock_out": []}), dataset)
@@ -124,46 +127,45 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
     cells["upper"] = open_inst.target[cells["i"]]  # U = T_i: no ceiling, no concentration cap hidden in link
     inst = dataclasses.replace(open_inst, cells=cells, concentration_cap=None,
                                unhosted_existing=strict.unhosted_existing)
-    m = build_model(inst)
-    m.objective.deactivate()
-    T = dict(zip(inst.clusters, inst.target))
-    closed = sorted(set(zip(cells["cluster"], cells["region"])) - set(zip(strict.cells["cluster"], strict.cells["region"])))
+    f = formulate(inst)
+    x = f.start("x")
+    keys = list(zip(cells["cluster"], cells["region"]))
+    strict_cells = set(zip(strict.cells["cluster"], strict.cells["region"]))
+    closed = np.array([key not in strict_cells for key in keys], dtype=bool)
     if strict.concentration_cap is not None:
-        critical = [c for c in m.CELLS if strict.critical[inst.clusters.index(c[0])]]
-        m.concentration = pyo.Constraint(critical, rule=lambda _, i, r: m.x[i, r] <= strict.concentration_cap * T[i])
-    m.lock_out = pyo.Constraint(closed, rule=lambda _, i, r: m.x[i, r] <= 0)
-    if hasattr(m, "keep_existing"):
-        for cell in closed:
-            if cell in m.keep_existing:
-                m.keep_existing[cell].deactivate()
-    for lock in inst.lock_in:
-        m.y[lock.cluster, lock.region].setlb(0)
+        capped = np.flatnonzero(strict.critical[cells["i"]])
+        f.add("concentration", [keys[j] for j in capped], np.arange(len(capped)), x + capped, np.ones(len(capped)),
+              upper=strict.concentration_cap * inst.target[cells["i"].to_numpy()[capped]])
+    shut = np.flatnonzero(closed)
+    f.add("lock_out", [keys[j] for j in shut], np.arange(len(shut)), x + shut, np.ones(len(shut)), upper=0.0)
+    kept = f.family("keep_existing")
+    if kept is not None:  # locked-out cells are phased out, not kept
+        f.families[f.families.index(kept)] = kept.subset(np.array([k in strict_cells for k in kept.keys], dtype=bool))
+    f.variables[1].lower[:] = 0.0  # lock-ins give through their own elastic rows
 
     families = ELASTIC + (("target",) if relax_targets else ())
-    m.slack = pyo.VarList(domain=pyo.NonNegativeReals)
-    slacks = []
-    penalty = []
-    for family in families:
-        component = m.find_component(family)
-        if component is None:
-            continue
-        for key, row in component.items():
-            if not row.active:
-                continue
-            lower, body, upper = row.to_bounded_expression()
-            s = m.slack.add()
-            if upper is not None and (lower is None or family != "target"):
-                row.set_value((lower, body - s, upper))
-                size = abs(pyo.value(upper))
-            else:
-                row.set_value((lower, body + s, upper))
-                size = abs(pyo.value(lower))
-            if family in ("lock_out", "concentration"):
-                size = T[key[0]]
-            slacks.append((s, family, key, pyo.value(upper) if upper is not None and family != "target" else pyo.value(lower)))
-            penalty.append(s / max(size, 1e-6))
-    m.relaxation = pyo.Objective(expr=sum(penalty), sense=pyo.minimize)
-    m.slacks = slacks
+    elastic = [rows for rows in f.families if rows.family in families]
+    n = sum(len(rows) for rows in elastic)
+    slack = f.add_variables(Variables("slack", list(range(n)), False, np.zeros(n), np.full(n, np.inf),
+                                      "how far an elastic row gives"))
+    T = dict(zip(inst.clusters, inst.target))
+    weights, slacks, start = np.zeros(f.num_columns), [], 0
+    for rows in elastic:
+        m_rows = len(rows)
+        columns = slack[start:start + m_rows]
+        gives_upper = np.isfinite(rows.upper) & (~np.isfinite(rows.lower) | (rows.family != "target"))
+        rows.matrix = rows.matrix + scipy.sparse.csr_matrix(
+            (np.where(gives_upper, -1.0, 1.0), (np.arange(m_rows), columns)), shape=rows.matrix.shape)
+        limit = np.where(gives_upper, rows.upper, rows.lower)
+        size = np.abs(limit)
+        if rows.family in ("lock_out", "concentration"):
+            size = np.array([T[key[0]] for key in rows.keys])
+        weights[columns] = 1.0 / np.maximum(size, 1e-6)
+        slacks += [(start + j, rows.family, key, float(limit[j])) for j, key in enumerate(rows.keys)]
+        start += m_rows
+    f.cost, f.constant, f.maximise = weights, 0.0, False
+    m = to_pyomo(f)
+    m.slacks = [(m.slack[j], family, key, limit) for j, family, key, limit in slacks]
     return Prepared(scenario, inst, m, 0.0)
 
 

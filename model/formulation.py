@@ -1,196 +1,278 @@
-"""The mixed-integer model of SPEC section 3, as a Pyomo `ConcreteModel`.
+"""The mixed-integer model of SPEC section 3: each constraint family as a sparse block, then Pyomo.
 
-`build_model(instance)` reads like a table of contents: sets, variables, then one `add_*`
-function per constraint family, each named as in the spec and documented with its maths, then
-the objective. Constraint components carry the family names (`m.ceiling[r, k]`), so results,
-duals and diagnoses speak in them. Variables exist on the allowed cells A only; every sum runs
-over precomputed sparse index lists, never over all cluster–region pairs.
+`formulate(instance)` reads like a table of contents: variables, then one `add_*` function per
+constraint family, each named as in the spec and documented with its maths, then the objective.
+Every family is computed with numpy over the allowed cells A at once (no Python loop over
+cluster–region pairs) as a block of rows `lower ≤ A·columns ≤ upper` keyed by the family's ids.
+
+`build_model(instance)` turns that into a Pyomo `ConcreteModel`: Vars `x`, `y`, `d` on the
+allowed cells, one `FamilyConstraint` component per family (`m.ceiling["shanghai", "water"]`),
+and the objective. A `FamilyConstraint` is Pyomo's sparse `MatrixConstraint` with the family's
+keys, so the rows cost a few bytes each in Pyomo and reach HiGHS as one matrix
+(`solver.HighsModel.from_pyomo`), while the model stays an ordinary Pyomo model that workflows
+add constraints and objectives to.
 
 Symbols: i cluster, r region, k resource, s disruption; x output, y site established,
 d relocated existing output.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import weakref
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse
 from pyomo.common.gc_manager import PauseGC
+from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstraintData
+from pyomo.core.expr.numeric_expr import LinearExpression
 
 from model.instance import Instance
 
+INFEASIBLE_BY = 1e-9
+"""A row without variables whose bounds miss 0 by more than this can never hold."""
 
 
-class _Index:
-    """Sparse index lists over the allowed cells, computed once per model."""
+@dataclass
+class Variables:
+    """One group of columns: a Pyomo Var `name` over `index` (a Pyomo Set `index_set` if named)."""
 
-    def __init__(self, inst: Instance):
+    name: str
+    index: list
+    binary: bool
+    lower: np.ndarray
+    upper: np.ndarray
+    doc: str = ""
+    index_set: str | None = None
+
+
+@dataclass(eq=False)
+class Rows:
+    """One constraint family: row j is lower[j] ≤ matrix[j]·columns ≤ upper[j], for keys[j] (±inf: no bound)."""
+
+    family: str
+    keys: list
+    matrix: scipy.sparse.csr_matrix
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def subset(self, keep: np.ndarray) -> "Rows":
+        """The rows where the boolean mask `keep` is true."""
+        return Rows(self.family, [k for k, kept in zip(self.keys, keep) if kept], self.matrix[keep],
+                    self.lower[keep], self.upper[keep])
+
+
+@dataclass
+class Formulation:
+    """The model of one instance as arrays: variable groups, constraint families, objective."""
+
+    variables: list[Variables]
+    families: list[Rows] = field(default_factory=list)
+    cost: np.ndarray | None = None
+    constant: float = 0.0
+    maximise: bool = True
+    trivially_infeasible: list[tuple[str, object, float]] = field(default_factory=list)
+    """(family, key, shortfall) of rows with no allowed cell that cannot hold, e.g. a target nobody can host."""
+
+    @property
+    def num_columns(self) -> int:
+        return sum(len(v.index) for v in self.variables)
+
+    def start(self, name: str) -> int:
+        """First column of variable group `name`."""
+        offset = 0
+        for v in self.variables:
+            if v.name == name:
+                return offset
+            offset += len(v.index)
+        raise KeyError(name)
+
+    def family(self, name: str) -> Rows | None:
+        return next((rows for rows in self.families if rows.family == name), None)
+
+    def add_variables(self, variables: Variables) -> np.ndarray:
+        """Append a group of columns (with zero cost, in no row yet); returns their column numbers."""
+        start, n = self.num_columns, len(variables.index)
+        self.variables.append(variables)
+        for rows in self.families:
+            A = rows.matrix
+            rows.matrix = scipy.sparse.csr_matrix((A.data, A.indices, A.indptr), shape=(A.shape[0], start + n))
+        if self.cost is not None:
+            self.cost = np.r_[self.cost, np.zeros(n)]
+        return start + np.arange(n)
+
+    def add(self, family: str, keys: list, row: np.ndarray, column: np.ndarray, coefficient: np.ndarray,
+            lower: np.ndarray | float = -np.inf, upper: np.ndarray | float = np.inf) -> None:
+        """Add a family from coordinate triplets; rows left without variables are dropped, and
+        recorded in `trivially_infeasible` when their bounds exclude 0."""
+        n = len(keys)
+        lower = np.broadcast_to(np.asarray(lower, dtype=float), (n,))
+        upper = np.broadcast_to(np.asarray(upper, dtype=float), (n,))
+        matrix = scipy.sparse.csr_matrix((np.asarray(coefficient, dtype=float), (row, column)),
+                                         shape=(n, self.num_columns))
+        matrix.sum_duplicates()
+        empty = np.diff(matrix.indptr) == 0
+        for j in np.flatnonzero(empty & ((lower > INFEASIBLE_BY) | (upper < -INFEASIBLE_BY))):
+            short = lower[j] if lower[j] > INFEASIBLE_BY else upper[j]
+            self.trivially_infeasible.append((family, keys[j], float(abs(short))))
+        keep = np.flatnonzero(~empty)
+        if len(keep) == 0:
+            return
+        if len(keep) < n:
+            keys, matrix = [keys[j] for j in keep], matrix[keep]
+        self.families.append(Rows(family, list(keys), matrix, lower[keep].copy(), upper[keep].copy()))
+
+
+class _Cells:
+    """Column positions and per-cell arrays over the allowed cells A, computed once per instance."""
+
+    def __init__(self, inst: Instance, form: Formulation):
         cells = inst.cells
-        self.cells = list(zip(cells["cluster"], cells["region"]))
-        self.by_cluster: dict[str, list] = defaultdict(list)
-        self.by_region: dict[str, list] = defaultdict(list)
-        for cell in self.cells:
-            self.by_cluster[cell[0]].append(cell)
-            self.by_region[cell[1]].append(cell)
-        self.existing = {cell: e for cell, e in zip(self.cells, cells["existing"]) if e > 0}
-        self.score = dict(zip(self.cells, cells["score"]))
-        self.upper = dict(zip(self.cells, cells["upper"]))
-        self.cluster_no = {c: n for n, c in enumerate(inst.clusters)}
-        self.region_no = {r: n for n, r in enumerate(inst.regions)}
+        self.i = cells["i"].to_numpy(int)
+        self.r = cells["r"].to_numpy(int)
+        self.n = len(cells)
+        self.x = form.start("x") + np.arange(self.n)
+        self.y = form.start("y") + np.arange(self.n)
+        self.existing = cells["existing"].to_numpy(float)
+        self.with_existing = np.flatnonzero(self.existing > 0)
+        self.d = form.start("d") + np.arange(len(self.with_existing))
+        self.keys = list(zip(cells["cluster"], cells["region"]))
+        self.critical = np.flatnonzero(inst.critical)
+        self.critical_rank = np.full(len(inst.clusters), -1)
+        self.critical_rank[self.critical] = np.arange(len(self.critical))
 
-    def cells_of(self, cluster: str, regions: np.ndarray | None = None) -> list:
-        """Cells of one cluster, optionally only in regions where the (R,) mask is true."""
-        if regions is None:
-            return self.by_cluster[cluster]
-        return [cell for cell in self.by_cluster[cluster] if regions[self.region_no[cell[1]]]]
-
-
-def _rows(m: pyo.ConcreteModel, name: str, index: list, terms, lower=None, upper=None) -> None:
-    """Add the family `name` with one row per index: lower ≤ Σ terms(index) ≤ upper.
-
-    A row with no variables is dropped when its bounds hold and recorded in
-    `m.trivially_infeasible` when they cannot (e.g. a target with no allowed cell).
-    """
-    def rule(_, *key):
-        key = key[0] if len(key) == 1 else key
-        expr = terms(key)
-        lo = lower(key) if lower else None
-        hi = upper(key) if upper else None
-        if isinstance(expr, (int, float)):
-            if (lo is not None and lo > expr + 1e-9) or (hi is not None and hi < expr - 1e-9):
-                m.trivially_infeasible.append((name, key, (lo if lo is not None else hi) - expr))
-            return pyo.Constraint.Skip
-        if lo is not None and hi is not None and lo == hi:
-            return expr == lo
-        return (lo, expr, hi)
-
-    m.add_component(name, pyo.Constraint(index, rule=rule))
+    def of_critical(self, region_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(cell, position of its cluster among the critical ones) for cells of critical clusters,
+        optionally only in regions where the (R,) mask is true."""
+        rank = self.critical_rank[self.i]
+        chosen = rank >= 0
+        if region_mask is not None:
+            chosen &= region_mask[self.r]
+        cell = np.flatnonzero(chosen)
+        return cell, rank[cell]
 
 
-def add_target(m, inst: Instance, ix: _Index) -> None:
+def add_target(f: Formulation, inst: Instance, c: _Cells) -> None:
     """target: Σ_r x_ir = T_i for every cluster i."""
-    T = dict(zip(inst.clusters, inst.target))
-    _rows(m, "target", inst.clusters, lambda i: sum(m.x[c] for c in ix.by_cluster[i]),
-          lower=T.get, upper=T.get)
+    f.add("target", list(inst.clusters), c.i, c.x, np.ones(c.n), inst.target, inst.target)
 
 
-def add_ceiling(m, inst: Instance, ix: _Index) -> None:
+def add_ceiling(f: Formulation, inst: Instance, c: _Cells) -> None:
     """ceiling: Σ_i a_ik·x_ir ≤ σ_rk·cap_rk for every region r and resource k used there."""
-    a = {(i, k): inst.intensity[n, kn] for n, i in enumerate(inst.clusters)
-         for kn, k in enumerate(inst.resources) if inst.intensity[n, kn] > 0}
-    keys = [(r, k) for r in inst.regions for k in inst.resources
-            if any((c[0], k) in a for c in ix.by_region[r])]
-    cap = {(r, k): inst.ceiling[rn, kn] for rn, r in enumerate(inst.regions) for kn, k in enumerate(inst.resources)}
-    _rows(m, "ceiling", keys,
-          lambda rk: sum(a[c[0], rk[1]] * m.x[c] for c in ix.by_region[rk[0]] if (c[0], rk[1]) in a),
-          upper=cap.get)
+    K = len(inst.resources)
+    cell, k = np.nonzero(inst.intensity[c.i] > 0)
+    keys = [(r, res) for r in inst.regions for res in inst.resources]
+    f.add("ceiling", keys, c.r[cell] * K + k, c.x[cell], inst.intensity[c.i[cell], k], upper=inst.ceiling.ravel())
 
 
-def add_min_scale(m, inst: Instance, ix: _Index) -> None:
+def add_min_scale(f: Formulation, inst: Instance, c: _Cells) -> None:
     """min_scale: x_ir ≥ m_i·y_ir on A — an established site reaches the minimum efficient scale."""
-    ms = dict(zip(inst.clusters, inst.min_scale))
-    keys = [c for c in ix.cells if ms[c[0]] > 0]
-    _rows(m, "min_scale", keys, lambda c: m.x[c] - ms[c[0]] * m.y[c], lower=lambda c: 0.0)
+    cell = np.flatnonzero(inst.min_scale[c.i] > 0)
+    rows = np.arange(len(cell))
+    f.add("min_scale", [c.keys[j] for j in cell], np.r_[rows, rows], np.r_[c.x[cell], c.y[cell]],
+          np.r_[np.ones(len(cell)), -inst.min_scale[c.i[cell]]], lower=0.0)
 
 
-def add_link(m, inst: Instance, ix: _Index) -> None:
+def add_link(f: Formulation, inst: Instance, c: _Cells) -> None:
     """link: x_ir ≤ U_ir·y_ir, U_ir = min(c_i·T_i, min_k σ_rk·cap_rk / a_ik) — output only where a site is."""
-    _rows(m, "link", ix.cells, lambda c: m.x[c] - ix.upper[c] * m.y[c], upper=lambda c: 0.0)
+    rows = np.arange(c.n)
+    f.add("link", c.keys, np.r_[rows, rows], np.r_[c.x, c.y],
+          np.r_[np.ones(c.n), -inst.cells["upper"].to_numpy(float)], upper=0.0)
 
 
-def add_max_sites(m, inst: Instance, ix: _Index) -> None:
+def add_max_sites(f: Formulation, inst: Instance, c: _Cells) -> None:
     """max_sites: Σ_r y_ir ≤ max(1, ⌊max_sites_i × max_sites_scale⌋) — no homogeneous duplication."""
-    cap = dict(zip(inst.clusters, inst.max_sites.astype(float)))
-    keys = [i for i in inst.clusters if ix.by_cluster[i]]
-    _rows(m, "max_sites", keys, lambda i: sum(m.y[c] for c in ix.by_cluster[i]), upper=cap.get)
+    f.add("max_sites", list(inst.clusters), c.i, c.y, np.ones(c.n), upper=inst.max_sites.astype(float))
 
 
-def _critical(inst: Instance) -> list[str]:
-    return [i for i, crit in zip(inst.clusters, inst.critical) if crit]
-
-
-def add_min_sites(m, inst: Instance, ix: _Index) -> None:
+def add_min_sites(f: Formulation, inst: Instance, c: _Cells) -> None:
     """min_sites: Σ_r y_ir ≥ n_min for every critical cluster i ∈ C."""
     if inst.min_sites is None:
         return
-    _rows(m, "min_sites", _critical(inst), lambda i: sum(m.y[c] for c in ix.by_cluster[i]),
-          lower=lambda i: float(inst.min_sites))
+    cell, row = c.of_critical()
+    f.add("min_sites", [inst.clusters[i] for i in c.critical], row, c.y[cell], np.ones(len(cell)),
+          lower=float(inst.min_sites))
 
 
-def add_hinterland(m, inst: Instance, ix: _Index) -> None:
+def add_hinterland(f: Formulation, inst: Instance, c: _Cells) -> None:
     """hinterland: Σ_{r∈H} x_ir ≥ η·T_i for every critical cluster — the strategic hinterland backs it up."""
     if inst.hinterland_share is None:
         return
-    T = dict(zip(inst.clusters, inst.target))
-    _rows(m, "hinterland", _critical(inst), lambda i: sum(m.x[c] for c in ix.cells_of(i, inst.hinterland)),
-          lower=lambda i: inst.hinterland_share * T[i])
+    cell, row = c.of_critical(inst.hinterland)
+    f.add("hinterland", [inst.clusters[i] for i in c.critical], row, c.x[cell], np.ones(len(cell)),
+          lower=inst.hinterland_share * inst.target[c.critical])
 
 
-def add_disruption(m, inst: Instance, ix: _Index) -> None:
+def add_disruption(f: Formulation, inst: Instance, c: _Cells) -> None:
     """disruption: Σ_{r∉L_s} x_ir ≥ ρ·T_i for every critical i and active disruption s."""
     if inst.disruption_survival is None or not inst.disruptions:
         return
-    T = dict(zip(inst.clusters, inst.target))
-    keys = [(i, s) for i in _critical(inst) for s in inst.disruptions]
-    _rows(m, "disruption", keys, lambda key: sum(m.x[c] for c in ix.cells_of(key[0], ~inst.disruptions[key[1]])),
-          lower=lambda key: inst.disruption_survival * T[key[0]])
+    names = list(inst.disruptions)
+    lost = np.array([inst.disruptions[s] for s in names])  # (S, R)
+    cell, rank = c.of_critical()
+    s, n = np.nonzero(~lost[:, c.r[cell]])
+    S = len(names)
+    keys = [(inst.clusters[i], name) for i in c.critical for name in names]
+    f.add("disruption", keys, rank[n] * S + s, c.x[cell[n]], np.ones(len(n)),
+          lower=np.repeat(inst.disruption_survival * inst.target[c.critical], S))
 
 
-def add_balance(m, inst: Instance, ix: _Index) -> None:
+def add_balance(f: Formulation, inst: Instance, c: _Cells) -> None:
     """balance: Σ_{r: m(r)=m} Σ_i x_ir ≥ β_m·Σ_i T_i for each macro-region m given a β_m."""
-    total = float(inst.target.sum())
-    members = {mr: [r for r, rm in zip(inst.regions, inst.macro_region) if rm == mr] for mr in inst.balance}
-    _rows(m, "balance", list(inst.balance),
-          lambda mr: sum(m.x[c] for r in members[mr] for c in ix.by_region[r]),
-          lower=lambda mr: inst.balance[mr] * total)
+    macros = list(inst.balance)
+    cells = [np.flatnonzero(inst.macro_region[c.r] == macro) for macro in macros]
+    f.add("balance", macros, np.repeat(np.arange(len(macros)), [len(x) for x in cells]),
+          c.x[np.concatenate(cells)] if cells else np.zeros(0, int), np.ones(sum(len(x) for x in cells)),
+          lower=np.array([inst.balance[m] for m in macros]) * float(inst.target.sum()))
 
 
-def add_keep_existing(m, inst: Instance, ix: _Index) -> None:
+def add_keep_existing(f: Formulation, inst: Instance, c: _Cells) -> None:
     """keep_existing: x_ir ≥ k·e_ir where e_ir > 0 on A (locked-out cells are phased out instead)."""
     if inst.keep_existing <= 0:
         return
-    _rows(m, "keep_existing", list(ix.existing), lambda c: m.x[c],
-          lower=lambda c: inst.keep_existing * ix.existing[c])
+    cell = c.with_existing
+    f.add("keep_existing", [c.keys[j] for j in cell], np.arange(len(cell)), c.x[cell], np.ones(len(cell)),
+          lower=inst.keep_existing * c.existing[cell])
 
 
-def add_lock_in(m, inst: Instance, ix: _Index) -> None:
+def add_lock_in(f: Formulation, inst: Instance, c: _Cells) -> None:
     """lock_in: y_ir = 1 and x_ir ≥ q (q given, default m_i) for each lock-in."""
-    q = {(l.cluster, l.region): l.min_output for l in inst.lock_in}
-    for cell in q:
-        m.y[cell].setlb(1)
-    _rows(m, "lock_in", list(q), lambda c: m.x[c], lower=q.get)
+    if not inst.lock_in:
+        return
+    position = inst.cell_index()
+    cell = np.array([position[(lock.cluster, lock.region)] for lock in inst.lock_in], dtype=int)
+    f.variables[1].lower[cell] = 1.0
+    f.add("lock_in", [c.keys[j] for j in cell], np.arange(len(cell)), c.x[cell], np.ones(len(cell)),
+          lower=np.array([lock.min_output for lock in inst.lock_in]))
 
 
-def add_growth_pole(m, inst: Instance, ix: _Index) -> None:
+def add_growth_pole(f: Formulation, inst: Instance, c: _Cells) -> None:
     """growth_pole: Σ_{r∈R_g} Σ_{i of category} x_ir ≥ share·Σ_{i of category} T_i for each pole."""
-    poles = {p.id: p for p in inst.growth_poles}
-
-    def terms(pid):
-        pole = poles[pid]
-        members = [i for i, cat in zip(inst.clusters, inst.category) if cat == pole.category]
-        return sum(m.x[c] for i in members for c in ix.cells_of(i, inst.strategies[pole.strategy]))
-
-    def lower(pid):
-        pole = poles[pid]
-        return pole.share * float(inst.target[inst.category == pole.category].sum())
-
-    _rows(m, "growth_pole", list(poles), terms, lower=lower)
+    poles = inst.growth_poles
+    cells = [np.flatnonzero((inst.category[c.i] == p.category) & inst.strategies[p.strategy][c.r]) for p in poles]
+    f.add("growth_pole", [p.id for p in poles], np.repeat(np.arange(len(poles)), [len(x) for x in cells]),
+          c.x[np.concatenate(cells)] if cells else np.zeros(0, int), np.ones(sum(len(x) for x in cells)),
+          lower=np.array([p.share * float(inst.target[inst.category == p.category].sum()) for p in poles]))
 
 
-def add_relocation(m, inst: Instance, ix: _Index) -> None:
+def add_relocation(f: Formulation, inst: Instance, c: _Cells) -> None:
     """relocation: d_ir ≥ e_ir − x_ir where e_ir > 0 on A."""
-    _rows(m, "relocation", list(ix.existing), lambda c: m.d[c] + m.x[c], lower=ix.existing.get)
+    cell = c.with_existing
+    rows = np.arange(len(cell))
+    f.add("relocation", [c.keys[j] for j in cell], np.r_[rows, rows], np.r_[c.d, c.x[cell]],
+          np.ones(2 * len(cell)), lower=c.existing[cell])
 
 
-def define_objective(m, inst: Instance, ix: _Index) -> None:
+def define_objective(f: Formulation, inst: Instance, c: _Cells) -> None:
     """Maximise Σ_A s·x − φ·Σ_{A, e=0} f·y − κ·Σ_A d − κ·Σ_{not A} e (the last term a constant)."""
-    f = dict(zip(inst.clusters, inst.fixed_cost))
-    phi, kappa = inst.fixed_cost_weight, inst.relocation_cost
-    benefit = sum(ix.score[c] * m.x[c] for c in ix.cells)
-    fixed = sum(f[c[0]] * m.y[c] for c in ix.cells if c not in ix.existing and f[c[0]] > 0)
-    relocated = sum(m.d[c] for c in ix.existing)
-    m.objective = pyo.Objective(expr=benefit - phi * fixed - kappa * relocated + inst.constant,
-                                sense=pyo.maximize)
+    cost = np.zeros(f.num_columns)
+    cost[c.x] = inst.cells["score"].to_numpy(float)
+    cost[c.y] = -inst.fixed_cost_weight * inst.fixed_cost[c.i] * (c.existing <= 0)
+    cost[c.d] = -inst.relocation_cost
+    f.cost, f.constant, f.maximise = cost, inst.constant, True
 
 
 FAMILIES = {
@@ -202,18 +284,103 @@ FAMILIES = {
 """Every constraint family of SPEC section 3, in the spec's order, by name."""
 
 
-def build_model(inst: Instance) -> pyo.ConcreteModel:
-    """The Pyomo model of one instance: sets → variables → constraint families → objective."""
+def formulate(inst: Instance) -> Formulation:
+    """The model of one instance as arrays: variables → constraint families → objective."""
+    cells = list(zip(inst.cells["cluster"], inst.cells["region"]))
+    existing = inst.cells["existing"].to_numpy(float) > 0
+    n, e = len(cells), int(existing.sum())
+    f = Formulation(variables=[
+        Variables("x", cells, False, np.zeros(n), np.full(n, np.inf), "output, 10^8 yuan value added", "CELLS"),
+        Variables("y", cells, True, np.zeros(n), np.ones(n), "site established", "CELLS"),
+        Variables("d", [cell for cell, has in zip(cells, existing) if has], False, np.zeros(e), np.full(e, np.inf),
+                  "relocated existing output", "EXISTING_CELLS"),
+    ])
+    c = _Cells(inst, f)
+    for add_family in FAMILIES.values():
+        add_family(f, inst, c)
+    define_objective(f, inst, c)
+    return f
+
+
+class _FamilyRow(_MatrixConstraintData):
+    """One row of a `FamilyConstraint`, indexed by its family key."""
+
+    __slots__ = ()
+
+    def index(self):
+        return self.parent_component().rows.keys[self._index]
+
+    def to_bounded_expression(self, evaluate_bounds=False):
+        return self.lower, self.body, self.upper
+
+
+class FamilyConstraint(MatrixConstraint):
+    """A constraint family as one sparse block: `m.ceiling["shanghai", "water"]` is the row
+    lower ≤ Σ_j A[row, j]·columns[j] ≤ upper; `rows` holds the block for a direct hand-over."""
+
+    def __init__(self, rows: Rows, columns: tuple):
+        A = rows.matrix
+        super().__init__(A.data, A.indices, A.indptr, _pyomo_bounds(rows.lower), _pyomo_bounds(rows.upper), columns)
+        self.rows = rows
+        self._position: dict | None = None
+
+    def construct(self, data=None):
+        if self._constructed:
+            return
+        self._constructed = True
+        ref = weakref.ref(self)
+        self._data = tuple(_FamilyRow(j, ref) for j in range(len(self._lower)))
+
+    def __getitem__(self, key):
+        if self._position is None:
+            self._position = {k: j for j, k in enumerate(self.rows.keys)}
+        return self._data[self._position[key]]
+
+    def __iter__(self):
+        return iter(self.rows.keys)
+
+    def __contains__(self, key) -> bool:
+        if self._position is None:
+            self._position = {k: j for j, k in enumerate(self.rows.keys)}
+        return key in self._position
+
+
+def _pyomo_bounds(bounds: np.ndarray) -> list:
+    return [float(b) if np.isfinite(b) else None for b in bounds]
+
+
+def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteModel:
+    """The Pyomo model of a formulation: one Var per variable group, one `FamilyConstraint` per
+    family, the objective; `m.trivially_infeasible` lists the rows that can never hold."""
     with PauseGC():
-        ix = _Index(inst)
-        m = pyo.ConcreteModel(name="productive_layout")
-        m.trivially_infeasible = []
-        m.CELLS = pyo.Set(initialize=ix.cells, dimen=2, ordered=True)
-        m.EXISTING_CELLS = pyo.Set(initialize=list(ix.existing), dimen=2, ordered=True)
-        m.x = pyo.Var(m.CELLS, within=pyo.NonNegativeReals, doc="output, 10^8 yuan value added")
-        m.y = pyo.Var(m.CELLS, within=pyo.Binary, doc="site established")
-        m.d = pyo.Var(m.EXISTING_CELLS, within=pyo.NonNegativeReals, doc="relocated existing output")
-        for add_family in FAMILIES.values():
-            add_family(m, inst, ix)
-        define_objective(m, inst, ix)
+        m = pyo.ConcreteModel(name=name)
+        m.trivially_infeasible = list(f.trivially_infeasible)
+        columns = []
+        for v in f.variables:
+            index = v.index
+            if v.index_set is not None:
+                if m.find_component(v.index_set) is None:
+                    m.add_component(v.index_set, pyo.Set(initialize=v.index, dimen=2, ordered=True))
+                index = m.find_component(v.index_set)
+            var = pyo.Var(index, within=pyo.Binary if v.binary else pyo.NonNegativeReals, doc=v.doc, dense=True)
+            m.add_component(v.name, var)
+            data = list(var.values())
+            for j in np.flatnonzero(v.lower != 0):
+                data[j].setlb(float(v.lower[j]))
+            for j in np.flatnonzero(v.upper != (1.0 if v.binary else np.inf)):
+                data[j].setub(float(v.upper[j]) if np.isfinite(v.upper[j]) else None)
+            columns += data
+        columns = tuple(columns)
+        for rows in f.families:
+            m.add_component(rows.family, FamilyConstraint(rows, columns))
+        used = np.flatnonzero(f.cost)
+        m.objective = pyo.Objective(
+            expr=LinearExpression(constant=float(f.constant), linear_coefs=f.cost[used].tolist(),
+                                  linear_vars=[columns[j] for j in used]),
+            sense=pyo.maximize if f.maximise else pyo.minimize)
     return m
+
+
+def build_model(inst: Instance) -> pyo.ConcreteModel:
+    """The Pyomo model of one instance (SPEC section 3)."""
+    return to_pyomo(formulate(inst))

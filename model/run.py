@@ -129,15 +129,15 @@ def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray
     activity = np.zeros(lp.num_row_)
     if lp.num_row_:
         A = scipy.sparse.csc_matrix((lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_),
-                          shape=(lp.num_row_, lp.num_col_))
+                                    shape=(lp.num_row_, lp.num_col_))
         activity = A @ col_value
-    sense = np.array([s for _, s in highs.rows], dtype=int)
-    rhs = np.where(sense == -1, lp.row_lower_, lp.row_upper_)
+    lower, upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    at_least = ~np.isfinite(upper)
+    sense = np.where(lower == upper, "=", np.where(at_least, ">=", "<="))
+    rhs = np.where(at_least, lower, upper)
     return pd.DataFrame({
-        "family": [con.parent_component().local_name for con, _ in highs.rows],
-        "key": [con.index() for con, _ in highs.rows],
-        "sense": np.array(["<=", "=", ">="], dtype=object)[np.sign(-sense) + 1],
-        "rhs": rhs, "activity": activity, "slack": np.where(sense == -1, activity - rhs, rhs - activity),
+        "family": highs.row_family, "key": pd.Series(highs.row_key, dtype=object), "sense": sense,
+        "rhs": rhs, "activity": activity, "slack": np.where(at_least, activity - rhs, rhs - activity),
         "shadow_price": duals,
     })
 

@@ -1,8 +1,8 @@
-"""Solving a Pyomo model with HiGHS, through Pyomo's standard-form compiler and highspy.
+"""Solving a Pyomo model with HiGHS through highspy.
 
-The model is compiled once to sparse matrices (`LinearStandardFormCompiler`) and handed to HiGHS
-in one `passModel` call — no files, and about five times faster than the persistent interfaces
-for a one-shot solve. HiGHS's many outcomes are folded into our own `Status`; the best layout
+The model's constraint families are sparse blocks already (`formulation.FamilyConstraint`); they
+are stacked into one matrix with the few ordinary rows a workflow adds and handed to HiGHS in one
+`passModel` call — no files, no expression walk over the families. HiGHS's many outcomes are folded into our own `Status`; the best layout
 found at a time limit is kept and labelled `feasible`. Shadow prices come from the LP with the
 binaries fixed at the solution.
 """
@@ -16,8 +16,12 @@ from enum import Enum
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-import scipy.sparse  # noqa: F401 - imported here so that the first hand-over does not pay for it
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+import scipy.sparse
+from pyomo.common.gc_manager import PauseGC
+from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.repn.standard_repn import generate_standard_repn
+
+from model.formulation import FamilyConstraint
 
 from model.scenario import SolverOptions
 
@@ -49,14 +53,15 @@ class Outcome:
 
 @dataclass
 class HighsModel:
-    """A Pyomo model compiled to matrix form and passed to a HiGHS instance.
+    """A Pyomo model in matrix form, passed to a HiGHS instance.
 
-    `rows[j]` is (constraint data, sense) with sense +1 (≤), −1 (≥) or 0 (=); `columns[j]` is the
-    Pyomo variable of column j.
+    Row j belongs to constraint component `row_family[j]` under key `row_key[j]`; `columns[j]` is
+    the Pyomo variable of column j.
     """
 
     lp: highspy.HighsLp
-    rows: list
+    row_family: np.ndarray
+    row_key: list
     columns: list
     integer: np.ndarray
     handover_seconds: float
@@ -65,39 +70,68 @@ class HighsModel:
 
     @classmethod
     def from_pyomo(cls, model: pyo.ConcreteModel) -> "HighsModel":
+        """Every active constraint and the active objective, as one sparse matrix in one `passModel`.
+
+        A `FamilyConstraint` is handed over as the sparse block it already is; any other (linear)
+        constraint a workflow added is read row by row through Pyomo's standard representation.
+        """
         started = time.perf_counter()
-        form = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-        columns = form.columns
-        sense = np.array([s for _, s in form.rows], dtype=int)
-        rhs = np.asarray(form.rhs, dtype=float)
-        lp = highspy.HighsLp()
-        lp.num_col_ = len(columns)
-        lp.num_row_ = len(form.rows)
-        maximise = form.objectives[0].sense == pyo.maximize if form.objectives else True
-        lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
-        lp.offset_ = float(form.c_offset[0])
-        lp.col_cost_ = np.asarray(form.c.toarray()[0], dtype=float) if len(columns) else np.zeros(0)
-        lp.col_lower_ = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
-        lp.col_upper_ = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
-        lp.row_lower_ = np.where(sense == 1, -INF, rhs)
-        lp.row_upper_ = np.where(sense == -1, INF, rhs)
-        A = form.A.tocsc()
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr
-        lp.a_matrix_.index_ = A.indices
-        lp.a_matrix_.value_ = A.data
-        integer = np.array([v.is_integer() for v in columns], dtype=bool)
-        lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
-                           for f in integer]
-        highs = _new_highs()
-        highs.passModel(lp)
-        return cls(lp=lp, rows=form.rows, columns=columns, integer=integer,
-                   handover_seconds=time.perf_counter() - started, highs=highs)
+        with PauseGC():
+            columns = _Columns()
+            blocks, lower, upper, family, keys = [], [], [], [], []
+            for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
+                if isinstance(component, FamilyConstraint):
+                    rows = component.rows
+                    position = columns.positions(component._x)
+                    active = np.fromiter((row._active for row in component._data), bool, len(rows))
+                    A = rows.matrix if active.all() else rows.matrix[active]
+                    blocks.append((A.data, position[A.indices], A.indptr))
+                    lower.append(rows.lower[active])
+                    upper.append(rows.upper[active])
+                    family.append(np.full(int(active.sum()), component.local_name, dtype=object))
+                    keys += rows.keys if active.all() else [k for k, a in zip(rows.keys, active) if a]
+                    continue
+                for key, row in component.items():
+                    if not row.active:
+                        continue
+                    repn = generate_standard_repn(row.body, compute_values=True, quadratic=False)
+                    if not repn.is_linear():
+                        raise ValueError(f"constraint {row.name} is not linear")
+                    blocks.append((np.asarray(repn.linear_coefs, dtype=float),
+                                   columns.positions(repn.linear_vars), np.array([0, len(repn.linear_vars)])))
+                    lower.append([_bound(row.lower, -INF) - repn.constant])
+                    upper.append([_bound(row.upper, INF) - repn.constant])
+                    family.append(np.array([component.local_name], dtype=object))
+                    keys.append(key)
+            maximise, cost_vars, cost_coefs, offset = _objective(model)
+            cost_columns = columns.positions(cost_vars)
+            n = len(columns.vars)
+            A = scipy.sparse.vstack([scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, n)) for block in blocks],
+                                    format="csc") if blocks else scipy.sparse.csc_matrix((0, n))
+            lp = highspy.HighsLp()
+            lp.num_col_ = n
+            lp.num_row_ = A.shape[0]
+            lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
+            lp.offset_ = float(offset)
+            cost = np.zeros(n)
+            np.add.at(cost, cost_columns, cost_coefs)
+            lp.col_cost_ = cost
+            lp.col_lower_, lp.col_upper_, integer = _column_bounds(columns.vars)
+            lp.row_lower_ = np.concatenate(lower) if lower else np.zeros(0)
+            lp.row_upper_ = np.concatenate(upper) if upper else np.zeros(0)
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.start_ = A.indptr
+            lp.a_matrix_.index_ = A.indices
+            lp.a_matrix_.value_ = A.data
+            lp.integrality_ = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous).tolist()
+            highs = _new_highs()
+            highs.passModel(lp)
+        return cls(lp=lp, row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
+                   columns=columns.vars, integer=integer, handover_seconds=time.perf_counter() - started, highs=highs,
+                   _position=columns.position)
 
     def column_of(self, var) -> int:
         """The column of a Pyomo variable, −1 if it is in no row or objective (and so sits at 0)."""
-        if self._position is None:
-            self._position = {id(v): j for j, v in enumerate(self.columns)}
         return self._position.get(id(var), -1)
 
     @property
@@ -199,6 +233,77 @@ class HighsModel:
             outcome.gap = abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9)
         outcome.solve_seconds = time.perf_counter() - started
         return outcome
+
+
+class _Columns:
+    """The model's variables in order of first appearance, each one column."""
+
+    def __init__(self):
+        self.vars: list = []
+        self.position: dict[int, int] = {}
+        self._seen: dict[int, np.ndarray] = {}
+
+    def positions(self, variables) -> np.ndarray:
+        """Columns of `variables`, adding the new ones; a tuple shared by many blocks is mapped once."""
+        known = self._seen.get(id(variables)) if isinstance(variables, tuple) else None
+        if known is not None:
+            return known
+        position = self.position
+        out = np.empty(len(variables), dtype=np.int32)
+        for j, v in enumerate(variables):
+            p = position.get(id(v))
+            if p is None:
+                p = position[id(v)] = len(self.vars)
+                self.vars.append(v)
+            out[j] = p
+        if isinstance(variables, tuple):
+            self._seen[id(variables)] = out
+        return out
+
+
+def _bound(bound, infinite: float) -> float:
+    value = pyo.value(bound) if bound is not None else None
+    return infinite if value is None else float(value)
+
+
+def _objective(model: pyo.ConcreteModel) -> tuple[bool, list, np.ndarray, float]:
+    """(maximise, variables, coefficients, constant) of the one active objective."""
+    objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
+    if len(objectives) != 1:
+        raise ValueError(f"the model needs exactly one active objective, it has {len(objectives)}")
+    objective = objectives[0]
+    expr = objective.expr
+    coefficients = None
+    if isinstance(expr, LinearExpression):
+        try:
+            coefficients = np.asarray(expr.linear_coefs, dtype=float)
+            variables, constant = expr.linear_vars, float(pyo.value(expr.constant))
+        except TypeError:  # coefficients that are expressions (mutable parameters)
+            coefficients = None
+    if coefficients is None:
+        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+        if not repn.is_linear():
+            raise ValueError(f"objective {objective.name} is not linear")
+        variables, coefficients, constant = repn.linear_vars, np.asarray(repn.linear_coefs, dtype=float), repn.constant
+    return objective.sense == pyo.maximize, list(variables), coefficients, float(constant)
+
+
+def _column_bounds(variables: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper bounds (±inf where none) and integrality of each variable."""
+    n = len(variables)
+    lower, upper = np.empty(n), np.empty(n)
+    integer = np.empty(n, dtype=bool)
+    is_integer: dict[int, bool] = {}
+    for j, v in enumerate(variables):
+        lb, ub = v.bounds
+        lower[j] = -INF if lb is None else lb
+        upper[j] = INF if ub is None else ub
+        domain = v.domain
+        flag = is_integer.get(id(domain))
+        if flag is None:
+            flag = is_integer[id(domain)] = v.is_integer()
+        integer[j] = flag
+    return lower, upper, integer
 
 
 def _new_highs() -> highspy.Highs:
