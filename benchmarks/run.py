@@ -151,7 +151,7 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
 
     if form == "project":
         rows, cols, ints = handed.shape
-        result.update(rows=rows, columns=cols, integer_columns=ints, nnz=len(handed.lp.a_matrix_.value_))
+        result.update(rows=rows, columns=cols, integer_columns=ints, nnz=int(handed.matrix.nnz))
         outcome = handed.solve(scenario.solver)
         result.update(status=outcome.status.value, objective=outcome.objective, bound=outcome.bound, gap=outcome.gap,
                       solve_s=outcome.solve_seconds, message=outcome.message)

@@ -143,7 +143,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     moves = comparison.largest_moves(args.top)
     moves = moves[moves["delta"].abs() > 1e-6]
     if len(moves):
-        print(f"  largest moves (10^8 yuan):")
+        print("  largest moves (10^8 yuan):")
         for row in moves.itertuples():
             print(f"    {row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  ({row.delta:+,.1f})")
     if args.plot:

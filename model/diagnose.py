@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 
-from model.errors import InputError
 from model.formulation import Variables, formulate, to_pyomo
 from model.instance import Instance
 from model.results import write_folder
@@ -129,8 +128,8 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
                                unhosted_existing=strict.unhosted_existing)
     f = formulate(inst)
     x = f.start("x")
-    keys = list(zip(cells["cluster"], cells["region"]))
-    strict_cells = set(zip(strict.cells["cluster"], strict.cells["region"]))
+    keys = inst.cell_keys
+    strict_cells = set(strict.cell_keys)
     closed = np.array([key not in strict_cells for key in keys], dtype=bool)
     if strict.concentration_cap is not None:
         capped = np.flatnonzero(strict.critical[cells["i"]])

@@ -139,7 +139,7 @@ class _Cells:
         self.existing = cells["existing"].to_numpy(float)
         self.with_existing = np.flatnonzero(self.existing > 0)
         self.d = form.start("d") + np.arange(len(self.with_existing))
-        self.keys = list(zip(cells["cluster"], cells["region"]))
+        self.keys = inst.cell_keys
         self.critical = np.flatnonzero(inst.critical)
         self.critical_rank = np.full(len(inst.clusters), -1)
         self.critical_rank[self.critical] = np.arange(len(self.critical))
@@ -286,7 +286,7 @@ FAMILIES = {
 
 def formulate(inst: Instance) -> Formulation:
     """The model of one instance as arrays: variables → constraint families → objective."""
-    cells = list(zip(inst.cells["cluster"], inst.cells["region"]))
+    cells = inst.cell_keys
     existing = inst.cells["existing"].to_numpy(float) > 0
     n, e = len(cells), int(existing.sum())
     f = Formulation(variables=[
@@ -339,6 +339,16 @@ class FamilyConstraint(MatrixConstraint):
     def __iter__(self):
         return iter(self.rows.keys)
 
+    def keys(self, sort=None):
+        """The family's keys, in row order (rows are already in the family's order)."""
+        return iter(self.rows.keys)
+
+    def values(self, sort=None):
+        return iter(self._data)
+
+    def items(self, sort=None):
+        return zip(self.rows.keys, self._data)
+
     def __contains__(self, key) -> bool:
         if self._position is None:
             self._position = {k: j for j, k in enumerate(self.rows.keys)}
@@ -346,7 +356,10 @@ class FamilyConstraint(MatrixConstraint):
 
 
 def _pyomo_bounds(bounds: np.ndarray) -> list:
-    return [float(b) if np.isfinite(b) else None for b in bounds]
+    """Bounds as Pyomo keeps them: floats, None where there is none."""
+    out = bounds.astype(object)
+    out[~np.isfinite(bounds)] = None
+    return out.tolist()
 
 
 def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteModel:

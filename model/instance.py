@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -71,8 +72,13 @@ class Instance:
         """−κ·Σ_{not A} e_ir: existing output that cannot stay where it is, all relocated."""
         return -self.relocation_cost * float(self.unhosted_existing["output"].sum())
 
+    @cached_property
+    def cell_keys(self) -> list[tuple[str, str]]:
+        """(cluster, region) of every allowed cell, in `cells` order."""
+        return list(zip(self.cells["cluster"].tolist(), self.cells["region"].tolist()))
+
     def cell_index(self) -> dict[tuple[str, str], int]:
-        return {cell: n for n, cell in enumerate(zip(self.cells["cluster"], self.cells["region"]))}
+        return {cell: n for n, cell in enumerate(self.cell_keys)}
 
     @classmethod
     def of(cls, scenario: Scenario, dataset: Dataset) -> "Instance":

@@ -8,7 +8,6 @@ second objective held at least as good as its epsilon. Dominated points are drop
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from model.errors import InputError
 from model.results import Result, write_folder
 from model.run import Prepared, as_scenario, prepare, solve_prepared
 from model.scenario import Scenario
-from model.solver import Status
+
 
 
 @dataclass

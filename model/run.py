@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-import scipy.sparse
 
 from model.formulation import build_model
 from model.instance import Instance
@@ -106,7 +105,7 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
     cells = inst.cells[["i", "existing"]].copy()
     cells["x"] = np.where(xcol >= 0, values[xcol], 0.0)
     locked = {(l.cluster, l.region) for l in inst.lock_in}
-    cells["forced"] = [cell in locked for cell in zip(inst.cells["cluster"], inst.cells["region"])]
+    cells["forced"] = [cell in locked for cell in inst.cell_keys]
     cells["forced"] |= (inst.keep_existing * cells["existing"]) > 0
     cells = cells.sort_values(["i", "forced", "x"], ascending=[True, False, False], kind="stable")
     rank = cells.groupby("i").cumcount().to_numpy()
@@ -125,13 +124,8 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
 
 def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray) -> pd.DataFrame:
     """Every row handed to HiGHS: family, key, sense, right-hand side, activity, slack and shadow price."""
-    lp = highs.lp
-    activity = np.zeros(lp.num_row_)
-    if lp.num_row_:
-        A = scipy.sparse.csc_matrix((lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_),
-                                    shape=(lp.num_row_, lp.num_col_))
-        activity = A @ col_value
-    lower, upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    activity = highs.matrix @ col_value
+    lower, upper = highs.row_lower, highs.row_upper
     at_least = ~np.isfinite(upper)
     sense = np.where(lower == upper, "=", np.where(at_least, ">=", "<="))
     rhs = np.where(at_least, lower, upper)

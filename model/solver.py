@@ -56,17 +56,24 @@ class HighsModel:
     """A Pyomo model in matrix form, passed to a HiGHS instance.
 
     Row j belongs to constraint component `row_family[j]` under key `row_key[j]`; `columns[j]` is
-    the Pyomo variable of column j.
+    the Pyomo variable of column j. Bounds are ±inf where there is none.
     """
 
-    lp: highspy.HighsLp
+    matrix: scipy.sparse.csr_matrix
+    cost: np.ndarray
+    offset: float
+    maximise: bool
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    integer: np.ndarray
     row_family: np.ndarray
     row_key: list
     columns: list
-    integer: np.ndarray
-    handover_seconds: float
+    handover_seconds: float = 0.0
     highs: highspy.Highs = field(repr=False, default=None)
-    _position: dict[int, int] | None = field(repr=False, default=None)
+    _position: dict[int, int] = field(repr=False, default_factory=dict)
 
     @classmethod
     def from_pyomo(cls, model: pyo.ConcreteModel) -> "HighsModel":
@@ -84,12 +91,13 @@ class HighsModel:
                     rows = component.rows
                     position = columns.positions(component._x)
                     active = np.fromiter((row._active for row in component._data), bool, len(rows))
-                    A = rows.matrix if active.all() else rows.matrix[active]
+                    everything = active.all()
+                    A = rows.matrix if everything else rows.matrix[active]
                     blocks.append((A.data, position[A.indices], A.indptr))
                     lower.append(rows.lower[active])
                     upper.append(rows.upper[active])
-                    family.append(np.full(int(active.sum()), component.local_name, dtype=object))
-                    keys += rows.keys if active.all() else [k for k, a in zip(rows.keys, active) if a]
+                    family.append(np.full(A.shape[0], component.local_name, dtype=object))
+                    keys += rows.keys if everything else [k for k, a in zip(rows.keys, active) if a]
                     continue
                 for key, row in component.items():
                     if not row.active:
@@ -106,29 +114,35 @@ class HighsModel:
             maximise, cost_vars, cost_coefs, offset = _objective(model)
             cost_columns = columns.positions(cost_vars)
             n = len(columns.vars)
-            A = scipy.sparse.vstack([scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, n)) for block in blocks],
-                                    format="csc") if blocks else scipy.sparse.csc_matrix((0, n))
-            lp = highspy.HighsLp()
-            lp.num_col_ = n
-            lp.num_row_ = A.shape[0]
-            lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
-            lp.offset_ = float(offset)
+            matrix = scipy.sparse.vstack([scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, n)) for block in blocks],
+                                         format="csr") if blocks else scipy.sparse.csr_matrix((0, n))
             cost = np.zeros(n)
             np.add.at(cost, cost_columns, cost_coefs)
-            lp.col_cost_ = cost
-            lp.col_lower_, lp.col_upper_, integer = _column_bounds(columns.vars)
-            lp.row_lower_ = np.concatenate(lower) if lower else np.zeros(0)
-            lp.row_upper_ = np.concatenate(upper) if upper else np.zeros(0)
-            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-            lp.a_matrix_.start_ = A.indptr
-            lp.a_matrix_.index_ = A.indices
-            lp.a_matrix_.value_ = A.data
-            lp.integrality_ = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous).tolist()
-            highs = _new_highs()
-            highs.passModel(lp)
-        return cls(lp=lp, row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
-                   columns=columns.vars, integer=integer, handover_seconds=time.perf_counter() - started, highs=highs,
-                   _position=columns.position)
+            col_lower, col_upper, integer = _column_bounds(columns.vars)
+            highs = cls(matrix=matrix, cost=cost, offset=float(offset), maximise=maximise,
+                        col_lower=col_lower, col_upper=col_upper,
+                        row_lower=np.concatenate(lower) if lower else np.zeros(0),
+                        row_upper=np.concatenate(upper) if upper else np.zeros(0), integer=integer,
+                        row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
+                        columns=columns.vars, _position=columns.position)
+            highs.highs = highs._passed()
+        highs.handover_seconds = time.perf_counter() - started
+        return highs
+
+    def _passed(self, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
+                integer: bool = True) -> highspy.Highs:
+        """A new HiGHS instance holding this model (one array `passModel`), optionally with other
+        column bounds, or with every integer column relaxed."""
+        A = self.matrix
+        h = _new_highs()
+        h.passModel(A.shape[1], A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise),
+                    int(highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize), self.offset,
+                    self.cost, _finite(self.col_lower if col_lower is None else col_lower),
+                    _finite(self.col_upper if col_upper is None else col_upper),
+                    _finite(self.row_lower), _finite(self.row_upper), A.indptr.astype(np.int32, copy=False),
+                    A.indices.astype(np.int32, copy=False), A.data,
+                    (self.integer if integer else np.zeros_like(self.integer)).astype(np.int32))
+        return h
 
     def column_of(self, var) -> int:
         """The column of a Pyomo variable, −1 if it is in no row or objective (and so sits at 0)."""
@@ -137,7 +151,7 @@ class HighsModel:
     @property
     def shape(self) -> tuple[int, int, int]:
         """(rows, columns, integer columns) as handed to HiGHS."""
-        return self.lp.num_row_, self.lp.num_col_, int(self.integer.sum())
+        return self.matrix.shape[0], self.matrix.shape[1], int(self.integer.sum())
 
     def solve(self, options: SolverOptions, start: np.ndarray | None = None) -> Outcome:
         """Branch and bound within the time limit; a start point (column values) may be given."""
@@ -156,19 +170,12 @@ class HighsModel:
     def relaxed_lp(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
                    time_limit: float | None = None, interior_point: bool = False) -> Outcome:
         """The LP with every integer column continuous, optionally with other column bounds."""
-        lp = self.lp
-        relaxed = highspy.HighsLp()
-        for attr in ("num_col_", "num_row_", "sense_", "offset_", "col_cost_", "row_lower_", "row_upper_", "a_matrix_"):
-            setattr(relaxed, attr, getattr(lp, attr))
-        relaxed.col_lower_ = lp.col_lower_ if lower is None else lower
-        relaxed.col_upper_ = lp.col_upper_ if upper is None else upper
-        h = _new_highs()
+        h = self._passed(lower, upper, integer=False)
         if time_limit is not None:
             h.setOptionValue("time_limit", max(float(time_limit), 1.0))
         if interior_point:
             h.setOptionValue("solver", "ipm")
             h.setOptionValue("run_crossover", "off")
-        h.passModel(relaxed)
         started = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - started
@@ -183,8 +190,7 @@ class HighsModel:
 
     def with_integers_fixed(self, col_value: np.ndarray, time_limit: float | None = None) -> Outcome:
         """The LP with the integer columns fixed at (rounded) `col_value`: continuous columns re-optimised."""
-        lower = np.array(self.lp.col_lower_, dtype=float)
-        upper = np.array(self.lp.col_upper_, dtype=float)
+        lower, upper = self.col_lower.copy(), self.col_upper.copy()
         fixed = np.round(col_value[self.integer])
         lower[self.integer] = fixed
         upper[self.integer] = fixed
@@ -193,7 +199,7 @@ class HighsModel:
     def fixed_lp_duals(self, col_value: np.ndarray) -> np.ndarray:
         """Row duals (∂objective/∂right-hand side) of the LP with the integer columns fixed at `col_value`."""
         outcome = self.with_integers_fixed(col_value)
-        return outcome.row_dual if outcome.row_dual is not None else np.zeros(self.lp.num_row_)
+        return outcome.row_dual if outcome.row_dual is not None else np.zeros(self.matrix.shape[0])
 
     def solve_from_rounding(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None]) -> Outcome:
         """LP relaxation → `rounding` of its columns to a site pattern → LP with the sites fixed → done if that
@@ -203,7 +209,7 @@ class HighsModel:
         MIP's dual bound when branch and bound runs.
         """
         started = time.perf_counter()
-        big = self.lp.num_col_ > 20_000
+        big = self.matrix.shape[1] > 20_000
         relaxation = self.relaxed_lp(time_limit=options.time_limit, interior_point=big)
         if relaxation.status == Status.INFEASIBLE:
             return Outcome(Status.INFEASIBLE, solve_seconds=time.perf_counter() - started,
@@ -215,7 +221,7 @@ class HighsModel:
             if layout.status == Status.OPTIMAL:
                 start = layout.col_value
                 bound = relaxation.objective
-                gap = (bound - layout.objective) / max(abs(layout.objective), 1e-9) if self.lp.sense_ == highspy.ObjSense.kMaximize \
+                gap = (bound - layout.objective) / max(abs(layout.objective), 1e-9) if self.maximise \
                     else (layout.objective - bound) / max(abs(layout.objective), 1e-9)
                 if gap <= options.mip_gap:
                     return Outcome(Status.OPTIMAL, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
@@ -227,7 +233,7 @@ class HighsModel:
             outcome = Outcome(Status.FEASIBLE, objective=layout.objective, bound=None, col_value=start,
                               message="time limit reached; the LP-rounding layout is kept")
         if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL:
-            maximise = self.lp.sense_ == highspy.ObjSense.kMaximize
+            maximise = self.maximise
             bounds = [b for b in (outcome.bound, relaxation.objective) if b is not None and np.isfinite(b)]
             outcome.bound = min(bounds) if maximise else max(bounds)
             outcome.gap = abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9)
@@ -248,14 +254,22 @@ class _Columns:
         known = self._seen.get(id(variables)) if isinstance(variables, tuple) else None
         if known is not None:
             return known
+        ids = list(map(id, variables))
         position = self.position
-        out = np.empty(len(variables), dtype=np.int32)
-        for j, v in enumerate(variables):
-            p = position.get(id(v))
-            if p is None:
-                p = position[id(v)] = len(self.vars)
-                self.vars.append(v)
-            out[j] = p
+        if not position and len(set(ids)) == len(ids):  # the model's own columns, all new
+            position.update(zip(ids, range(len(ids))))
+            self.vars.extend(variables)
+            out = np.arange(len(ids), dtype=np.int32)
+        elif all(key in position for key in ids):
+            out = np.fromiter(map(position.__getitem__, ids), dtype=np.int32, count=len(ids))
+        else:
+            out = np.empty(len(ids), dtype=np.int32)
+            for j, (key, v) in enumerate(zip(ids, variables)):
+                p = position.get(key)
+                if p is None:
+                    p = position[key] = len(self.vars)
+                    self.vars.append(v)
+                out[j] = p
         if isinstance(variables, tuple):
             self._seen[id(variables)] = out
         return out
@@ -289,21 +303,44 @@ def _objective(model: pyo.ConcreteModel) -> tuple[bool, list, np.ndarray, float]
 
 
 def _column_bounds(variables: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lower and upper bounds (±inf where none) and integrality of each variable."""
+    """Lower and upper bounds (±inf where none; the value where fixed) and integrality of each variable."""
     n = len(variables)
-    lower, upper = np.empty(n), np.empty(n)
-    integer = np.empty(n, dtype=bool)
-    is_integer: dict[int, bool] = {}
-    for j, v in enumerate(variables):
-        lb, ub = v.bounds
-        lower[j] = -INF if lb is None else lb
-        upper[j] = INF if ub is None else ub
-        domain = v.domain
-        flag = is_integer.get(id(domain))
-        if flag is None:
-            flag = is_integer[id(domain)] = v.is_integer()
-        integer[j] = flag
+    lower, upper = _floats([v._lb for v in variables], -INF), _floats([v._ub for v in variables], INF)
+    if lower is None or upper is None:  # bounds that are expressions: let Pyomo evaluate them
+        bounds = [v.bounds for v in variables]
+        lower = np.array([-INF if lb is None else lb for lb, _ in bounds], dtype=float)
+        upper = np.array([INF if ub is None else ub for _, ub in bounds], dtype=float)
+    domains = [v._domain for v in variables]
+    kinds: dict[int, tuple[float, float, bool]] = {}
+    kind = np.empty(n, dtype=np.int64)
+    for j, domain in enumerate(domains):
+        kind[j] = id(domain)
+        if id(domain) not in kinds:
+            lb, ub, _ = domain.get_interval()
+            kinds[id(domain)] = (-INF if lb is None else lb, INF if ub is None else ub, variables[j].is_integer())
+    integer = np.zeros(n, dtype=bool)
+    for key, (lb, ub, is_integer) in kinds.items():
+        mask = kind == key
+        np.maximum(lower, lb, out=lower, where=mask)
+        np.minimum(upper, ub, out=upper, where=mask)
+        integer[mask] = is_integer
+    fixed = np.flatnonzero([v._fixed for v in variables])
+    for j in fixed:
+        lower[j] = upper[j] = variables[j].value
     return lower, upper, integer
+
+
+def _floats(values: list, infinite: float) -> np.ndarray | None:
+    """`values` as floats with None → ±inf, or None if some value is not a plain number."""
+    try:
+        return np.array([infinite if v is None else v for v in values], dtype=float)
+    except TypeError:
+        return None
+
+
+def _finite(bounds: np.ndarray) -> np.ndarray:
+    """Bounds with ±inf as HiGHS's infinity."""
+    return np.clip(np.asarray(bounds, dtype=float), -INF, INF)
 
 
 def _new_highs() -> highspy.Highs:

@@ -1,7 +1,6 @@
 """Small datasets and scenarios written to temporary folders, with optima known by hand."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -120,3 +119,26 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
     for pole in inst.growth_poles:
         members = inst.category == pole.category
         assert X[members][:, inst.strategies[pole.strategy]].sum() >= pole.share * inst.target[members].sum() - tol
+
+
+@pytest.fixture
+def every_family(tmp_path: Path) -> Path:
+    """A scenario on 8 regions × 4 clusters × 2 resources in which every constraint family is active."""
+    data = write_dataset(
+        tmp_path / "d",
+        regions=[{"region": f"r{n}", "macro_region": ["east", "central", "west", "northeast"][n % 4],
+                  "hinterland": n % 4 in (1, 2), "strategies": ["pole"] if n < 3 else []} for n in range(8)],
+        clusters=[{"cluster": f"c{n}", "target": 10 + n, "critical": n < 2, "category": ["future", "traditional"][n % 2],
+                   "min_scale": 1, "fixed_cost": 0.5, "max_sites": 4} for n in range(4)],
+        resources=["land", "water"],
+        intensity={(f"c{n}", k): 1 + 0.1 * n for n in range(4) for k in ("land", "water")},
+        capacity={(f"r{n}", k): 9 + n for n in range(8) for k in ("land", "water")},
+        suitability={(f"c{c}", f"r{r}"): 1 + ((c * 7 + r * 3) % 5) / 4 for c in range(4) for r in range(8)},
+        existing={("c0", "r0"): 3, ("c2", "r5"): 2}, disruptions={"coast": ["r0", "r4"], "flood": ["r1", "r2"]})
+    return write_scenario(
+        tmp_path / "every_family.yaml", data,
+        resilience={"concentration_cap": 0.5, "hinterland_share": 0.3, "disruption_survival": 0.5, "min_sites": 2},
+        coordination={"balance": {"west": 0.2}, "keep_existing": 0.5},
+        lock_in=[{"cluster": "c3", "region": "r7", "min_output": 2}],
+        growth_poles=[{"strategy": "pole", "category": "future", "share": 0.3}],
+        objective={"relocation_cost": 0.3})

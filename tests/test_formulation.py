@@ -268,3 +268,23 @@ def test_variables_on_allowed_cells_only(tmp_path):
     scenario = model.load_scenario(write_scenario(tmp_path / "s.yaml", data))
     m = build_model(Instance.of(scenario, dataset_of(scenario)))
     assert list(m.x) == [("a", "r1")] and list(m.y) == [("a", "r1")]
+
+
+def test_families_are_keyed_pyomo_components_that_pyomo_can_write(tmp_path, tiny):
+    """`m.ceiling["r1", "water"]` is a row with the family's key and bound, and the model written by
+    Pyomo's own LP writer solves, in HiGHS, to the optimum `model.solve` finds (40, by hand)."""
+    import highspy
+
+    scenario = model.load_scenario(write_scenario(tmp_path / "s.yaml", tiny))
+    m = build_model(Instance.of(scenario, dataset_of(scenario)))
+    row = m.ceiling["r1", "water"]
+    assert row.index() == ("r1", "water") and row.upper == 12 and row.lower is None
+    assert ("r2", "water") in m.ceiling and list(m.target) == ["a", "b"]
+    assert m.target["a"].lower == m.target["a"].upper == 10
+    m.write(str(tmp_path / "m.lp"), io_options={"symbolic_solver_labels": True})
+    assert "ceiling(r1_water)" in (tmp_path / "m.lp").read_text()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(tmp_path / "m.lp"))
+    h.run()
+    assert h.getInfo().objective_function_value == pytest.approx(40)

@@ -1,10 +1,15 @@
 """The solver runner: exact layouts and the LP-rounding strategy against the exact optimum."""
 from __future__ import annotations
 
+import numpy as np
+import pyomo.environ as pyo
 import pytest
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 import model
 from conftest import ROOT, assert_feasible, write_scenario
+from model.run import prepare, solve_prepared
+from model.solver import HighsModel
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
@@ -30,25 +35,8 @@ def test_lp_rounding_is_within_its_reported_gap_of_the_exact_optimum(exact, gap)
     assert result.gap <= gap + 1e-9
 
 
-def test_lp_rounding_with_every_family_active(tmp_path):
-    from conftest import write_dataset
-    data = write_dataset(
-        tmp_path / "d",
-        regions=[{"region": f"r{n}", "macro_region": ["east", "central", "west", "northeast"][n % 4],
-                  "hinterland": n % 4 in (1, 2), "strategies": ["pole"] if n < 3 else []} for n in range(8)],
-        clusters=[{"cluster": f"c{n}", "target": 10 + n, "critical": n < 2, "category": ["future", "traditional"][n % 2],
-                   "min_scale": 1, "fixed_cost": 0.5, "max_sites": 4} for n in range(4)],
-        resources=["land", "water"],
-        intensity={(f"c{n}", k): 1 + 0.1 * n for n in range(4) for k in ("land", "water")},
-        capacity={(f"r{n}", k): 9 + n for n in range(8) for k in ("land", "water")},
-        suitability={(f"c{c}", f"r{r}"): 1 + ((c * 7 + r * 3) % 5) / 4 for c in range(4) for r in range(8)},
-        existing={("c0", "r0"): 3, ("c2", "r5"): 2}, disruptions={"coast": ["r0", "r4"], "flood": ["r1", "r2"]})
-    keys = dict(resilience={"concentration_cap": 0.5, "hinterland_share": 0.3, "disruption_survival": 0.5, "min_sites": 2},
-                coordination={"balance": {"west": 0.2}, "keep_existing": 0.5},
-                lock_in=[{"cluster": "c3", "region": "r7", "min_output": 2}],
-                growth_poles=[{"strategy": "pole", "category": "future", "share": 0.3}],
-                objective={"relocation_cost": 0.3})
-    path = write_scenario(tmp_path / "s.yaml", data, **keys)
+def test_lp_rounding_with_every_family_active(every_family):
+    path = every_family
     exact = model.solve(path, **{"solver.strategy": "branch_and_bound"})
     rounded = model.solve(path, **{"solver.strategy": "lp_rounding", "solver.mip_gap": 0.05})
     assert exact.status == rounded.status == model.Status.OPTIMAL
@@ -56,3 +44,38 @@ def test_lp_rounding_with_every_family_active(tmp_path):
     assert_feasible(rounded)
     assert rounded.objective >= exact.objective - rounded.gap * abs(rounded.objective) - 1e-6
     assert rounded.bound >= exact.objective - 1e-6
+
+
+def test_handover_hands_highs_what_pyomo_compiles(every_family):
+    """The direct hand-over of family blocks, an added ordinary row and a deactivated row gives the
+    matrix, bounds and costs of Pyomo's own standard-form compiler, row by row and column by column."""
+    m = prepare(model.load_scenario(every_family)).model
+    m.extra = pyo.Constraint(expr=m.x["c0", "r1"] + 2 * m.y["c1", "r2"] <= 5)
+    m.ceiling["r3", "water"].deactivate()
+    ours = HighsModel.from_pyomo(m)
+    form = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
+
+    row_of = {(family, key): j for j, (family, key) in enumerate(zip(ours.row_family, ours.row_key))}
+    rows = [row_of[con.parent_component().local_name, con.index()] for con, _ in form.rows]
+    assert sorted(rows) == list(range(ours.matrix.shape[0]))  # the same rows, nothing more
+    assert ("ceiling", ("r3", "water")) not in row_of and ("extra", None) in row_of
+    columns = [ours.column_of(v) for v in form.columns]
+    assert min(columns) >= 0
+    np.testing.assert_array_equal(ours.matrix.toarray()[np.ix_(rows, columns)], form.A.toarray())
+    sense = np.array([s for _, s in form.rows])
+    rhs = np.asarray(form.rhs, dtype=float)
+    np.testing.assert_array_equal(np.where(sense == 1, np.inf, ours.row_lower[rows]) , np.where(sense == 1, np.inf, rhs))
+    np.testing.assert_array_equal(np.where(sense == -1, -np.inf, ours.row_upper[rows]), np.where(sense == -1, -np.inf, rhs))
+    np.testing.assert_array_equal(ours.cost[columns], form.c.toarray()[0])
+    assert ours.offset == pytest.approx(form.c_offset[0])
+    np.testing.assert_array_equal(ours.integer[columns], [v.is_integer() for v in form.columns])
+
+
+def test_fixed_variable_is_held_at_its_value(tmp_path, tiny):
+    # y[a, r1] fixed at 0: a moves to r2 (score 2) → 20, b stays at 10 → 30 instead of 40
+    prepared = prepare(model.load_scenario(write_scenario(tmp_path / "s.yaml", tiny)))
+    prepared.model.y["a", "r1"].fix(0)
+    held = solve_prepared(prepared)
+    assert held.status == model.Status.OPTIMAL
+    assert held.objective == pytest.approx(30)
+    assert ("a", "r1") not in set(zip(held.layout["cluster"], held.layout["region"]))
