@@ -59,13 +59,7 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
                       build_seconds=prepared.build_seconds)
     highs = highs or HighsModel.from_pyomo(model)
     rows, columns, integers = highs.shape
-    strategy = scenario.solver.strategy
-    if strategy == "auto":
-        strategy = "lp_rounding" if integers > LP_ROUNDING_ABOVE and start is None else "branch_and_bound"
-    if strategy == "lp_rounding":
-        outcome: Outcome = highs.solve_from_rounding(scenario.solver, lambda values: round_sites(prepared, highs, values))
-    else:
-        outcome = highs.solve(scenario.solver, start=start)
+    outcome = solve_highs(prepared, highs, start)
     result = Result(scenario, outcome.status, message=outcome.message, objective=outcome.objective,
                     bound=outcome.bound, gap=outcome.gap, build_seconds=prepared.build_seconds + highs.handover_seconds,
                     handover_seconds=highs.handover_seconds, solve_seconds=outcome.solve_seconds,
@@ -88,6 +82,18 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
 
 LP_ROUNDING_ABOVE = 5_000
 """Models with more site variables than this are solved by LP rounding first (strategy `auto`)."""
+
+
+def solve_highs(prepared: Prepared, highs: HighsModel, start: np.ndarray | None = None) -> Outcome:
+    """Solve a handed-over model with the scenario's `solver.strategy` (`auto`: LP rounding above
+    `LP_ROUNDING_ABOVE` site variables unless a start point is given, else branch and bound)."""
+    options = prepared.scenario.solver
+    strategy = options.strategy
+    if strategy == "auto":
+        strategy = "lp_rounding" if highs.shape[2] > LP_ROUNDING_ABOVE and start is None else "branch_and_bound"
+    if strategy == "lp_rounding":
+        return highs.solve_from_rounding(options, lambda values: round_sites(prepared, highs, values))
+    return highs.solve(options, start=start)
 
 
 def cell_columns(prepared: Prepared, highs: HighsModel, variable: str) -> np.ndarray:

@@ -203,7 +203,8 @@ class HighsModel:
 
     def solve_from_rounding(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None]) -> Outcome:
         """LP relaxation → `rounding` of its columns to a site pattern → LP with the sites fixed → done if that
-        layout is within the MIP gap of the relaxation's bound, else branch and bound started from it.
+        layout is within the MIP gap of the relaxation's bound, else branch and bound started from it, if
+        the time left is at least what the relaxation took (else the rounded layout is kept, `feasible`).
 
         The reported bound is always valid for the full model: the LP relaxation's objective, or the
         MIP's dual bound when branch and bound runs.
@@ -228,6 +229,13 @@ class HighsModel:
                                    solve_seconds=time.perf_counter() - started, col_value=layout.col_value,
                                    message="LP-rounding layout within the MIP gap of the LP relaxation bound")
         remaining = options.time_limit - (time.perf_counter() - started)
+        if start is not None and remaining < relaxation.solve_seconds:
+            # HiGHS checks its time limit only between the phases of its root node, and the root LP alone
+            # costs about what the relaxation did: starting now would overrun the limit by minutes.
+            return Outcome(Status.FEASIBLE, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
+                           solve_seconds=time.perf_counter() - started, col_value=start,
+                           message="time limit: the LP-rounding layout is kept, with the LP relaxation as its bound "
+                                   "(too little time left for branch and bound)")
         outcome = self.solve(options.model_copy(update={"time_limit": max(remaining, 1.0)}), start=start)
         if outcome.status == Status.ERROR and start is not None:  # no better layout in time: keep the rounded one
             outcome = Outcome(Status.FEASIBLE, objective=layout.objective, bound=None, col_value=start,

@@ -1,6 +1,8 @@
 """The solver runner: exact layouts and the LP-rounding strategy against the exact optimum."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyomo.environ as pyo
 import pytest
@@ -8,7 +10,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 import model
 from conftest import ROOT, assert_feasible, write_scenario
-from model.run import prepare, solve_prepared
+from model.run import prepare, round_sites, solve_prepared
 from model.solver import HighsModel
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -79,3 +81,21 @@ def test_fixed_variable_is_held_at_its_value(tmp_path, tiny):
     assert held.status == model.Status.OPTIMAL
     assert held.objective == pytest.approx(30)
     assert ("a", "r1") not in set(zip(held.layout["cluster"], held.layout["region"]))
+
+
+def test_rounded_layout_is_kept_when_no_time_is_left(every_family):
+    """Branch and bound does not start when less time is left than the relaxation took: the rounded
+    layout comes back as `feasible`, with the LP relaxation as its bound."""
+    prepared = prepare(model.load_scenario(every_family, **{"solver.time_limit": 1, "solver.mip_gap": 0}))
+    highs = HighsModel.from_pyomo(prepared.model)
+
+    def slow_rounding(values):
+        time.sleep(1.05)
+        return round_sites(prepared, highs, values)
+
+    outcome = highs.solve_from_rounding(prepared.scenario.solver, slow_rounding)
+    assert outcome.status == model.Status.FEASIBLE and "LP-rounding layout is kept" in outcome.message
+    assert outcome.bound > outcome.objective
+    assert outcome.gap == pytest.approx((outcome.bound - outcome.objective) / abs(outcome.objective))
+    exact = model.solve(every_family)
+    assert outcome.objective <= exact.objective + 1e-6 <= outcome.bound + 2e-6
