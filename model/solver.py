@@ -175,7 +175,6 @@ class HighsModel:
             h.setOptionValue("time_limit", max(float(time_limit), 1.0))
         if interior_point:
             h.setOptionValue("solver", "ipm")
-            h.setOptionValue("run_crossover", "off")
         started = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - started
@@ -237,6 +236,8 @@ class HighsModel:
                            message="time limit: the LP-rounding layout is kept, with the LP relaxation as its bound "
                                    "(too little time left for branch and bound)")
         outcome = self.solve(options.model_copy(update={"time_limit": max(remaining, 1.0)}), start=start)
+        if relaxation.status != Status.OPTIMAL:
+            outcome.message += f" (plain branch and bound: the LP relaxation ended with {relaxation.message})"
         if outcome.status == Status.ERROR and start is not None:  # no better layout in time: keep the rounded one
             outcome = Outcome(Status.FEASIBLE, objective=layout.objective, bound=None, col_value=start,
                               message="time limit reached; the LP-rounding layout is kept")
