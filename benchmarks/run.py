@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n")
     print_table(report["rows"])
-    print("\nbuild+hand-over ratios (project = Instance.of + Pyomo build + standard-form hand-over):")
+    print("\nbuild+hand-over ratios (project = Instance.of + numpy families + Pyomo model + hand-over):")
     for scale, r in report["ratios"].items():
         parts = [f"{k} {v:.3g}x" for k, v in r.items()]
         print(f"  {scale:<11} " + ("; ".join(parts) if parts else "–"))

@@ -140,7 +140,7 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
     kept = f.family("keep_existing")
     if kept is not None:  # locked-out cells are phased out, not kept
         f.families[f.families.index(kept)] = kept.subset(np.array([k in strict_cells for k in kept.keys], dtype=bool))
-    f.variables[1].lower[:] = 0.0  # lock-ins give through their own elastic rows
+    f.variable("y").lower[:] = 0.0  # lock-ins give through their own elastic rows
 
     families = ELASTIC + (("target",) if relax_targets else ())
     elastic = [rows for rows in f.families if rows.family in families]

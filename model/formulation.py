@@ -25,6 +25,7 @@ import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstraintData
+from pyomo.core.base.objective import ScalarObjective
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from model.instance import Instance
@@ -80,6 +81,9 @@ class Formulation:
     @property
     def num_columns(self) -> int:
         return sum(len(v.index) for v in self.variables)
+
+    def variable(self, name: str) -> Variables:
+        return next(v for v in self.variables if v.name == name)
 
     def start(self, name: str) -> int:
         """First column of variable group `name`."""
@@ -244,7 +248,7 @@ def add_lock_in(f: Formulation, inst: Instance, c: _Cells) -> None:
         return
     position = inst.cell_index()
     cell = np.array([position[(lock.cluster, lock.region)] for lock in inst.lock_in], dtype=int)
-    f.variables[1].lower[cell] = 1.0
+    f.variable("y").lower[cell] = 1.0
     f.add("lock_in", [c.keys[j] for j in cell], np.arange(len(cell)), c.x[cell], np.ones(len(cell)),
           lower=np.array([lock.min_output for lock in inst.lock_in]))
 
@@ -355,6 +359,28 @@ class FamilyConstraint(MatrixConstraint):
         return key in self._position
 
 
+class FamilyObjective(ScalarObjective):
+    """The objective cost·columns + constant: an ordinary Pyomo objective that also keeps its cost
+    vector, so the hand-over need not walk the expression while it is the one built here."""
+
+    def __init__(self, cost: np.ndarray, columns: tuple, constant: float, maximise: bool):
+        used = np.flatnonzero(cost)
+        super().__init__(expr=LinearExpression(constant=float(constant), linear_coefs=cost[used].tolist(),
+                                               linear_vars=[columns[j] for j in used]),
+                         sense=pyo.maximize if maximise else pyo.minimize)
+        self.cost, self.columns, self.constant = cost, columns, float(constant)
+        self._built = None
+
+    def construct(self, data=None):
+        super().construct(data)
+        self._built = self.expr
+
+    @property
+    def as_built(self) -> bool:
+        """True while the expression is still the one made from `cost` (no one has set another)."""
+        return self._built is not None and self.expr is self._built
+
+
 def _pyomo_bounds(bounds: np.ndarray) -> list:
     """Bounds as Pyomo keeps them: floats, None where there is none."""
     out = bounds.astype(object)
@@ -386,11 +412,7 @@ def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteMod
         columns = tuple(columns)
         for rows in f.families:
             m.add_component(rows.family, FamilyConstraint(rows, columns))
-        used = np.flatnonzero(f.cost)
-        m.objective = pyo.Objective(
-            expr=LinearExpression(constant=float(f.constant), linear_coefs=f.cost[used].tolist(),
-                                  linear_vars=[columns[j] for j in used]),
-            sense=pyo.maximize if f.maximise else pyo.minimize)
+        m.objective = FamilyObjective(f.cost, columns, f.constant, f.maximise)
     return m
 
 

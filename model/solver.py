@@ -21,7 +21,7 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from model.formulation import FamilyConstraint
+from model.formulation import FamilyConstraint, FamilyObjective
 
 from model.scenario import SolverOptions
 
@@ -289,12 +289,14 @@ def _bound(bound, infinite: float) -> float:
     return infinite if value is None else float(value)
 
 
-def _objective(model: pyo.ConcreteModel) -> tuple[bool, list, np.ndarray, float]:
+def _objective(model: pyo.ConcreteModel) -> tuple[bool, list | tuple, np.ndarray, float]:
     """(maximise, variables, coefficients, constant) of the one active objective."""
     objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
     if len(objectives) != 1:
         raise ValueError(f"the model needs exactly one active objective, it has {len(objectives)}")
     objective = objectives[0]
+    if isinstance(objective, FamilyObjective) and objective.as_built:
+        return objective.sense == pyo.maximize, objective.columns, objective.cost, objective.constant
     expr = objective.expr
     coefficients = None
     if isinstance(expr, LinearExpression):

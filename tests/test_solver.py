@@ -99,3 +99,11 @@ def test_rounded_layout_is_kept_when_no_time_is_left(every_family):
     assert outcome.gap == pytest.approx((outcome.bound - outcome.objective) / abs(outcome.objective))
     exact = model.solve(every_family)
     assert outcome.objective <= exact.objective + 1e-6 <= outcome.bound + 2e-6
+
+
+def test_objective_set_in_pyomo_replaces_the_built_one(tmp_path, tiny):
+    m = prepare(model.load_scenario(write_scenario(tmp_path / "s.yaml", tiny))).model
+    assert HighsModel.from_pyomo(m).cost.sum() > 1
+    m.objective.expr = m.x["b", "r3"]
+    h = HighsModel.from_pyomo(m)
+    assert h.cost[h.column_of(m.x["b", "r3"])] == 1 and h.cost.sum() == 1 and h.offset == 0

@@ -153,6 +153,23 @@ def test_county_default_disruptions_and_arguments():
         generate(3, 5)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lp_rounding_is_within_its_gap_of_the_exact_optimum(tmp_path, seed):
+    """The large-instance strategy on small synthetic instances: every family holds, the bound is
+    valid for the full model, and the layout is within the reported gap of the exact optimum."""
+    from conftest import assert_feasible
+
+    path = baseline_like(tmp_path, synthesize(40, 8, tmp_path / "data", seed=seed))
+    exact = model.solve(path, **{"solver.strategy": "branch_and_bound", "solver.mip_gap": 1e-7})
+    rounded = model.solve(path, **{"solver.strategy": "lp_rounding", "solver.mip_gap": 0.02})
+    assert exact.status == model.Status.OPTIMAL and rounded.status == model.Status.OPTIMAL, rounded.message
+    assert_feasible(rounded)
+    tolerance = 1e-6 * abs(exact.objective)
+    assert rounded.bound >= exact.objective - tolerance
+    assert rounded.objective >= exact.objective - rounded.gap * abs(rounded.objective) - tolerance
+    assert rounded.gap <= 0.02 + 1e-9
+
+
 @pytest.mark.slow
 def test_prefecture_scale_finds_a_layout(tmp_path):
     data = synthesize(333, 30, tmp_path / "data", seed=0)
