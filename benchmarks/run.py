@@ -413,7 +413,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     wall_limit = 3 * args.time_limit + 900  # HiGHS checks its limit only between phases; a hung child is killed
 
-    report = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
+    arguments = list(argv if argv is not None else sys.argv[1:])
+    if "--workdir" in arguments:  # a folder of this machine, not part of what was measured
+        del arguments[arguments.index("--workdir"):arguments.index("--workdir") + 2]
+    report = {"command": " ".join([Path(sys.argv[0]).name] + arguments),
               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
               "versions": versions(), "time_limit": args.time_limit, "mip_gap": args.mip_gap, "seed": args.seed,
               "scales": {}, "rows": [], "checks": [], "ratios": {}}
