@@ -8,6 +8,7 @@ constraint of the scenario (a feasibility certificate that needs no solve).
 from __future__ import annotations
 
 import filecmp
+import json
 import time
 from pathlib import Path
 
@@ -175,3 +176,17 @@ def test_prefecture_scale_finds_a_layout(tmp_path):
     data = synthesize(333, 30, tmp_path / "data", seed=0)
     result = model.solve(baseline_like(tmp_path, data, time_limit=120))
     assert result.status in (model.Status.OPTIMAL, model.Status.FEASIBLE), result.message
+
+
+@pytest.mark.parametrize("name", ["county", "prefecture"])
+def test_shipped_synthetic_scenarios_solve_on_a_synthetic_dataset(tmp_path, name):
+    """scenarios/synthetic/*.yaml hold no region or cluster ids, so they run on any `layout synth`
+    output; here on a small one, through the command line as the README shows."""
+    from model.cli import main
+
+    data = synthesize(40, 8, tmp_path / "data", seed=4)
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "synthetic" / f"{name}.yaml"
+    code = main(["solve", str(path), "--set", f"data={data}", "--out", str(tmp_path / "run")])
+    assert code == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "optimal" and summary["gap"] <= 0.01
