@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, from {', '.join(SCALES)}")
     parser.add_argument("--forms", default=",".join(FORMS), help=f"comma-separated, from {', '.join(FORMS)}")
     parser.add_argument("--cli-scales", default="province", help="scales at which `layout solve` runs end to end")
-    parser.add_argument("--verify-scales", default="province,prefecture",
+    parser.add_argument("--verify-scales", default="province,prefecture,county",
                         help="scales at which the three forms are compared element by element ('' for none)")
     parser.add_argument("--time-limit", type=float, default=300.0, help="HiGHS time limit per solve, seconds")
     parser.add_argument("--mip-gap", type=float, default=0.01, help="relative MIP gap (default 1 %%, the gap of the county target)")
