@@ -56,6 +56,15 @@ def show(table) -> str:
     return table.to_string(index=False, float_format=number)
 
 
+def finish(out: Path, plot: str | None = None) -> int:
+    """Draw the written folder's charts with `model.plots.<plot>` if asked, say where it is, exit 0."""
+    if plot is not None:
+        import model.plots
+        getattr(model.plots, plot)(out)
+    print(f"  wrote {out}")
+    return EXIT_SOLVED
+
+
 def print_result(result, out: Path | None) -> None:
     """The console summary: status, objective, gap, time, binding ceilings, resilience."""
     s = result
@@ -146,11 +155,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print("  largest moves (10^8 yuan):")
         for row in moves.itertuples():
             print(f"    {row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  ({row.delta:+,.1f})")
-    if args.plot:
-        from model.plots import plot_compare
-        plot_compare(out)
-    print(f"  wrote {out}")
-    return EXIT_SOLVED
+    return finish(out, "plot_compare" if args.plot else None)
 
 
 @command("sweep")
@@ -178,11 +183,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for row in tipping.itertuples():
         print(f"  layout changes between {row.parameter}={row.from_value} and {row.to_value}: "
               f"{row.opened} sites opened, {row.closed} closed")
-    if args.plot:
-        from model.plots import plot_sweep
-        plot_sweep(out)
-    print(f"  wrote {out}")
-    return EXIT_SOLVED
+    return finish(out, "plot_sweep" if args.plot else None)
 
 
 @command("pareto")
@@ -196,11 +197,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     if len(front.front) == 1 and args.against != "resilience":
         print(f"  the total use of {args.against} is the same in every layout: intensities do not depend on the region, "
               "so Σ_i a_ik·T_i fixes it — the front is a single point")
-    if args.plot:
-        from model.plots import plot_pareto
-        plot_pareto(out)
-    print(f"  wrote {out}")
-    return EXIT_SOLVED
+    return finish(out, "plot_pareto" if args.plot else None)
 
 
 @command("alternatives")
@@ -212,8 +209,7 @@ def cmd_alternatives(args: argparse.Namespace) -> int:
     found.write(out)
     print(show(found.table))
     print(f"  robust core: {len(found.robust_core)} cells established in the optimum and every alternative")
-    print(f"  wrote {out}")
-    return EXIT_SOLVED
+    return finish(out)
 
 
 @command("diagnose")

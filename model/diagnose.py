@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse
 
 from model.formulation import Variables, formulate, to_pyomo
 from model.instance import Instance
@@ -153,8 +152,7 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
         m_rows = len(rows)
         columns = slack[start:start + m_rows]
         gives_upper = np.isfinite(rows.upper) & (~np.isfinite(rows.lower) | (rows.family != "target"))
-        rows.matrix = rows.matrix + scipy.sparse.csr_matrix(
-            (np.where(gives_upper, -1.0, 1.0), (np.arange(m_rows), columns)), shape=rows.matrix.shape)
+        rows.add_column(columns, np.where(gives_upper, -1.0, 1.0))
         limit = np.where(gives_upper, rows.upper, rows.lower)
         size = np.abs(limit)
         if rows.family in ("lock_out", "concentration"):

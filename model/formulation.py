@@ -60,6 +60,12 @@ class Rows:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def add_column(self, column: np.ndarray | int, coefficient: np.ndarray | float) -> None:
+        """Add `coefficient[j]` on `column[j]` to every row j (a slack per row, or one shared column)."""
+        n = len(self)
+        entries = (np.broadcast_to(coefficient, (n,)), (np.arange(n), np.broadcast_to(column, (n,))))
+        self.matrix = self.matrix + scipy.sparse.csr_matrix(entries, shape=self.matrix.shape)
+
     def subset(self, keep: np.ndarray) -> "Rows":
         """The rows where the boolean mask `keep` is true."""
         return Rows(self.family, [k for k, kept in zip(self.keys, keep) if kept], self.matrix[keep],
@@ -335,10 +341,13 @@ class FamilyConstraint(MatrixConstraint):
         ref = weakref.ref(self)
         self._data = tuple(_FamilyRow(j, ref) for j in range(len(self._lower)))
 
-    def __getitem__(self, key):
+    def _row_of(self) -> dict:
         if self._position is None:
             self._position = {k: j for j, k in enumerate(self.rows.keys)}
-        return self._data[self._position[key]]
+        return self._position
+
+    def __getitem__(self, key):
+        return self._data[self._row_of()[key]]
 
     def __iter__(self):
         return iter(self.rows.keys)
@@ -354,9 +363,7 @@ class FamilyConstraint(MatrixConstraint):
         return zip(self.rows.keys, self._data)
 
     def __contains__(self, key) -> bool:
-        if self._position is None:
-            self._position = {k: j for j, k in enumerate(self.rows.keys)}
-        return key in self._position
+        return key in self._row_of()
 
 
 class FamilyObjective(ScalarObjective):

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from model.errors import InputError
-from model.results import Result, write_folder
-from model.run import Prepared, as_scenario, prepare, solve_prepared
-from model.scenario import Scenario
-
+from model.formulation import Formulation, Variables
+from model.instance import Instance
+from model.results import Result, resilience_of, write_folder
+from model.run import as_scenario, prepare, solve, solve_prepared
+from model.scenario import Scenario, dataset_of
 
 
 @dataclass
@@ -36,55 +36,67 @@ class Front:
         return write_folder(folder, files)
 
 
-def _second_objective(prepared: Prepared, against: str):
-    """(expression to bound, sense of improvement) of the second objective on the model."""
-    inst, m = prepared.instance, prepared.model
+def _direction(scenario: Scenario, inst: Instance, against: str) -> int:
+    """+1 if the second objective is maximised (resilience), −1 if minimised (a resource's use)."""
     if against == "resilience":
-        critical = [n for n, c in enumerate(inst.critical) if c and inst.target[n] > 0]
-        if not critical or not inst.disruptions:
-            raise InputError(prepared.scenario.name, "pareto", "resilience needs critical clusters and active disruptions")
-        return None, +1
+        if not (inst.critical & (inst.target > 0)).any() or not inst.disruptions:
+            raise InputError(scenario.name, "pareto", "resilience needs critical clusters and active disruptions")
+        return +1
     if against not in inst.resources:
-        raise InputError(prepared.scenario.name, "pareto",
+        raise InputError(scenario.name, "pareto",
                          f"--against must be `resilience` or a resource ({', '.join(inst.resources)}), not {against!r}")
-    k = inst.resources.index(against)
-    a = dict(zip(inst.clusters, inst.intensity[:, k]))
-    return sum(a[c[0]] * m.x[c] for c in m.CELLS if a[c[0]] > 0), -1
+    return -1
 
 
-def _add_resilience_floor(m: pyo.ConcreteModel, inst, floor: pyo.Param) -> None:
-    """Σ_{r∉L_s} x_ir ≥ floor·T_i for every critical i and active s."""
-    keys = [(i, s) for n, i in enumerate(inst.clusters) if inst.critical[n] and inst.target[n] > 0 for s in inst.disruptions]
-    T = dict(zip(inst.clusters, inst.target))
-    region_no = {r: n for n, r in enumerate(inst.regions)}
-    cells_of = inst.cells.groupby("cluster", sort=False)["region"].apply(list).to_dict()
-    m.pareto_floor = pyo.Constraint(keys, rule=lambda _, i, s: sum(
-        m.x[i, r] for r in cells_of.get(i, []) if not inst.disruptions[s][region_no[r]]) >= floor * T[i])
+def _resource_use(f: Formulation, inst: Instance, resource: str) -> np.ndarray:
+    """Σ_r Σ_i a_ik·x_ir as coefficients over the formulation's columns."""
+    use = np.zeros(f.num_columns)
+    use[f.start("x") + np.arange(len(inst.cells))] = inst.intensity[inst.cells["i"].to_numpy(),
+                                                                    inst.resources.index(resource)]
+    return use
 
 
-def _value(result: Result, against: str, inst) -> float:
+def _value(result: Result, against: str) -> float:
     if against == "resilience":
-        critical = result.resilience[result.resilience["critical"] & (inst.target > 0)]
-        return float(critical["worst_surviving_share"].min())
+        return resilience_of(result.resilience)
     return float(result.resources.loc[result.resources["resource"] == against, "used"].sum())
 
 
 def _extreme(scenario: Scenario, against: str) -> float:
-    """The best value the second objective can reach on its own."""
-    prepared = prepare(scenario)
-    m, inst = prepared.model, prepared.instance
-    expression, _ = _second_objective(prepared, against)
-    m.objective.deactivate()
-    if against == "resilience":
-        m.z = pyo.Var(bounds=(0, 1))
-        _add_resilience_floor(m, inst, m.z)
-        m.second = pyo.Objective(expr=m.z, sense=pyo.maximize)
-    else:
-        m.second = pyo.Objective(expr=expression, sense=pyo.minimize)
-    result = solve_prepared(prepared)
+    """The best value the second objective can reach on its own: the largest worst surviving share z
+    (the disruption rows become Σ_{r∉L_s} x_ir − T_i·z ≥ 0), or the smallest use of the resource."""
+    def second_objective(f: Formulation, inst: Instance) -> None:
+        if against == "resilience":
+            z = f.add_variables(Variables("worst_surviving_share", [0], False, np.zeros(1), np.ones(1)))
+            rows = f.family("disruption")
+            target = dict(zip(inst.clusters, inst.target))
+            rows.add_column(z[0], -np.array([target[cluster] for cluster, _ in rows.keys]))
+            cost = np.zeros(f.num_columns)
+            cost[z] = 1.0
+        else:
+            cost = _resource_use(f, inst, against)
+        f.cost, f.constant, f.maximise = cost, 0.0, against == "resilience"
+
+    base = scenario.with_overrides({"resilience.disruption_survival": 0.0}) if against == "resilience" else scenario
+    result = solve_prepared(prepare(base, second_objective))
     if not result.solved:
         raise RuntimeError(f"the {against} extreme did not solve: {result.message}")
-    return _value(result, against, inst)
+    return _value(result, against)
+
+
+def _held_at(scenario: Scenario, against: str, epsilon: float) -> Result:
+    """The benefit optimum with the second objective at least as good as `epsilon`: a disruption
+    survival share of ε, or Σ_{r,i} a_ik·x_ir ≤ ε."""
+    if against == "resilience":
+        floor = max(epsilon - 1e-9, scenario.resilience.disruption_survival or 0.0)
+        return solve(scenario.with_overrides({"resilience.disruption_survival": floor}))
+
+    def cap(f: Formulation, inst: Instance) -> None:
+        use = _resource_use(f, inst, against)
+        used = np.flatnonzero(use)
+        f.add("pareto_ceiling", [against], np.zeros(len(used), dtype=int), used, use[used], upper=epsilon * (1 + 1e-9))
+
+    return solve_prepared(prepare(scenario, cap))
 
 
 def non_dominated(front: pd.DataFrame, maximise_value: bool) -> pd.DataFrame:
@@ -106,29 +118,17 @@ def pareto(scenario: Scenario | str | Path, against: str = "resilience", points:
     scenario = as_scenario(scenario)
     if points < 2:
         raise InputError(scenario.name, "--points", "a front needs at least 2 points")
-    prepared = prepare(scenario)
-    expression, direction = _second_objective(prepared, against)
-    optimum = solve_prepared(prepared)
+    direction = _direction(scenario, Instance.of(scenario, dataset_of(scenario)), against)
+    optimum = solve(scenario)
     if not optimum.solved:
         raise InputError(scenario.name, None, f"the scenario itself is {optimum.status.value}; run `layout diagnose`")
-    start = _value(optimum, against, prepared.instance)
-    end = _extreme(scenario, against)
-    epsilons = np.linspace(start, end, points)
+    epsilons = np.linspace(_value(optimum, against), _extreme(scenario, against), points)
 
     results: dict[int, Result] = {}
     rows = []
     for n, epsilon in enumerate(epsilons):
-        if n == 0:
-            result = optimum
-        else:
-            prepared = prepare(scenario)
-            m = prepared.model
-            if against == "resilience":
-                _add_resilience_floor(m, prepared.instance, float(epsilon) - 1e-9)
-            else:
-                m.pareto_ceiling = pyo.Constraint(expr=_second_objective(prepared, against)[0] <= float(epsilon) * (1 + 1e-9))
-            result = solve_prepared(prepared)
-        value = _value(result, against, prepared.instance) if result.solved else np.nan
+        result = optimum if n == 0 else _held_at(scenario, against, float(epsilon))
+        value = _value(result, against) if result.solved else np.nan
         rows.append({"point": n, "objective": result.objective, "against": against, "value": value,
                      "epsilon": float(epsilon), "status": result.status.value})
         results[n] = result

@@ -8,13 +8,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from model.formulation import build_model
+from model.formulation import Formulation, formulate, to_pyomo
 from model.instance import Instance
 from model.results import Result, layout_tables
 from model.scenario import Scenario, dataset_of, load_scenario
@@ -39,11 +39,15 @@ def as_scenario(scenario: Scenario | str | Path, overrides: dict[str, Any] | Non
     return load_scenario(scenario, **overrides)
 
 
-def prepare(scenario: Scenario) -> Prepared:
+def prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None] | None = None) -> Prepared:
+    """The scenario's instance and Pyomo model; `edit` may change the formulation first (a workflow's
+    extra rows, columns or objective), so that it too is built from arrays."""
     started = time.perf_counter()
     instance = Instance.of(scenario, dataset_of(scenario))
-    model = build_model(instance)
-    return Prepared(scenario, instance, model, time.perf_counter() - started)
+    formulation = formulate(instance)
+    if edit is not None:
+        edit(formulation, instance)
+    return Prepared(scenario, instance, to_pyomo(formulation), time.perf_counter() - started)
 
 
 def infeasible_rows_message(model: pyo.ConcreteModel) -> str:

@@ -2,27 +2,25 @@
 
 The model's constraint families are sparse blocks already (`formulation.FamilyConstraint`); they
 are stacked into one matrix with the few ordinary rows a workflow adds and handed to HiGHS in one
-`passModel` call — no files, no expression walk over the families. HiGHS's many outcomes are folded into our own `Status`; the best layout
-found at a time limit is kept and labelled `feasible`. Shadow prices come from the LP with the
-binaries fixed at the solution.
+`passModel` call — no files, no expression walk over the families. HiGHS's many outcomes are
+folded into our own `Status`; the best layout found at a time limit is kept and labelled
+`feasible`. Shadow prices come from the LP with the binaries fixed at the solution.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 from enum import Enum
+from typing import Callable
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.common.gc_manager import PauseGC
-from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from model.formulation import FamilyConstraint, FamilyObjective
-
 from model.scenario import SolverOptions
 
 INF = highspy.kHighsInf
@@ -269,8 +267,6 @@ class _Columns:
             position.update(zip(ids, range(len(ids))))
             self.vars.extend(variables)
             out = np.arange(len(ids), dtype=np.int32)
-        elif all(key in position for key in ids):
-            out = np.fromiter(map(position.__getitem__, ids), dtype=np.int32, count=len(ids))
         else:
             out = np.empty(len(ids), dtype=np.int32)
             for j, (key, v) in enumerate(zip(ids, variables)):
@@ -297,20 +293,11 @@ def _objective(model: pyo.ConcreteModel) -> tuple[bool, list | tuple, np.ndarray
     objective = objectives[0]
     if isinstance(objective, FamilyObjective) and objective.as_built:
         return objective.sense == pyo.maximize, objective.columns, objective.cost, objective.constant
-    expr = objective.expr
-    coefficients = None
-    if isinstance(expr, LinearExpression):
-        try:
-            coefficients = np.asarray(expr.linear_coefs, dtype=float)
-            variables, constant = expr.linear_vars, float(pyo.value(expr.constant))
-        except TypeError:  # coefficients that are expressions (mutable parameters)
-            coefficients = None
-    if coefficients is None:
-        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
-        if not repn.is_linear():
-            raise ValueError(f"objective {objective.name} is not linear")
-        variables, coefficients, constant = repn.linear_vars, np.asarray(repn.linear_coefs, dtype=float), repn.constant
-    return objective.sense == pyo.maximize, list(variables), coefficients, float(constant)
+    repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
+    if not repn.is_linear():
+        raise ValueError(f"objective {objective.name} is not linear")
+    return (objective.sense == pyo.maximize, list(repn.linear_vars), np.asarray(repn.linear_coefs, dtype=float),
+            float(repn.constant))
 
 
 def _column_bounds(variables: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
