@@ -9,11 +9,8 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError
-from model.results import Result, RunFolder, critical_rows, finite, write_folder
+from model.results import RESILIENCE_SUMMARY, Result, RunFolder, critical_summary, finite, write_folder
 
-RESILIENCE_METRICS = {  # metric -> how it is summarised over the critical clusters
-    "worst_surviving_share": "min", "hinterland_share": "min", "max_region_share": "max", "sites": "min",
-}
 
 
 @dataclass
@@ -69,7 +66,7 @@ def compare(run_a: Result | RunFolder | str | Path, run_b: Result | RunFolder | 
     ceilings["delta"] = ceilings["used_b"] - ceilings["used_a"]
 
     sa, sb = a.resilience, b.resilience
-    metrics = list(RESILIENCE_METRICS)
+    metrics = list(RESILIENCE_SUMMARY)
     resilience = sa[["cluster"] + metrics].merge(sb[["cluster"] + metrics], on="cluster", how="outer", suffixes=("_a", "_b"))
     for metric in metrics:
         resilience[f"{metric}_delta"] = resilience[f"{metric}_b"] - resilience[f"{metric}_a"]
@@ -85,9 +82,7 @@ def compare(run_a: Result | RunFolder | str | Path, run_b: Result | RunFolder | 
         "opened_sites": opened, "closed_sites": closed,
         "ceiling_use_change": {k: float(v) for k, v in ceilings.groupby("resource")["delta"].sum().items()},
     }
-    ca, cb = critical_rows(sa), critical_rows(sb)
-    for metric, how in RESILIENCE_METRICS.items():
-        va = float(getattr(ca[metric], how)()) if len(ca) else float("nan")
-        vb = float(getattr(cb[metric], how)()) if len(cb) else float("nan")
-        summary[f"{metric}_{how}"] = {"a": va, "b": vb, "change": vb - va}
+    ca, cb = critical_summary(sa), critical_summary(sb)
+    for metric, how in RESILIENCE_SUMMARY.items():
+        summary[f"{metric}_{how}"] = {"a": ca[metric], "b": cb[metric], "change": cb[metric] - ca[metric]}
     return Comparison(changes, ceilings, resilience, summary)

@@ -107,10 +107,31 @@ def critical_rows(resilience: pd.DataFrame) -> pd.DataFrame:
     return resilience[resilience["critical"].astype(str).str.lower().isin(["true", "1"])]
 
 
+BINDING = 1 - 1e-6
+"""A ceiling binds when this share of it or more is in use."""
+
+
+def binding_ceilings(resources: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a resources table (in memory or read back) whose ceiling binds, the most valuable first."""
+    binding = resources[(resources["utilization"] >= BINDING) & (resources["available"] > 0)]
+    return binding.sort_values("shadow_price", ascending=False).reset_index(drop=True)
+
+
+RESILIENCE_SUMMARY = {  # metric -> how it is summarised over the critical clusters
+    "worst_surviving_share": "min", "hinterland_share": "min", "max_region_share": "max", "sites": "min",
+}
+
+
+def critical_summary(resilience: pd.DataFrame) -> dict[str, float]:
+    """Each metric of `RESILIENCE_SUMMARY` over the critical clusters (NaN where there is none)."""
+    critical = critical_rows(resilience)
+    return {metric: float(getattr(critical[metric], how)()) if len(critical) else float("nan")
+            for metric, how in RESILIENCE_SUMMARY.items()}
+
+
 def resilience_of(resilience: pd.DataFrame) -> float:
     """The layout's resilience: the worst surviving share over critical clusters and active disruptions."""
-    values = critical_rows(resilience)["worst_surviving_share"].dropna()
-    return float(values.min()) if len(values) else float("nan")
+    return critical_summary(resilience)["worst_surviving_share"]
 
 
 @dataclass
@@ -155,9 +176,7 @@ class Result:
 
     def binding_ceilings(self) -> pd.DataFrame:
         """Ceilings at their limit, the most valuable first."""
-        r = self.resources
-        binding = r[(r["utilization"] >= 1 - 1e-6) & (r["available"] > 0)]
-        return binding.sort_values("shadow_price", ascending=False).reset_index(drop=True)
+        return binding_ceilings(self.resources)
 
     def summary(self) -> dict[str, Any]:
         summary = {

@@ -148,5 +148,5 @@ def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray
 
 def solve(scenario: Scenario | str | Path, **overrides: Any) -> Result:
     """Solve a scenario (a path or a loaded `Scenario`), with optional dotted-path overrides."""
-    scenario = as_scenario(scenario, {k.replace("__", "."): v for k, v in overrides.items()})
+    scenario = as_scenario(scenario, overrides)
     return solve_prepared(prepare(scenario))

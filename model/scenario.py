@@ -230,15 +230,17 @@ def _read_with_parents(path: Path, provenance: dict[str, str], seen: tuple[Path,
 
 
 def _apply_overrides(data: dict, provenance: dict[str, str], overrides: dict[str, Any]) -> None:
+    """Set each dotted path (`__` also separates, for Python keyword arguments) to its value."""
+    overrides = {path.replace("__", "."): value for path, value in overrides.items()}
     paths = list(overrides)
     for a in paths:
         for b in paths:
-            if a != b and (b.startswith(a + ".") or a == b):
+            if a != b and b.startswith(a + "."):
                 raise InputError(f"--set {b}", None, f"conflicts with --set {a}: two overrides set the same key")
     for path, value in overrides.items():
         keys = path.split(".")
         node: Any = data
-        for depth, key in enumerate(keys[:-1]):
+        for key in keys[:-1]:
             if isinstance(node, list):
                 node = node[_index(node, key, path)]
             else:
@@ -379,7 +381,7 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     merged.pop("extends", None)
     merged.setdefault("name", path.stem)
     provenance.setdefault("name", str(path.resolve()))
-    _apply_overrides(merged, provenance, {k.replace("__", "."): v for k, v in overrides.items()})
+    _apply_overrides(merged, provenance, overrides)
     scenario = _validate(merged, provenance)
     if not Path(scenario.data).is_dir():
         raise InputError(_source_of("data", provenance), "data", f"dataset folder {scenario.data} does not exist")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import InputError
-from model.results import Result, RunFolder, critical_rows, resilience_of
+from model.results import RESILIENCE_SUMMARY, Result, RunFolder, critical_summary
 from model.run import as_scenario, solve
 from model.scenario import Scenario
 
@@ -51,12 +51,10 @@ def point_scenarios(scenario: Scenario, parameters: dict[str, list[Any]]) -> lis
 def _summary_row(point: dict[str, Any], summary: dict[str, Any], resilience: pd.DataFrame | None, folder: Path) -> dict:
     row = dict(point)
     row.update(status=summary["status"], objective=summary.get("objective"), gap=summary.get("gap"))
-    critical = critical_rows(resilience) if resilience is not None else None
-    if critical is not None and len(critical):
-        row.update(resilience=resilience_of(resilience), hinterland_share=float(critical["hinterland_share"].min()),
-                   max_region_share=float(critical["max_region_share"].max()), sites=int(critical["sites"].min()))
-    else:
-        row.update(resilience=np.nan, hinterland_share=np.nan, max_region_share=np.nan, sites=np.nan)
+    metrics = critical_summary(resilience) if resilience is not None else dict.fromkeys(RESILIENCE_SUMMARY, np.nan)
+    row.update(resilience=metrics["worst_surviving_share"], hinterland_share=metrics["hinterland_share"],
+               max_region_share=metrics["max_region_share"],
+               sites=int(metrics["sites"]) if np.isfinite(metrics["sites"]) else np.nan)
     row["folder"] = str(folder)
     return row
 

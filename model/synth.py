@@ -34,7 +34,6 @@ regions × 40 clusters × 50 disruptions generate in about 0.1 s and are written
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -474,8 +473,4 @@ def synthesize(regions: int, clusters: int, out: Path, disruptions: int | None =
 
     files = {name: csv(table) for name, table in tables.items() if not name.startswith("_")}
     files["SOURCES.md"] = lambda path: path.write_text(sources, encoding="utf-8")
-    folder = write_folder(Path(out), files)
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)  # the temporary folder it was built in is private (0700)
-    return folder
+    return write_folder(Path(out), files)

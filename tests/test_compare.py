@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -29,7 +30,8 @@ def test_compare_two_runs(tmp_path, tiny, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", str(tmp_path / "run_a"), str(tmp_path / "run_b"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "largest moves" in printed and "a" in printed
+    assert "largest moves" in printed
+    assert re.search(r"^\s+a\s+r1\s.*\(-6\.0\)$", printed, re.MULTILINE), printed
     summary = json.loads((out / "summary.json").read_text())
     assert {"objective_a", "objective_b", "moved_output", "opened_sites", "closed_sites"} <= set(summary)
     header = (out / "changes.csv").read_text().splitlines()[0]

@@ -51,5 +51,5 @@ def test_missing_folder_and_file(tmp_path, tiny):
 
 def test_not_utf8(tiny):
     (tiny / "regions.csv").write_bytes("region,name\n\xff\xfe".encode("latin-1"))
-    with pytest.raises(InputError, match="regions.csv"):
+    with pytest.raises(InputError, match="regions.csv.*not UTF-8"):
         load_dataset(tiny)

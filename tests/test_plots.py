@@ -188,7 +188,7 @@ def test_plot_run_draws_from_the_folder_alone(province_run: Path):
         assert_png(p)
     assert_self_contained(province_run / "report.html", images=len(paths))
     report = (province_run / "report.html").read_text(encoding="utf-8")
-    assert "Summary" in report and "Binding ceilings" in report or "No ceiling is binding" in report
+    assert "Summary" in report and ("Binding ceilings" in report or "No ceiling is binding" in report)
     assert "provinces" in report  # the scenario name
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.sweep import sweep
+from model.sweep import read_tipping_points, sweep
 from conftest import write_scenario
 
 
@@ -20,7 +20,10 @@ def test_looser_ceiling_never_lowers_the_optimum(tmp_path, tiny):
     assert table["objective"].is_monotonic_increasing
     # r1 cap 12·v: a r1 min(8, 12v) … by hand at 0.5: a r1 6 (18) + r2 4 (8) + b 10 = 36
     assert table.loc[table["ceilings.water.regions.r1"] == 0.5, "objective"].item() == pytest.approx(36)
-    assert (tmp_path / "sw" / "sweep.csv").is_file() and (tmp_path / "sw" / "tipping_points.csv").is_file()
+    written = pd.read_csv(tmp_path / "sw" / "sweep.csv")
+    assert list(written["ceilings.water.regions.r1"]) == values
+    assert written["objective"].to_numpy() == pytest.approx(table["objective"].to_numpy())
+    assert list(read_tipping_points(tmp_path / "sw").columns[:3]) == ["parameter", "from_value", "to_value"]
 
 
 def test_grid_and_tipping_points(tmp_path, tiny):

@@ -19,6 +19,7 @@ from model.plots.common import OUTPUT_UNIT, OUTPUT_UNIT_TEXT, fmt, pct, pretty_u
 from model.plots.geometry import PROVINCES
 from model.plots.maps import Frame, make_frame, map_figure, map_grid
 from model.plots.report import Report, number
+from model.results import binding_ceilings, critical_rows
 
 OBJECTIVE_LABEL = f"objective (suitability-weighted {OUTPUT_UNIT})"
 OBJECTIVE_TEXT = f"objective (suitability-weighted {OUTPUT_UNIT_TEXT})"
@@ -198,14 +199,10 @@ def plot_run(run_folder: str | Path) -> list[Path]:
         captions["total"] = f"Output by region, {OUTPUT_UNIT_TEXT}; the largest regions are labelled."
 
         # per-cluster maps and the overview
-        clusters = ctx.cluster_order or list(dict.fromkeys(layout["cluster"]))
-        clusters += [c for c in dict.fromkeys(layout["cluster"]) if c not in clusters]
+        clusters = list(dict.fromkeys([*(ctx.cluster_order or []), *layout["cluster"]]))
         targets = _scaled_targets(ctx, layout)
         blocked = _blocked_cells(ctx)
-        critical = set()
-        if "critical" in resilience.columns:
-            critical = {str(c) for c, v in zip(resilience["cluster"], resilience["critical"])
-                        if str(v).strip().lower() in ("true", "1")}
+        critical = set(critical_rows(resilience)["cluster"].astype(str)) if "critical" in resilience.columns else set()
         panels = []
         for c in clusters:
             cell = layout[layout["cluster"] == c]
@@ -321,8 +318,7 @@ def _run_report(ctx: Context, rf, paths: dict, captions: dict | None, layout, re
         report.image(paths["ceilings"], captions.get("ceilings", ""))
         res = resources.copy()
         res["region"] = res["region"].astype(str)
-        binding = res[(res["utilization"] >= 0.999) & (res["available"] > 0)]
-        binding = binding.sort_values("shadow_price", ascending=False)
+        binding = binding_ceilings(res)
         binding.insert(1, "name", [names.get(r, r) for r in binding["region"]])
         binding.insert(3, "unit", [ctx.resource_units.get(k, "") for k in binding["resource"]])
         if len(binding):

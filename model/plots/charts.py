@@ -13,8 +13,8 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from model.plots.common import BAD, GOOD, NEUTRAL, OUTPUT_UNIT, fmt, new_figure, pct
+from model.results import BINDING, critical_rows
 
-BINDING = 0.999
 BINDING_COLOR = "#d7301f"
 MAX_HEAT_ROWS = 40
 OK_STATUSES = ("optimal",)
@@ -107,8 +107,7 @@ def resilience_chart(resilience: pd.DataFrame, goals: dict, *, cluster_labels: d
     """Per critical cluster: sites, largest regional share, hinterland share, worst surviving share vs goals."""
     res = resilience.copy()
     if "critical" in res.columns:
-        crit = res["critical"].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
-        res = res[crit]
+        res = critical_rows(res)
     if res.empty:
         return None
     res = res.iloc[::-1].reset_index(drop=True)  # first cluster on top
