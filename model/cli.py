@@ -116,10 +116,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
 @command("validate")
 def cmd_validate(args: argparse.Namespace) -> int:
     import model
-    from model.instance import Instance
-    from model.scenario import dataset_of
 
     scenario = model.load_scenario(args.scenario, **overrides_of(args))
+    from model.instance import Instance  # numpy and pandas: only for a valid scenario
+    from model.scenario import dataset_of
+
     dataset = dataset_of(scenario)
     inst = Instance.of(scenario, dataset)
     print(f"{args.scenario}: valid. Scenario {scenario.name!r} on {dataset.folder}: {len(dataset.region_ids)} regions, "

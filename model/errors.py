@@ -23,7 +23,3 @@ class InputError(ValueError):
         self.problem = problem
         parts = [p for p in (self.file, where) if p]
         super().__init__(": ".join(parts + [problem]))
-
-
-class InfeasibleError(RuntimeError):
-    """The scenario has no feasible layout; `layout diagnose` says what must give."""

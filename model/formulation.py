@@ -17,18 +17,15 @@ d relocated existing output.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.common.gc_manager import PauseGC
-from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstraintData
-from pyomo.core.base.objective import ScalarObjective
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from model.instance import Instance
+from model.pyomo_blocks import FamilyConstraint, FamilyObjective
 
 INFEASIBLE_BY = 1e-9
 """A row without variables whose bounds miss 0 by more than this can never hold."""
@@ -56,20 +53,35 @@ class Rows:
     matrix: scipy.sparse.csr_matrix
     lower: np.ndarray
     upper: np.ndarray
+    sites_fixed: scipy.sparse.csr_matrix | None = None
+    """The same rows as stated in the LP with the sites fixed (shadow prices), where that statement
+    differs: a row there must not repeat another family's limit, or the duals tie (docs/model.md#link)."""
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def _matrices(self) -> list[str]:
+        return ["matrix"] + (["sites_fixed"] if self.sites_fixed is not None else [])
 
     def add_column(self, column: np.ndarray | int, coefficient: np.ndarray | float) -> None:
         """Add `coefficient[j]` on `column[j]` to every row j (a slack per row, or one shared column)."""
         n = len(self)
         entries = (np.broadcast_to(coefficient, (n,)), (np.arange(n), np.broadcast_to(column, (n,))))
-        self.matrix = self.matrix + scipy.sparse.csr_matrix(entries, shape=self.matrix.shape)
+        for name in self._matrices():
+            A = getattr(self, name)
+            setattr(self, name, A + scipy.sparse.csr_matrix(entries, shape=A.shape))
+
+    def widen(self, columns: int) -> None:
+        """Make room for new columns (up to `columns` in all) that this family does not use."""
+        for name in self._matrices():
+            A = getattr(self, name)
+            setattr(self, name, scipy.sparse.csr_matrix((A.data, A.indices, A.indptr), shape=(A.shape[0], columns)))
 
     def subset(self, keep: np.ndarray) -> "Rows":
         """The rows where the boolean mask `keep` is true."""
         return Rows(self.family, [k for k, kept in zip(self.keys, keep) if kept], self.matrix[keep],
-                    self.lower[keep], self.upper[keep])
+                    self.lower[keep], self.upper[keep],
+                    None if self.sites_fixed is None else self.sites_fixed[keep])
 
 
 @dataclass
@@ -108,8 +120,7 @@ class Formulation:
         start, n = self.num_columns, len(variables.index)
         self.variables.append(variables)
         for rows in self.families:
-            A = rows.matrix
-            rows.matrix = scipy.sparse.csr_matrix((A.data, A.indices, A.indptr), shape=(A.shape[0], start + n))
+            rows.widen(start + n)
         if self.cost is not None:
             self.cost = np.r_[self.cost, np.zeros(n)]
         return start + np.arange(n)
@@ -187,10 +198,20 @@ def add_min_scale(f: Formulation, inst: Instance, c: _Cells) -> None:
 
 
 def add_link(f: Formulation, inst: Instance, c: _Cells) -> None:
-    """link: x_ir ≤ U_ir·y_ir, U_ir = min(c_i·T_i, min_k σ_rk·cap_rk / a_ik) — output only where a site is."""
+    """link: x_ir ≤ U_ir·y_ir, U_ir = min(c_i·T_i, min_k σ_rk·cap_rk / a_ik) — output only where a site is.
+
+    In the LP with the sites fixed the row reads x_ir ≤ c_i·T_i·y_ir: the same feasible set (the
+    ceilings hold x_ir to σ_rk·cap_rk / a_ik already), but it does not repeat a ceiling's limit, so
+    a binding ceiling's shadow price lands on the ceiling (docs/model.md#link).
+    """
     rows = np.arange(c.n)
     f.add("link", c.keys, np.r_[rows, rows], np.r_[c.x, c.y],
           np.r_[np.ones(c.n), -inst.cells["upper"].to_numpy(float)], upper=0.0)
+    link = f.family("link")
+    if link is not None:
+        link.sites_fixed = scipy.sparse.csr_matrix(
+            (np.r_[np.ones(c.n), -inst.cells["cap"].to_numpy(float)], (np.r_[rows, rows], np.r_[c.x, c.y])),
+            shape=link.matrix.shape)
 
 
 def add_max_sites(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -310,89 +331,6 @@ def formulate(inst: Instance) -> Formulation:
         add_family(f, inst, c)
     define_objective(f, inst, c)
     return f
-
-
-class _FamilyRow(_MatrixConstraintData):
-    """One row of a `FamilyConstraint`, indexed by its family key."""
-
-    __slots__ = ()
-
-    def index(self):
-        return self.parent_component().rows.keys[self._index]
-
-    def to_bounded_expression(self, evaluate_bounds=False):
-        return self.lower, self.body, self.upper
-
-
-class FamilyConstraint(MatrixConstraint):
-    """A constraint family as one sparse block: `m.ceiling["shanghai", "water"]` is the row
-    lower ≤ Σ_j A[row, j]·columns[j] ≤ upper; `rows` holds the block for a direct hand-over."""
-
-    def __init__(self, rows: Rows, columns: tuple):
-        A = rows.matrix
-        super().__init__(A.data, A.indices, A.indptr, _pyomo_bounds(rows.lower), _pyomo_bounds(rows.upper), columns)
-        self.rows = rows
-        self._position: dict | None = None
-
-    def construct(self, data=None):
-        if self._constructed:
-            return
-        self._constructed = True
-        ref = weakref.ref(self)
-        self._data = tuple(_FamilyRow(j, ref) for j in range(len(self._lower)))
-
-    def _row_of(self) -> dict:
-        if self._position is None:
-            self._position = {k: j for j, k in enumerate(self.rows.keys)}
-        return self._position
-
-    def __getitem__(self, key):
-        return self._data[self._row_of()[key]]
-
-    def __iter__(self):
-        return iter(self.rows.keys)
-
-    def keys(self, sort=None):
-        """The family's keys, in row order (rows are already in the family's order)."""
-        return iter(self.rows.keys)
-
-    def values(self, sort=None):
-        return iter(self._data)
-
-    def items(self, sort=None):
-        return zip(self.rows.keys, self._data)
-
-    def __contains__(self, key) -> bool:
-        return key in self._row_of()
-
-
-class FamilyObjective(ScalarObjective):
-    """The objective cost·columns + constant: an ordinary Pyomo objective that also keeps its cost
-    vector, so the hand-over need not walk the expression while it is the one built here."""
-
-    def __init__(self, cost: np.ndarray, columns: tuple, constant: float, maximise: bool):
-        used = np.flatnonzero(cost)
-        super().__init__(expr=LinearExpression(constant=float(constant), linear_coefs=cost[used].tolist(),
-                                               linear_vars=[columns[j] for j in used]),
-                         sense=pyo.maximize if maximise else pyo.minimize)
-        self.cost, self.columns, self.constant = cost, columns, float(constant)
-        self._built = None
-
-    def construct(self, data=None):
-        super().construct(data)
-        self._built = self.expr
-
-    @property
-    def as_built(self) -> bool:
-        """True while the expression is still the one made from `cost` (no one has set another)."""
-        return self._built is not None and self.expr is self._built
-
-
-def _pyomo_bounds(bounds: np.ndarray) -> list:
-    """Bounds as Pyomo keeps them: floats, None where there is none."""
-    out = bounds.astype(object)
-    out[~np.isfinite(bounds)] = None
-    return out.tolist()
 
 
 def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteModel:

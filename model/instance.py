@@ -53,7 +53,7 @@ class Instance:
     max_sites: np.ndarray         # (I,) max(1, ⌊max_sites_i × scale⌋)
     intensity: np.ndarray         # (I, K) a_ik
     ceiling: np.ndarray           # (R, K) σ_rk·cap_rk
-    cells: pd.DataFrame           # allowed cells A: cluster, region, i, r, score, existing, upper
+    cells: pd.DataFrame           # allowed cells A: cluster, region, i, r, score, existing, upper U_ir, cap c_i·T_i
     unhosted_existing: pd.DataFrame  # existing output in cells outside A: cluster, region, output
     concentration_cap: float | None
     hinterland_share: float | None
@@ -134,12 +134,14 @@ class Instance:
             per_resource = np.where(intensity[:, None, :] > 0,
                                     ceiling_rk[None, :, :] / np.where(intensity > 0, intensity, 1.0)[:, None, :],
                                     np.inf)
-        upper = np.minimum((concentration * target)[:, None], per_resource.min(axis=2))
+        cap = np.broadcast_to((concentration * target)[:, None], (I, R))
+        upper = np.minimum(cap, per_resource.min(axis=2))
 
         ii, rr = np.nonzero(allowed)
         cells = pd.DataFrame({
             "cluster": np.asarray(clusters, dtype=object)[ii], "region": np.asarray(regions, dtype=object)[rr],
             "i": ii, "r": rr, "score": score[ii, rr], "existing": existing[ii, rr], "upper": upper[ii, rr],
+            "cap": cap[ii, rr],
         })
         ui, ur = np.nonzero((existing > 0) & ~allowed)
         unhosted = pd.DataFrame({

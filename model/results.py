@@ -153,6 +153,8 @@ class Result:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     constraints: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    solver_log: str | None = None
+    """HiGHS's log, when the scenario asked for it (`solver.log: true`); written as solver.log."""
 
     @property
     def solved(self) -> bool:
@@ -212,6 +214,8 @@ class Result:
         }
         for name, table in self.tables.items():
             files[f"{name}.csv"] = lambda p, t=table: t.to_csv(p, index=False)
+        if self.solver_log is not None:
+            files["solver.log"] = lambda p: p.write_text(self.solver_log, encoding="utf-8")
         return write_folder(folder, files)
 
 

@@ -67,7 +67,8 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
     result = Result(scenario, outcome.status, message=outcome.message, objective=outcome.objective,
                     bound=outcome.bound, gap=outcome.gap, build_seconds=prepared.build_seconds + highs.handover_seconds,
                     handover_seconds=highs.handover_seconds, solve_seconds=outcome.solve_seconds,
-                    rows=rows, columns=columns, integer_columns=integers)
+                    rows=rows, columns=columns, integer_columns=integers,
+                    solver_log="".join(highs.log) if highs.log is not None else None)
     if not result.solved:
         return result
     values = np.append(outcome.col_value, 0.0)  # a variable in no row or objective sits at 0
@@ -92,6 +93,8 @@ def solve_highs(prepared: Prepared, highs: HighsModel, start: np.ndarray | None 
     """Solve a handed-over model with the scenario's `solver.strategy` (`auto`: LP rounding above
     `LP_ROUNDING_ABOVE` site variables unless a start point is given, else branch and bound)."""
     options = prepared.scenario.solver
+    if options.log:
+        highs.keep_log()
     strategy = options.strategy
     if strategy == "auto":
         strategy = "lp_rounding" if highs.shape[2] > LP_ROUNDING_ABOVE and start is None else "branch_and_bound"

@@ -14,13 +14,15 @@ import copy
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from model.dataset import Dataset, load_dataset
 from model.errors import InputError
+
+if TYPE_CHECKING:
+    from model.dataset import Dataset
 
 Share = Annotated[float, Field(ge=0, le=1)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -115,6 +117,7 @@ class SolverOptions(_Schema):
     LP relaxation, rounds it to a site pattern, re-optimises the output for that pattern and starts
     branch and bound from it (or stops there if it is within `mip_gap` of the relaxation's bound);
     `auto` uses `lp_rounding` for models with more than 5,000 site variables.
+    `log`: HiGHS's log goes to `solver.log` in the run folder; otherwise nothing from the solver is printed.
     """
 
     time_limit: Annotated[float, Field(gt=0)] = 60.0
@@ -122,6 +125,7 @@ class SolverOptions(_Schema):
     threads: Annotated[int, Field(ge=1)] = 1
     seed: Annotated[int, Field(ge=0)] = 0
     strategy: Literal["auto", "branch_and_bound", "lp_rounding"] = "auto"
+    log: bool = False
 
 
 class Sweep(_Schema):
@@ -294,6 +298,8 @@ def _validate(data: dict, provenance: dict[str, str]) -> Scenario:
 
 @lru_cache(maxsize=8)
 def _cached_dataset(folder: str, stamp: tuple) -> Dataset:
+    from model.dataset import load_dataset  # pandas: only once a scenario is valid and needs its data
+
     return load_dataset(folder)
 
 

@@ -8,7 +8,11 @@ folded into our own `Status`; the best layout found at a time limit is kept and 
 """
 from __future__ import annotations
 
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
@@ -18,9 +22,8 @@ import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse
 from pyomo.common.gc_manager import PauseGC
-from pyomo.repn.standard_repn import generate_standard_repn
 
-from model.formulation import FamilyConstraint, FamilyObjective
+from model.pyomo_blocks import FamilyConstraint, column_bounds, linear_rows, objective_of
 from model.scenario import SolverOptions
 
 INF = highspy.kHighsInf
@@ -69,6 +72,10 @@ class HighsModel:
     row_family: np.ndarray
     row_key: list
     columns: list
+    sites_fixed_matrix: scipy.sparse.csr_matrix | None = None
+    """The matrix of the LP with the sites fixed (shadow prices), where a family states its rows differently."""
+    log: list[str] | None = None
+    """HiGHS's log lines, once `keep_log()` asked for them."""
     handover_seconds: float = 0.0
     highs: highspy.Highs = field(repr=False, default=None)
     _position: dict[int, int] = field(repr=False, default_factory=dict)
@@ -83,56 +90,52 @@ class HighsModel:
         started = time.perf_counter()
         with PauseGC():
             columns = _Columns()
-            blocks, lower, upper, family, keys = [], [], [], [], []
+            blocks, fixed_blocks, lower, upper, family, keys = [], [], [], [], [], []
             for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
                 if isinstance(component, FamilyConstraint):
                     rows = component.rows
-                    position = columns.positions(component._x)
-                    active = np.fromiter((row._active for row in component._data), bool, len(rows))
+                    position = columns.positions(component.columns)
+                    active = component.active_rows()
                     everything = active.all()
-                    A = rows.matrix if everything else rows.matrix[active]
-                    blocks.append((A.data, position[A.indices], A.indptr))
+                    for matrix, out in ((rows.matrix, blocks), (rows.sites_fixed, fixed_blocks)):
+                        A = rows.matrix if matrix is None else matrix
+                        A = A if everything else A[active]
+                        out.append((A.data, position[A.indices], A.indptr))
                     lower.append(rows.lower[active])
                     upper.append(rows.upper[active])
-                    family.append(np.full(A.shape[0], component.local_name, dtype=object))
+                    family.append(np.full(int(active.sum()), component.local_name, dtype=object))
                     keys += rows.keys if everything else [k for k, a in zip(rows.keys, active) if a]
                     continue
-                for key, row in component.items():
-                    if not row.active:
-                        continue
-                    repn = generate_standard_repn(row.body, compute_values=True, quadratic=False)
-                    if not repn.is_linear():
-                        raise ValueError(f"constraint {row.name} is not linear")
-                    blocks.append((np.asarray(repn.linear_coefs, dtype=float),
-                                   columns.positions(repn.linear_vars), np.array([0, len(repn.linear_vars)])))
-                    lower.append([_bound(row.lower, -INF) - repn.constant])
-                    upper.append([_bound(row.upper, INF) - repn.constant])
+                for key, coefficients, variables, low, high in linear_rows(component):
+                    block = (coefficients, columns.positions(variables), np.array([0, len(variables)]))
+                    blocks.append(block)
+                    fixed_blocks.append(block)
+                    lower.append([low])
+                    upper.append([high])
                     family.append(np.array([component.local_name], dtype=object))
                     keys.append(key)
-            maximise, cost_vars, cost_coefs, offset = _objective(model)
+            maximise, cost_vars, cost_coefs, offset = objective_of(model)
             cost_columns = columns.positions(cost_vars)
             n = len(columns.vars)
-            matrix = scipy.sparse.vstack([scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, n)) for block in blocks],
-                                         format="csr") if blocks else scipy.sparse.csr_matrix((0, n))
             cost = np.zeros(n)
             np.add.at(cost, cost_columns, cost_coefs)
-            col_lower, col_upper, integer = _column_bounds(columns.vars)
-            highs = cls(matrix=matrix, cost=cost, offset=float(offset), maximise=maximise,
+            col_lower, col_upper, integer = column_bounds(columns.vars)
+            highs = cls(matrix=_stack(blocks, n), cost=cost, offset=float(offset), maximise=maximise,
                         col_lower=col_lower, col_upper=col_upper,
                         row_lower=np.concatenate(lower) if lower else np.zeros(0),
                         row_upper=np.concatenate(upper) if upper else np.zeros(0), integer=integer,
                         row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
-                        columns=columns.vars, _position=columns.position)
+                        columns=columns.vars, sites_fixed_matrix=_stack(fixed_blocks, n), _position=columns.position)
             highs.highs = highs._passed()
         highs.handover_seconds = time.perf_counter() - started
         return highs
 
     def _passed(self, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
-                integer: bool = True) -> highspy.Highs:
+                integer: bool = True, sites_fixed: bool = False) -> highspy.Highs:
         """A new HiGHS instance holding this model (one array `passModel`), optionally with other
-        column bounds, or with every integer column relaxed."""
-        A = self.matrix
-        h = _new_highs()
+        column bounds, with every integer column relaxed, or stated as the LP with the sites fixed."""
+        A = self.sites_fixed_matrix if sites_fixed and self.sites_fixed_matrix is not None else self.matrix
+        h = _new_highs(self.log)
         h.passModel(A.shape[1], A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise),
                     int(highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize), self.offset,
                     self.cost, _finite(self.col_lower if col_lower is None else col_lower),
@@ -165,10 +168,18 @@ class HighsModel:
         seconds = time.perf_counter() - started
         return _outcome(h, seconds, mip=bool(self.integer.any()))
 
+    def keep_log(self) -> None:
+        """From now on, HiGHS's log of every solve of this model goes to `log` (never to the console)."""
+        if self.log is None:
+            self.log = [f"HiGHS {highspy_version()} through highspy\n"]
+            _log_into(self.highs, self.log)
+
     def relaxed_lp(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
-                   time_limit: float | None = None, interior_point: bool = False) -> Outcome:
-        """The LP with every integer column continuous, optionally with other column bounds."""
-        h = self._passed(lower, upper, integer=False)
+                   time_limit: float | None = None, interior_point: bool = False,
+                   sites_fixed: bool = False) -> Outcome:
+        """The LP with every integer column continuous, optionally with other column bounds (and, for
+        shadow prices, with the rows stated as in the LP with the sites fixed)."""
+        h = self._passed(lower, upper, integer=False, sites_fixed=sites_fixed)
         if time_limit is not None:
             h.setOptionValue("time_limit", max(float(time_limit), 1.0))
         if interior_point:
@@ -185,17 +196,19 @@ class HighsModel:
                        col_value=np.asarray(solution.col_value, dtype=float),
                        row_dual=np.asarray(solution.row_dual, dtype=float))
 
-    def with_integers_fixed(self, col_value: np.ndarray, time_limit: float | None = None) -> Outcome:
+    def with_integers_fixed(self, col_value: np.ndarray, time_limit: float | None = None,
+                            sites_fixed: bool = False) -> Outcome:
         """The LP with the integer columns fixed at (rounded) `col_value`: continuous columns re-optimised."""
         lower, upper = self.col_lower.copy(), self.col_upper.copy()
         fixed = np.round(col_value[self.integer])
         lower[self.integer] = fixed
         upper[self.integer] = fixed
-        return self.relaxed_lp(lower, upper, time_limit)
+        return self.relaxed_lp(lower, upper, time_limit, sites_fixed=sites_fixed)
 
     def fixed_lp_duals(self, col_value: np.ndarray) -> np.ndarray:
-        """Row duals (∂objective/∂right-hand side) of the LP with the integer columns fixed at `col_value`."""
-        outcome = self.with_integers_fixed(col_value)
+        """Row duals (∂objective/∂right-hand side) of the LP with the integer columns fixed at `col_value`,
+        its rows stated as the families state them for that LP (docs/model.md#shadow-prices)."""
+        outcome = self.with_integers_fixed(col_value, sites_fixed=True)
         return outcome.row_dual if outcome.row_dual is not None else np.zeros(self.matrix.shape[0])
 
     def solve_from_rounding(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None]) -> Outcome:
@@ -280,60 +293,12 @@ class _Columns:
         return out
 
 
-def _bound(bound, infinite: float) -> float:
-    value = pyo.value(bound) if bound is not None else None
-    return infinite if value is None else float(value)
-
-
-def _objective(model: pyo.ConcreteModel) -> tuple[bool, list | tuple, np.ndarray, float]:
-    """(maximise, variables, coefficients, constant) of the one active objective."""
-    objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
-    if len(objectives) != 1:
-        raise ValueError(f"the model needs exactly one active objective, it has {len(objectives)}")
-    objective = objectives[0]
-    if isinstance(objective, FamilyObjective) and objective.as_built:
-        return objective.sense == pyo.maximize, objective.columns, objective.cost, objective.constant
-    repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
-    if not repn.is_linear():
-        raise ValueError(f"objective {objective.name} is not linear")
-    return (objective.sense == pyo.maximize, list(repn.linear_vars), np.asarray(repn.linear_coefs, dtype=float),
-            float(repn.constant))
-
-
-def _column_bounds(variables: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lower and upper bounds (±inf where none; the value where fixed) and integrality of each variable."""
-    n = len(variables)
-    lower, upper = _floats([v._lb for v in variables], -INF), _floats([v._ub for v in variables], INF)
-    if lower is None or upper is None:  # bounds that are expressions: let Pyomo evaluate them
-        bounds = [v.bounds for v in variables]
-        lower = np.array([-INF if lb is None else lb for lb, _ in bounds], dtype=float)
-        upper = np.array([INF if ub is None else ub for _, ub in bounds], dtype=float)
-    domains = [v._domain for v in variables]
-    kinds: dict[int, tuple[float, float, bool]] = {}
-    kind = np.empty(n, dtype=np.int64)
-    for j, domain in enumerate(domains):
-        kind[j] = id(domain)
-        if id(domain) not in kinds:
-            lb, ub, _ = domain.get_interval()
-            kinds[id(domain)] = (-INF if lb is None else lb, INF if ub is None else ub, variables[j].is_integer())
-    integer = np.zeros(n, dtype=bool)
-    for key, (lb, ub, is_integer) in kinds.items():
-        mask = kind == key
-        np.maximum(lower, lb, out=lower, where=mask)
-        np.minimum(upper, ub, out=upper, where=mask)
-        integer[mask] = is_integer
-    fixed = np.flatnonzero([v._fixed for v in variables])
-    for j in fixed:
-        lower[j] = upper[j] = variables[j].value
-    return lower, upper, integer
-
-
-def _floats(values: list, infinite: float) -> np.ndarray | None:
-    """`values` as floats with None → ±inf, or None if some value is not a plain number."""
-    try:
-        return np.array([infinite if v is None else v for v in values], dtype=float)
-    except TypeError:
-        return None
+def _stack(blocks: list[tuple], columns: int) -> scipy.sparse.csr_matrix:
+    """CSR blocks (data, column positions, row pointers) on top of each other."""
+    if not blocks:
+        return scipy.sparse.csr_matrix((0, columns))
+    return scipy.sparse.vstack([scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, columns)) for block in blocks],
+                               format="csr")
 
 
 def _finite(bounds: np.ndarray) -> np.ndarray:
@@ -341,10 +306,45 @@ def _finite(bounds: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(bounds, dtype=float), -INF, INF)
 
 
-def _new_highs() -> highspy.Highs:
-    h = highspy.Highs()
+@contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """File descriptor 1 points to the null device meanwhile: HiGHS prints its banner from C++ while a
+    `Highs` object is constructed, before any option can be set."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output at all: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _new_highs(log: list[str] | None = None) -> highspy.Highs:
+    """A HiGHS instance that prints nothing; with `log`, its log lines are appended there."""
+    with _stdout_silenced():
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    if log is not None:
+        _log_into(h, log)
     return h
+
+
+def highspy_version() -> str:
+    from importlib.metadata import version
+
+    return version("highspy")
+
+
+def _log_into(h: highspy.Highs, log: list[str]) -> None:
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+    h.cbLogging += lambda event: log.append(event.message)
 
 
 def _apply(h: highspy.Highs, options: SolverOptions) -> None:
