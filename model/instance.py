@@ -1,13 +1,14 @@
-"""The numbers of SPEC section 3 for one scenario on one dataset.
+"""The numbers of the model (docs/model.md) for one scenario on one dataset.
 
 `Instance.of(scenario, dataset)` resolves everything the formulation needs — scaled targets T,
-scaled ceilings σ·cap, the allowed cells A with their link bounds U, the active goals — so that
-the formulation only states constraints and never interprets scenario keys or reads files.
+scaled ceilings σ·cap, the allowed cells A with their link bounds U, the active goals, and the
+resilient network (chains, arcs, backup cells) — so that the formulation only states constraints
+and never interprets scenario keys or reads files.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -33,6 +34,43 @@ class Pole:
     @property
     def id(self) -> str:
         return f"{self.strategy}:{self.category}"
+
+
+@dataclass(frozen=True)
+class Network:
+    """Chains and arcs of one scenario (docs/model.md#chains-corridors-and-backup).
+
+    Arc 2k runs node_a → node_b of corridor k, arc 2k + 1 back; node indices refer to `Instance.nodes`.
+    """
+
+    per_unit: np.ndarray          # (I, I) q_ij: units of i per unit of j
+    transport: np.ndarray         # (I,) θ·t_i, objective units per unit moved 1,000 km
+    arc_from: np.ndarray          # (A,) node index
+    arc_to: np.ndarray            # (A,) node index
+    distance: np.ndarray          # (A,) km
+    capacity: np.ndarray          # (A,) cap_a, inf where there is no limit
+    recourse: bool
+    chain_members: np.ndarray     # (I,) bool: I*, the critical clusters and every cluster upstream of one
+
+    @property
+    def upstream(self) -> np.ndarray:
+        """(U,) the clusters with a chain as upstream."""
+        return np.flatnonzero((self.per_unit > 0).any(axis=1))
+
+    def cut(self, node_lost: np.ndarray) -> np.ndarray:
+        """(A,) bool: arcs with an end node whose every region is lost."""
+        return node_lost[self.arc_from] | node_lost[self.arc_to]
+
+
+@dataclass(frozen=True)
+class Backup:
+    """Standby capacity of one scenario (docs/model.md#backup): which cells may hold it, at what cost."""
+
+    cost: float
+    share: float | None
+    resources: np.ndarray         # (K,) bool: k ∈ backup.resources, whose ceilings count backup
+    cells: np.ndarray             # positions in `Instance.cells` of the backup cells
+    sites_fixed_upper: np.ndarray  # per backup cell: min(c_i·T_i, σ·cap / a over resources outside backup.resources)
 
 
 @dataclass(frozen=True)
@@ -66,6 +104,15 @@ class Instance:
     growth_poles: list[Pole]
     fixed_cost_weight: float
     relocation_cost: float
+    nodes: list[str] = field(default_factory=list)
+    node: np.ndarray | None = None        # (R,) index in `nodes` of each region's node n(r)
+    network: Network | None = None        # chains and corridors, when the dataset has them and they are enabled
+    backup: Backup | None = None          # standby capacity, when the scenario asks for it
+
+    def node_lost(self, lost: np.ndarray) -> np.ndarray:
+        """(nodes,) bool: nodes whose every region is in the (R,) mask `lost` (a node stands while any region does)."""
+        regions = np.bincount(self.node, minlength=len(self.nodes))
+        return np.bincount(self.node, weights=lost.astype(float), minlength=len(self.nodes)) >= regions
 
     @property
     def constant(self) -> float:
@@ -92,6 +139,7 @@ class Instance:
         critical = dataset.clusters["critical"].to_numpy(bool)
         cells, unhosted = _cells(scenario, dataset, target, intensity, ceiling, score, existing, allowed, critical)
         goals = _goals(scenario)
+        nodes, node = _nodes(dataset)
         return cls(
             clusters=dataset.cluster_ids, regions=dataset.region_ids, resources=dataset.resource_ids,
             category=dataset.clusters["category"].to_numpy(object), critical=critical,
@@ -101,6 +149,8 @@ class Instance:
             fixed_cost=dataset.clusters["fixed_cost"].to_numpy(float), max_sites=_max_sites(scenario, dataset),
             intensity=intensity, ceiling=ceiling, cells=cells, unhosted_existing=unhosted,
             disruptions=_disruptions(scenario, dataset, ix), lock_in=_lock_ins(scenario, dataset, ix), **goals,
+            nodes=nodes, node=node, network=_network(scenario, dataset, ix, critical, nodes),
+            backup=_backup(scenario, dataset, ix, cells, intensity, ceiling),
         )
 
 
@@ -240,3 +290,68 @@ def _goals(scenario: Scenario) -> dict:
         fixed_cost_weight=scenario.objective.fixed_cost_weight,
         relocation_cost=scenario.objective.relocation_cost,
     )
+
+
+def _nodes(dataset: Dataset) -> tuple[list[str], np.ndarray]:
+    """The transport nodes, and (R,) the node index of every region (docs/model.md#nodes-and-corridors)."""
+    nodes = dataset.node_ids
+    position = {n: k for k, n in enumerate(nodes)}
+    return nodes, dataset.regions["node"].map(position).to_numpy(int)
+
+
+def _network(scenario: Scenario, dataset: Dataset, ix: _Index, critical: np.ndarray,
+             nodes: list[str]) -> Network | None:
+    """Chains q_ij, the two arcs of every corridor, θ·t_i, and I* for recourse; None without a network."""
+    if not dataset.has_network or not scenario.chains.enabled:
+        return None
+    per_unit = _per_unit(dataset, ix)
+    members = critical.copy()
+    for _ in range(len(members)):  # i ∈ I* if it is upstream of a member
+        grown = members | (per_unit[:, members] > 0).any(axis=1)
+        if (grown == members).all():
+            break
+        members = grown
+    position = {n: k for k, n in enumerate(nodes)}
+    corridors = dataset.corridors
+    a = corridors["node_a"].map(position).to_numpy(int)
+    b = corridors["node_b"].map(position).to_numpy(int)
+    capacity = corridors["capacity"].to_numpy(float)
+    return Network(
+        per_unit=per_unit,
+        transport=scenario.chains.transport_cost_scale * dataset.clusters["transport_cost"].to_numpy(float),
+        arc_from=np.column_stack([a, b]).ravel(), arc_to=np.column_stack([b, a]).ravel(),
+        distance=np.repeat(corridors["distance_km"].to_numpy(float), 2),
+        capacity=np.repeat(np.where(np.isnan(capacity), np.inf, capacity), 2),
+        recourse=scenario.chains.recourse, chain_members=members,
+    )
+
+
+def _per_unit(dataset: Dataset, ix: _Index) -> np.ndarray:
+    """(I, I) q_ij from chains.csv, 0 where there is no chain."""
+    I = len(ix.cluster)
+    q = np.zeros((I, I))
+    chains = dataset.chains
+    q[chains["upstream"].map(ix.cluster).to_numpy(int), chains["downstream"].map(ix.cluster).to_numpy(int)] = \
+        chains["per_unit"].to_numpy(float)
+    return q
+
+
+def _backup(scenario: Scenario, dataset: Dataset, ix: _Index, cells: pd.DataFrame, intensity: np.ndarray,
+            ceiling: np.ndarray) -> Backup | None:
+    """The backup cells — allowed cells of critical clusters, in the hinterland when `hinterland_only` —
+    and their link bound in the LP with the sites fixed; None without `backup`."""
+    spec = scenario.backup
+    if spec is None:
+        return None
+    critical = dataset.clusters["critical"].to_numpy(bool)
+    hinterland = dataset.regions["hinterland"].to_numpy(bool)
+    i, r = cells["i"].to_numpy(int), cells["r"].to_numpy(int)
+    chosen = critical[i] & (hinterland[r] if spec.hinterland_only else True)
+    position = np.flatnonzero(chosen)
+    resources = np.zeros(len(ix.resource), bool)
+    resources[[ix.resource[k] for k in spec.resources]] = True
+    # ceilings of resources outside backup.resources do not count b: they bound x + b only through U
+    a = intensity[i[position]]                                         # (B, K)
+    limit = np.where((a > 0) & ~resources[None, :], ceiling[r[position]] / np.where(a > 0, a, 1.0), np.inf)
+    upper = np.minimum(cells["cap"].to_numpy(float)[position], limit.min(axis=1, initial=np.inf))
+    return Backup(cost=spec.cost, share=spec.share, resources=resources, cells=position, sites_fixed_upper=upper)

@@ -110,6 +110,28 @@ class ObjectiveWeights(_Schema):
     relocation_cost: NonNegative = 0.0
 
 
+class Chains(_Schema):
+    """The resilient network (docs/model.md#chains-corridors-and-backup), used when the dataset has
+    chains.csv and corridors.csv: `enabled` switches it off, θ = `transport_cost_scale` scales every
+    cluster's transport cost, `recourse` asks that every chain still works under every active
+    disruption (needs `resilience.disruption_survival`)."""
+
+    enabled: bool = True
+    transport_cost_scale: NonNegative = 1.0
+    recourse: bool = False
+
+
+class Backup(_Schema):
+    """Standby capacity of the critical clusters (docs/model.md#backup): `cost` per unit held,
+    at least `share` of each critical target held (null: no floor), only in the hinterland when
+    `hinterland_only`, counted against the ceilings of `resources`."""
+
+    cost: NonNegative = 0.05
+    share: Share | None = None
+    hinterland_only: bool = True
+    resources: list[str] = ["land"]
+
+
 class SolverOptions(_Schema):
     """HiGHS options: seconds, relative MIP gap, threads, random seed, and the solve strategy.
 
@@ -150,6 +172,8 @@ class Scenario(_Schema):
     lock_out: list[LockOut] = []
     growth_poles: list[GrowthPole] = []
     objective: ObjectiveWeights = ObjectiveWeights()
+    chains: Chains = Chains()
+    backup: Backup | None = None
     solver: SolverOptions = SolverOptions()
     sweep: Sweep | None = None
 
@@ -358,6 +382,37 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
     for n, pole in enumerate(scenario.growth_poles):
         known(f"growth_poles.{n}.strategy", pole.strategy, dataset.strategies, "strategy")
         known(f"growth_poles.{n}.category", pole.category, dataset.categories, "category")
+    if scenario.backup is not None:
+        for n, resource in enumerate(scenario.backup.resources):
+            known(f"backup.resources.{n}", resource, dataset.resource_ids, "resource")
+    if scenario.chains.recourse:
+        if scenario.resilience.disruption_survival is None:
+            fail("chains.recourse", "recourse needs resilience.disruption_survival (the share every chain must keep)")
+        if not dataset.has_network:
+            fail("chains.recourse", f"recourse needs chains: the dataset {dataset.folder} has no chains.csv and corridors.csv")
+        if not scenario.chains.enabled:
+            fail("chains.recourse", "recourse needs chains.enabled: true")
+    if dataset.has_network and scenario.chains.enabled:
+        check_chain_supply(scenario, dataset)
+
+
+def check_chain_supply(scenario: Scenario, dataset: Dataset) -> None:
+    """Σ_j q_ij·T_j ≤ T_i for every upstream cluster i, with the scenario's targets T: else no layout
+    can supply the chain (docs/model.md#chains). The error names the upstream cluster and both totals."""
+    clusters = dataset.clusters.set_index("cluster")["target"]
+    target = {c: scenario.targets.scale * scenario.targets.clusters.get(c, 1.0) * float(d) for c, d in clusters.items()}
+    chains, lines = dataset.chains, dataset.lines.get("chains.csv", [])
+    need: dict[str, float] = {}
+    for up, down, q in zip(chains["upstream"], chains["downstream"], chains["per_unit"]):
+        need[up] = need.get(up, 0.0) + float(q) * target[down]
+    for up, total in need.items():
+        if total > target[up] * (1 + 1e-9) + 1e-9:
+            first = next(n for n, u in enumerate(chains["upstream"]) if u == up)
+            line = f"line {lines[first]}, column upstream" if lines else None
+            raise InputError(dataset.folder / "chains.csv", line,
+                             f"chain supply impossible: the clusters downstream of {up} need Σ_j q_ij·T_j = "
+                             f"{total:,.6g} of it, but its target T_i is {target[up]:,.6g} (targets of scenario "
+                             f"{scenario.name!r})")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

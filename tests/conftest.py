@@ -13,25 +13,33 @@ DEFAULT_DATA = ROOT / "data" / "provinces"
 
 def write_dataset(folder: Path, regions: list[dict], clusters: list[dict], resources: list[str],
                   intensity: dict, capacity: dict, suitability: dict, existing: dict | None = None,
-                  disruptions: dict | None = None) -> Path:
-    """Write a dataset in the SPEC section 4 format from plain Python values.
+                  disruptions: dict | None = None, chains: dict | None = None,
+                  corridors: dict | None = None) -> Path:
+    """Write a dataset in the format of docs/dataset.md from plain Python values.
 
-    regions: dicts with region, macro_region and optional hinterland, strategies;
-    clusters: dicts with cluster, target and optional category, critical, min_scale, max_sites, fixed_cost;
+    regions: dicts with region, macro_region and optional hinterland, strategies, node (a `node`
+    column is written when some region gives one);
+    clusters: dicts with cluster, target and optional category, critical, min_scale, max_sites, fixed_cost,
+    transport_cost (a `transport_cost` column is written when some cluster gives one);
     intensity {(cluster, resource): a}; capacity {(region, resource): cap}; suitability {(cluster, region): s};
-    existing {(cluster, region): e}; disruptions {id: [regions]}.
+    existing {(cluster, region): e}; disruptions {id: [regions]};
+    chains {(upstream, downstream): q} and corridors {(node_a, node_b): distance_km or (distance_km, capacity)},
+    written (both) when either is given.
     """
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([{
         "region": r["region"], "name": r["region"].title(), "name_zh": "", "macro_region": r.get("macro_region", "east"),
         "hinterland": str(r.get("hinterland", False)).lower(), "strategies": ";".join(r.get("strategies", [])),
         "population": r.get("population", 100), "gdp": r.get("gdp", 1000), "area_km2": r.get("area_km2", 1000),
-        "lon": r.get("lon", 110.0), "lat": r.get("lat", 30.0)} for r in regions]).to_csv(folder / "regions.csv", index=False)
+        "lon": r.get("lon", 110.0), "lat": r.get("lat", 30.0)}
+        | ({"node": r.get("node", r["region"])} if any("node" in q for q in regions) else {})
+        for r in regions]).to_csv(folder / "regions.csv", index=False)
     pd.DataFrame([{
         "cluster": c["cluster"], "name": c["cluster"].title(), "category": c.get("category", "strategic_emerging"),
         "critical": str(c.get("critical", False)).lower(), "target": c["target"], "min_scale": c.get("min_scale", 0),
-        "max_sites": c.get("max_sites", 99), "fixed_cost": c.get("fixed_cost", 0)} for c in clusters]).to_csv(
-        folder / "clusters.csv", index=False)
+        "max_sites": c.get("max_sites", 99), "fixed_cost": c.get("fixed_cost", 0)}
+        | ({"transport_cost": c.get("transport_cost", 0)} if any("transport_cost" in q for q in clusters) else {})
+        for c in clusters]).to_csv(folder / "clusters.csv", index=False)
     pd.DataFrame([{"resource": k, "name": k, "unit": "unit", "line": k} for k in resources]).to_csv(
         folder / "resources.csv", index=False)
     pd.DataFrame([{"cluster": c, "resource": k, "per_unit": a} for (c, k), a in intensity.items()],
@@ -44,6 +52,15 @@ def write_dataset(folder: Path, regions: list[dict], clusters: list[dict], resou
                  columns=["cluster", "region", "output"]).to_csv(folder / "existing.csv", index=False)
     pd.DataFrame([{"disruption": s, "region": r} for s, rs in (disruptions or {}).items() for r in rs],
                  columns=["disruption", "region"]).to_csv(folder / "disruptions.csv", index=False)
+    if chains is not None or corridors is not None:
+        pd.DataFrame([{"upstream": i, "downstream": j, "per_unit": q} for (i, j), q in (chains or {}).items()],
+                     columns=["upstream", "downstream", "per_unit"]).to_csv(folder / "chains.csv", index=False)
+        rows = []
+        for (a, b), spec in (corridors or {}).items():
+            distance, capacity = spec if isinstance(spec, tuple) else (spec, None)
+            rows.append({"node_a": a, "node_b": b, "distance_km": distance, "capacity": "" if capacity is None else capacity})
+        pd.DataFrame(rows, columns=["node_a", "node_b", "distance_km", "capacity"]).to_csv(
+            folder / "corridors.csv", index=False)
     return folder
 
 
