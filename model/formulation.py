@@ -160,6 +160,8 @@ class _Cells:
         self.existing = cells["existing"].to_numpy(float)
         self.with_existing = np.flatnonzero(self.existing > 0)
         self.d = form.start("d") + np.arange(len(self.with_existing))
+        self.with_excess = excess_cells(inst)
+        self.excess = form.start("excess") + np.arange(len(self.with_excess))
         self.keys = inst.cell_keys
         self.critical = np.flatnonzero(inst.critical)
         self.critical_rank = np.full(len(inst.clusters), -1)
@@ -297,10 +299,35 @@ def add_relocation(f: Formulation, inst: Instance, c: _Cells) -> None:
           np.ones(2 * len(cell)), lower=c.existing[cell])
 
 
+def excess_cells(inst: Instance) -> np.ndarray:
+    """The allowed cells whose output can pass h·T_i, where diminishing returns are on and g < 1."""
+    if inst.diminishing_returns is None or inst.diminishing_returns[1] >= 1:
+        return np.zeros(0, dtype=int)
+    share = inst.diminishing_returns[0]
+    i = inst.cells["i"].to_numpy(int)
+    return np.flatnonzero(inst.cells["upper"].to_numpy(float) > share * inst.target[i])
+
+
+def add_diminishing_returns(f: Formulation, inst: Instance, c: _Cells) -> None:
+    """diminishing_returns: excess_ir ≥ x_ir − h·T_i on A — the output beyond h·T_i in one region,
+    which the objective values at g·s_ir instead of s_ir (concave, so no binaries are needed)."""
+    cell = c.with_excess
+    if len(cell) == 0:
+        return
+    share = inst.diminishing_returns[0]
+    rows = np.arange(len(cell))
+    f.add("diminishing_returns", [c.keys[j] for j in cell], np.r_[rows, rows], np.r_[c.excess, c.x[cell]],
+          np.r_[np.ones(len(cell)), -np.ones(len(cell))], lower=-share * inst.target[c.i[cell]])
+
+
 def define_objective(f: Formulation, inst: Instance, c: _Cells) -> None:
-    """Maximise Σ_A s·x − φ·Σ_{A, e=0} f·y − κ·Σ_A d − κ·Σ_{not A} e (the last term a constant)."""
+    """Maximise Σ_A s·x − (1−g)·Σ_A s·excess − φ·Σ_{A, e=0} f·y − κ·Σ_A d − κ·Σ_{not A} e
+    (the last term a constant; docs/model.md#objective)."""
     cost = np.zeros(f.num_columns)
-    cost[c.x] = inst.cells["score"].to_numpy(float)
+    score = inst.cells["score"].to_numpy(float)
+    cost[c.x] = score
+    if len(c.with_excess):
+        cost[c.excess] = -(1 - inst.diminishing_returns[1]) * score[c.with_excess]
     cost[c.y] = -inst.fixed_cost_weight * inst.fixed_cost[c.i] * (c.existing <= 0)
     cost[c.d] = -inst.relocation_cost
     f.cost, f.constant, f.maximise = cost, inst.constant, True
@@ -311,6 +338,7 @@ FAMILIES = {
     "max_sites": add_max_sites, "min_sites": add_min_sites, "hinterland": add_hinterland,
     "disruption": add_disruption, "balance": add_balance, "keep_existing": add_keep_existing,
     "lock_in": add_lock_in, "growth_pole": add_growth_pole, "relocation": add_relocation,
+    "diminishing_returns": add_diminishing_returns,
 }
 """Every constraint family of SPEC section 3, in the spec's order, by name."""
 
@@ -326,6 +354,9 @@ def formulate(inst: Instance) -> Formulation:
         Variables("d", [cell for cell, has in zip(cells, existing) if has], False, np.zeros(e), np.full(e, np.inf),
                   "relocated existing output", "EXISTING_CELLS"),
     ])
+    excess = excess_cells(inst)
+    f.variables.append(Variables("excess", [cells[j] for j in excess], False, np.zeros(len(excess)),
+                                 np.full(len(excess), np.inf), "output beyond h·T_i in one region", "EXCESS_CELLS"))
     c = _Cells(inst, f)
     for add_family in FAMILIES.values():
         add_family(f, inst, c)

@@ -66,6 +66,7 @@ class Instance:
     growth_poles: list[Pole]
     fixed_cost_weight: float
     relocation_cost: float
+    diminishing_returns: tuple[float, float] | None = None  # (h, g): beyond h·T_i in one region, output earns g·s_ir
 
     @property
     def constant(self) -> float:
@@ -177,4 +178,6 @@ class Instance:
             lock_in=lock_in, growth_poles=[Pole(p.strategy, p.category, p.share) for p in scenario.growth_poles],
             fixed_cost_weight=scenario.objective.fixed_cost_weight,
             relocation_cost=scenario.objective.relocation_cost,
+            diminishing_returns=None if (dr := scenario.coordination.diminishing_returns) is None
+            else (dr.share, dr.factor),
         )
