@@ -2,9 +2,11 @@
 
 The elastic model lets every ceiling, resilience and coordination goal, lock and pole give: each
 of their rows gets a non-negative slack on the side that binds, and the model minimises the sum
-of slacks, each divided by its constraint's size (so 1 % of a small ceiling costs what 1 % of a
-large one does). Targets, min_scale and link stay hard — the question is which ceilings, goals
-and locks stop the targets being met — unless `relax_targets` lets targets give too.
+of slacks, each as a share of the dataset's own figure for that row — the region's capacity for
+a ceiling, the cluster's national target for a goal on a cluster, the existing output to keep —
+not of the scenario-scaled limit, so that a ceiling the scenario cut is named before ceilings it
+left alone (docs/model.md#diagnose). Targets, min_scale and link stay hard — the question is which
+ceilings, goals and locks stop the targets being met — unless `relax_targets` lets targets give too.
 
 The link bound U_ir of the normal model is min(c_i·T_i, σ·cap/a): both parts come from
 constraints that may give, so in the elastic model link uses U_ir = T_i and the concentration
@@ -18,11 +20,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from model.formulation import Variables, formulate, to_pyomo
+from model.dataset import Dataset
 from model.instance import Instance
 from model.results import write_folder
 from model.run import as_scenario, solve_prepared, Prepared, prepare
@@ -122,7 +126,7 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
     strict = Instance.of(scenario, dataset)
     open_inst = Instance.of(scenario.model_copy(update={"lock_out": []}), dataset)
     cells = open_inst.cells.copy()
-    cells["upper"] = open_inst.target[cells["i"]]  # U = T_i: no ceiling, no concentration cap hidden in link
+    cells["upper"] = cells["cap"] = open_inst.target[cells["i"]]  # U = T_i: no ceiling, no cap hidden in link
     inst = dataclasses.replace(open_inst, cells=cells, concentration_cap=None,
                                unhosted_existing=strict.unhosted_existing)
     f = formulate(inst)
@@ -146,7 +150,7 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
     n = sum(len(rows) for rows in elastic)
     slack = f.add_variables(Variables("slack", list(range(n)), False, np.zeros(n), np.full(n, np.inf),
                                       "how far an elastic row gives"))
-    T = dict(zip(inst.clusters, inst.target))
+    figure = dataset_figures(dataset, strict)
     weights, slacks, start = np.zeros(f.num_columns), [], 0
     for rows in elastic:
         m_rows = len(rows)
@@ -154,9 +158,7 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
         gives_upper = np.isfinite(rows.upper) & (~np.isfinite(rows.lower) | (rows.family != "target"))
         rows.add_column(columns, np.where(gives_upper, -1.0, 1.0))
         limit = np.where(gives_upper, rows.upper, rows.lower)
-        size = np.abs(limit)
-        if rows.family in ("lock_out", "concentration"):
-            size = np.array([T[key[0]] for key in rows.keys])
+        size = np.array([figure(rows.family, key, abs(float(lim))) for key, lim in zip(rows.keys, limit)])
         weights[columns] = 1.0 / np.maximum(size, 1e-6)
         slacks += [(start + j, rows.family, key, float(limit[j])) for j, key in enumerate(rows.keys)]
         start += m_rows
@@ -164,6 +166,38 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
     m = to_pyomo(f)
     m.slacks = [(m.slack[j], family, key, limit) for j, family, key, limit in slacks]
     return Prepared(scenario, inst, m, 0.0)
+
+
+def dataset_figures(dataset: Dataset, inst: Instance) -> Callable[[str, object, float], float]:
+    """figure(family, key, limit): the dataset's own figure a shortfall of that row is a share of.
+
+    Ceilings: the region's capacity (before `ceilings` scale it); goals on a cluster, lock-outs and
+    the concentration cap: its national target (before `targets` scale it); keep_existing: the
+    existing output; balance and growth poles: the national total of the targets they are a share
+    of; a lock-in's output and counts of sites, which no dataset figure stands behind: the row's own
+    `limit`.
+    """
+    capacity = dict(zip(zip(dataset.capacity["region"], dataset.capacity["resource"]), dataset.capacity["available"]))
+    target = dict(zip(dataset.clusters["cluster"], dataset.clusters["target"].astype(float)))
+    by_category = dataset.clusters.groupby("category")["target"].sum().astype(float).to_dict()
+    existing = dict(zip(inst.cell_keys, inst.cells["existing"]))
+    total = float(sum(target.values()))
+
+    def figure(family: str, key: object, limit: float) -> float:
+        key = key if isinstance(key, tuple) else (key,)
+        if family == "ceiling":
+            return float(capacity[key])
+        if family in ("target", "hinterland", "disruption", "concentration", "lock_out"):
+            return target[key[0]]
+        if family == "keep_existing":
+            return float(existing.get(key, limit))
+        if family == "balance":
+            return total
+        if family == "growth_pole":
+            return by_category[str(key[0]).split(":", 1)[1]]
+        return limit
+
+    return figure
 
 
 def diagnose(scenario: Scenario | str | Path, relax_targets: bool = False) -> Diagnosis:
