@@ -1,4 +1,4 @@
-"""The dataset: regions, clusters, resources and the tables that join them (SPEC section 4).
+"""The dataset: regions, clusters, resources and the tables that join them (docs/dataset.md).
 
 `load_dataset(folder)` reads one dataset folder, checks every cell and every reference between
 tables, and returns a `Dataset` of tidy pandas tables with ids as strings and numbers as floats.
@@ -48,7 +48,7 @@ KEYS = {
 
 @dataclass(frozen=True)
 class Dataset:
-    """A validated dataset. Tables keep the columns of SPEC section 4; ids are strings."""
+    """A validated dataset. Tables keep the columns of docs/dataset.md; ids are strings."""
 
     folder: Path
     regions: pd.DataFrame
@@ -199,7 +199,7 @@ def _fingerprint(folder: Path) -> str:
 
 
 def load_dataset(folder: str | Path) -> Dataset:
-    """Read and validate a dataset folder in the format of SPEC section 4."""
+    """Read and validate a dataset folder in the format of docs/dataset.md."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, None, "dataset folder does not exist")

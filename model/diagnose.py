@@ -1,11 +1,10 @@
-"""Why a scenario is infeasible, in the planner's terms (SPEC section 6, `layout diagnose`).
+"""Why a scenario is infeasible, in the planner's terms (`layout diagnose`, docs/model.md#diagnose).
 
 The elastic model lets every ceiling, resilience and coordination goal, lock and pole give: each
 of their rows gets a non-negative slack on the side that binds, and the model minimises the sum
-of slacks, each as a share of the dataset's own figure for that row — the region's capacity for
-a ceiling, the cluster's national target for a goal on a cluster, the existing output to keep —
-not of the scenario-scaled limit, so that a ceiling the scenario cut is named before ceilings it
-left alone (docs/model.md#diagnose). Targets, min_scale and link stay hard — the question is which
+of slacks, each as a share of the dataset's own figure for that row — its limit before the
+scenario scales the dataset (the region's capacity for a ceiling, ρ·D_i for a disruption goal) —
+so that a ceiling the scenario cut is named before ceilings it left alone (docs/model.md#diagnose). Targets, min_scale and link stay hard — the question is which
 ceilings, goals and locks stop the targets being met — unless `relax_targets` lets targets give too.
 
 The link bound U_ir of the normal model is min(c_i·T_i, σ·cap/a): both parts come from
@@ -169,32 +168,39 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
 
 
 def dataset_figures(dataset: Dataset, inst: Instance) -> Callable[[str, object, float], float]:
-    """figure(family, key, limit): the dataset's own figure a shortfall of that row is a share of.
+    """figure(family, key, limit): the dataset's own figure for a row, which its shortfall is a share of.
 
-    Ceilings: the region's capacity (before `ceilings` scale it); goals on a cluster, lock-outs and
-    the concentration cap: its national target (before `targets` scale it); keep_existing: the
-    existing output; balance and growth poles: the national total of the targets they are a share
-    of; a lock-in's output and counts of sites, which no dataset figure stands behind: the row's own
-    `limit`.
+    That is the row's limit before the scenario scales the dataset (σ for ceilings, τ for targets,
+    `max_sites_scale` for the sites caps), with the scenario's goals kept: cap_rk for a ceiling, η·D_i
+    and ρ·D_i for the hinterland and disruption goals, β_m·Σ_i D_i for balance, share·Σ D_i over the
+    category for a growth pole, D_i for a target, a concentration cap and a lock-out, max_sites_i for
+    a sites cap; a lock-in, min_sites and keep_existing have no scaled part (`limit` itself).
+    docs/model.md#diagnose has the table.
     """
     capacity = dict(zip(zip(dataset.capacity["region"], dataset.capacity["resource"]), dataset.capacity["available"]))
-    target = dict(zip(dataset.clusters["cluster"], dataset.clusters["target"].astype(float)))
+    clusters = dataset.clusters.set_index("cluster")
+    target = clusters["target"].astype(float).to_dict()
+    max_sites = clusters["max_sites"].astype(float).to_dict()
     by_category = dataset.clusters.groupby("category")["target"].sum().astype(float).to_dict()
-    existing = dict(zip(inst.cell_keys, inst.cells["existing"]))
+    poles = {pole.id: pole.share for pole in inst.growth_poles}
     total = float(sum(target.values()))
 
     def figure(family: str, key: object, limit: float) -> float:
         key = key if isinstance(key, tuple) else (key,)
         if family == "ceiling":
             return float(capacity[key])
-        if family in ("target", "hinterland", "disruption", "concentration", "lock_out"):
+        if family in ("target", "concentration", "lock_out"):
             return target[key[0]]
-        if family == "keep_existing":
-            return float(existing.get(key, limit))
+        if family == "hinterland":
+            return (inst.hinterland_share or 0.0) * target[key[0]]
+        if family == "disruption":
+            return (inst.disruption_survival or 0.0) * target[key[0]]
         if family == "balance":
-            return total
+            return inst.balance[key[0]] * total
         if family == "growth_pole":
-            return by_category[str(key[0]).split(":", 1)[1]]
+            return poles[key[0]] * by_category[str(key[0]).split(":", 1)[1]]
+        if family == "max_sites":
+            return max_sites[key[0]]
         return limit
 
     return figure

@@ -1,7 +1,7 @@
-"""The mixed-integer model of SPEC section 3: each constraint family as a sparse block, then Pyomo.
+"""The mixed-integer model (docs/model.md): each constraint family as a sparse block, then Pyomo.
 
 `formulate(instance)` reads like a table of contents: variables, then one `add_*` function per
-constraint family, each named as in the spec and documented with its maths, then the objective.
+constraint family, each named as in docs/model.md and documented with its maths, then the objective.
 Every family is computed with numpy over the allowed cells A at once (no Python loop over
 cluster–region pairs) as a block of rows `lower ≤ A·columns ≤ upper` keyed by the family's ids.
 
@@ -340,7 +340,7 @@ FAMILIES = {
     "lock_in": add_lock_in, "growth_pole": add_growth_pole, "relocation": add_relocation,
     "diminishing_returns": add_diminishing_returns,
 }
-"""Every constraint family of SPEC section 3, in the spec's order, by name."""
+"""Every constraint family, in the order of docs/model.md#constraint-families, by name."""
 
 
 def formulate(inst: Instance) -> Formulation:
@@ -393,5 +393,5 @@ def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteMod
 
 
 def build_model(inst: Instance) -> pyo.ConcreteModel:
-    """The Pyomo model of one instance (SPEC section 3)."""
+    """The Pyomo model of one instance (docs/model.md)."""
     return to_pyomo(formulate(inst))

@@ -1,4 +1,4 @@
-"""The numbers of SPEC section 3 for one scenario on one dataset.
+"""The numbers of the model (docs/model.md#sets-and-data) for one scenario on one dataset.
 
 `Instance.of(scenario, dataset)` resolves everything the formulation needs — scaled targets T,
 scaled ceilings σ·cap, the allowed cells A with their link bounds U, the active goals — so that

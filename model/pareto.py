@@ -1,4 +1,4 @@
-"""Trade-off fronts by the epsilon-constraint method (SPEC section 6, `layout pareto`).
+"""Trade-off fronts by the epsilon-constraint method (`layout pareto`, docs/model.md#pareto).
 
 Against `resilience` the second objective is the worst surviving share,
 min over critical i and active s of Σ_{r∉L_s} x_ir / T_i, maximised; against a resource it is

@@ -1,4 +1,4 @@
-"""Scenario files (SPEC section 5): schema, `extends`, dotted overrides, checks against the dataset.
+"""Scenario files (docs/scenario.md): schema, `extends`, dotted overrides, checks against the dataset.
 
 A scenario is YAML read with a safe loader, merged key by key over the scenario it `extends`,
 then overridden by dotted paths (`ceilings.water.scale=0.8`) from the command line or the API.

@@ -1,4 +1,4 @@
-"""Parameter sweeps: one solve per point, in parallel, resumable (SPEC section 6, `layout sweep`).
+"""Parameter sweeps: one solve per point, in parallel, resumable (`layout sweep`, docs/model.md#sweep).
 
 Points run in local processes by default, or on any `concurrent.futures` executor — a
 `dask.distributed.Client` included, so a sweep that outgrows one machine runs on a cluster

@@ -14,7 +14,7 @@ DEFAULT_DATA = ROOT / "data" / "provinces"
 def write_dataset(folder: Path, regions: list[dict], clusters: list[dict], resources: list[str],
                   intensity: dict, capacity: dict, suitability: dict, existing: dict | None = None,
                   disruptions: dict | None = None) -> Path:
-    """Write a dataset in the SPEC section 4 format from plain Python values.
+    """Write a dataset in the format of docs/dataset.md from plain Python values.
 
     regions: dicts with region, macro_region and optional hinterland, strategies;
     clusters: dicts with cluster, target and optional category, critical, min_scale, max_sites, fixed_cost;
@@ -77,7 +77,7 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def assert_feasible(result, tolerance: float = 1e-5) -> None:
-    """Check a solved layout against every constraint family of SPEC section 3, from its tables alone."""
+    """Check a solved layout against every constraint family of docs/model.md, from its tables alone."""
     import numpy as np
 
     from model.instance import Instance

@@ -240,7 +240,7 @@ def _variant(folder, clusters=None, capacity=None, existing=None):
 
 
 def _enumerate(tmp_path, data, keys) -> float:
-    """SPEC section 3 written out again as dense LPs, one per site pattern y, solved by scipy."""
+    """The model of docs/model.md written out again as dense LPs, one per site pattern y, solved by scipy."""
     inst = Instance.of(model.load_scenario(write_scenario(tmp_path / "e.yaml", data, **keys)), dataset_of(
         model.load_scenario(tmp_path / "e.yaml")))
     cells = list(zip(inst.cells["i"], inst.cells["r"]))

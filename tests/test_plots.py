@@ -1,8 +1,8 @@
-"""Plots and reports drawn from folders on disk: run, compare, sweep and pareto (SPEC section 6).
+"""Plots and reports drawn from folders on disk: run, compare, sweep and pareto (docs/run-folder.md).
 
 A small 31-province dataset (real names, synthetic numbers) is solved once into a temporary run
 folder; every plot is then drawn from files alone. Compare, sweep and pareto folders are written
-here by hand in the formats of SPEC section 6.
+here by hand in the formats of docs/run-folder.md.
 """
 from __future__ import annotations
 
