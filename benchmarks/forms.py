@@ -1,4 +1,4 @@
-"""The SPEC section 3 model assembled without Pyomo: as a raw highspy matrix, and in linopy.
+"""The model of docs/model.md assembled without Pyomo: as a raw highspy matrix, and in linopy.
 
 Both are written from the spec, not from `model/formulation.py`; they read only the resolved
 numbers of `model.instance.Instance` (targets, ceilings, cells with U, critical, hinterland,
@@ -120,7 +120,7 @@ class MatrixModel:
 
 
 def assemble(inst: Instance) -> MatrixModel:
-    """SPEC section 3 as a sparse matrix, every family that the instance switches on."""
+    """The model as a sparse matrix, every family that the instance switches on."""
     cells = inst.cells
     ci = cells["i"].to_numpy(np.int64)
     cr = cells["r"].to_numpy(np.int64)
@@ -226,7 +226,7 @@ def assemble(inst: Instance) -> MatrixModel:
 # --- linopy -----------------------------------------------------------------------------------
 
 def build_linopy(inst: Instance):
-    """SPEC section 3 in linopy: x, y, d on (cluster, region) with masks; one constraint per family."""
+    """The model in linopy: x, y, d on (cluster, region) with masks; one constraint per family."""
     import linopy
     import xarray as xr
 

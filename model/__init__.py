@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from model.dataset import Dataset, load_dataset
     from model.errors import InputError
-    from model.results import Result, RunFolder
+    from model.results import Result
     from model.run import solve
     from model.scenario import Scenario, load_scenario
     from model.solver import Status
 
 _PUBLIC = {
     "Dataset": "model.dataset", "load_dataset": "model.dataset", "InputError": "model.errors",
-    "Result": "model.results", "RunFolder": "model.results", "solve": "model.run",
+    "Result": "model.results", "solve": "model.run",
     "Scenario": "model.scenario", "load_scenario": "model.scenario", "Status": "model.solver",
 }
 

@@ -1,4 +1,4 @@
-"""The `layout` command line: a thin layer over the Python API (SPEC section 6).
+"""The `layout` command line: a thin layer over the Python API (docs/cli.md).
 
 Exit codes: 0 solved, 1 anything else, 2 invalid input (one line naming file and key, no
 traceback), 3 infeasible (with a hint to run `layout diagnose`).

@@ -1,4 +1,4 @@
-"""What moved between two solved layouts (SPEC section 6, `layout compare`)."""
+"""What moved between two solved layouts (`layout compare`, docs/cli.md#compare)."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import InputError
-from model.results import RESILIENCE_SUMMARY, Result, RunFolder, critical_summary, finite, write_folder
-
-
+from model.results import RESILIENCE_SUMMARY, Result, critical_summary, finite, write_folder
 
 @dataclass
 class Comparison:
@@ -35,19 +33,14 @@ class Comparison:
         })
 
 
-def _as_run(run: Result | RunFolder | str | Path) -> Result | RunFolder:
-    run = run if isinstance(run, (Result, RunFolder)) else RunFolder(run)
+def _as_run(run: Result | str | Path) -> Result:
+    run = run if isinstance(run, Result) else Result.read(run)
     if not run.solved:
-        name = getattr(run, "path", None) or run.scenario.name
-        raise InputError(name, None, "this run has no layout to compare (it did not solve)")
+        raise InputError(run.name, None, "this run has no layout to compare (it did not solve)")
     return run
 
 
-def _objective(run: Result | RunFolder) -> float:
-    return run.summary["objective"] if isinstance(run, RunFolder) else run.objective
-
-
-def compare(run_a: Result | RunFolder | str | Path, run_b: Result | RunFolder | str | Path) -> Comparison:
+def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Comparison:
     """Compare two solved layouts: output deltas per cell, sites opened and closed, ceiling use, resilience."""
     a, b = _as_run(run_a), _as_run(run_b)
     keys = ["cluster", "region"]
@@ -74,10 +67,9 @@ def compare(run_a: Result | RunFolder | str | Path, run_b: Result | RunFolder | 
     opened = int(((changes["established_b"] == 1) & (changes["established_a"] == 0)).sum())
     closed = int(((changes["established_a"] == 1) & (changes["established_b"] == 0)).sum())
     summary: dict[str, Any] = {
-        "run_a": str(getattr(a, "path", a.scenario.name if isinstance(a, Result) else "")),
-        "run_b": str(getattr(b, "path", b.scenario.name if isinstance(b, Result) else "")),
-        "objective_a": _objective(a), "objective_b": _objective(b),
-        "objective_change": _objective(b) - _objective(a),
+        "run_a": a.name, "run_b": b.name,
+        "objective_a": a.objective, "objective_b": b.objective,
+        "objective_change": b.objective - a.objective,
         "moved_output": float(changes["delta"].abs().sum() / 2),
         "opened_sites": opened, "closed_sites": closed,
         "ceiling_use_change": {k: float(v) for k, v in ceilings.groupby("resource")["delta"].sum().items()},

@@ -1,10 +1,11 @@
-"""Why a scenario is infeasible, in the planner's terms (SPEC section 6, `layout diagnose`).
+"""Why a scenario is infeasible, in the planner's terms (`layout diagnose`, docs/model.md#diagnose).
 
 The elastic model lets every ceiling, resilience and coordination goal, lock and pole give: each
 of their rows gets a non-negative slack on the side that binds, and the model minimises the sum
-of slacks, each divided by its constraint's size (so 1 % of a small ceiling costs what 1 % of a
-large one does). Targets, min_scale and link stay hard — the question is which ceilings, goals
-and locks stop the targets being met — unless `relax_targets` lets targets give too.
+of slacks, each as a share of the dataset's own figure for that row — its limit before the
+scenario scales the dataset (the region's capacity for a ceiling, ρ·D_i for a disruption goal) —
+so that a ceiling the scenario cut is named before ceilings it left alone (docs/model.md#diagnose). Targets, min_scale and link stay hard — the question is which
+ceilings, goals and locks stop the targets being met — unless `relax_targets` lets targets give too.
 
 The link bound U_ir of the normal model is min(c_i·T_i, σ·cap/a): both parts come from
 constraints that may give, so in the elastic model link uses U_ir = T_i and the concentration
@@ -18,11 +19,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from model.formulation import Variables, formulate, to_pyomo
+from model.dataset import Dataset
 from model.instance import Instance
 from model.results import write_folder
 from model.run import as_scenario, solve_prepared, Prepared, prepare
@@ -122,7 +125,7 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
     strict = Instance.of(scenario, dataset)
     open_inst = Instance.of(scenario.model_copy(update={"lock_out": []}), dataset)
     cells = open_inst.cells.copy()
-    cells["upper"] = open_inst.target[cells["i"]]  # U = T_i: no ceiling, no concentration cap hidden in link
+    cells["upper"] = cells["cap"] = open_inst.target[cells["i"]]  # U = T_i: no ceiling, no cap hidden in link
     inst = dataclasses.replace(open_inst, cells=cells, concentration_cap=None,
                                unhosted_existing=strict.unhosted_existing)
     f = formulate(inst)
@@ -146,7 +149,7 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
     n = sum(len(rows) for rows in elastic)
     slack = f.add_variables(Variables("slack", list(range(n)), False, np.zeros(n), np.full(n, np.inf),
                                       "how far an elastic row gives"))
-    T = dict(zip(inst.clusters, inst.target))
+    figure = dataset_figures(dataset, strict)
     weights, slacks, start = np.zeros(f.num_columns), [], 0
     for rows in elastic:
         m_rows = len(rows)
@@ -154,9 +157,7 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
         gives_upper = np.isfinite(rows.upper) & (~np.isfinite(rows.lower) | (rows.family != "target"))
         rows.add_column(columns, np.where(gives_upper, -1.0, 1.0))
         limit = np.where(gives_upper, rows.upper, rows.lower)
-        size = np.abs(limit)
-        if rows.family in ("lock_out", "concentration"):
-            size = np.array([T[key[0]] for key in rows.keys])
+        size = np.array([figure(rows.family, key, abs(float(lim))) for key, lim in zip(rows.keys, limit)])
         weights[columns] = 1.0 / np.maximum(size, 1e-6)
         slacks += [(start + j, rows.family, key, float(limit[j])) for j, key in enumerate(rows.keys)]
         start += m_rows
@@ -164,6 +165,45 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
     m = to_pyomo(f)
     m.slacks = [(m.slack[j], family, key, limit) for j, family, key, limit in slacks]
     return Prepared(scenario, inst, m, 0.0)
+
+
+def dataset_figures(dataset: Dataset, inst: Instance) -> Callable[[str, object, float], float]:
+    """figure(family, key, limit): the dataset's own figure for a row, which its shortfall is a share of.
+
+    That is the row's limit before the scenario scales the dataset (σ for ceilings, τ for targets,
+    `max_sites_scale` for the sites caps), with the scenario's goals kept: cap_rk for a ceiling, η·D_i
+    and ρ·D_i for the hinterland and disruption goals, β_m·Σ_i D_i for balance, share·Σ D_i over the
+    category for a growth pole, D_i for a target, a concentration cap and a lock-out, max_sites_i for
+    a sites cap; a lock-in, min_sites and keep_existing have no scaled part (`limit` itself).
+    docs/model.md#diagnose has the table.
+    """
+    capacity = dict(zip(zip(dataset.capacity["region"], dataset.capacity["resource"]), dataset.capacity["available"]))
+    clusters = dataset.clusters.set_index("cluster")
+    target = clusters["target"].astype(float).to_dict()
+    max_sites = clusters["max_sites"].astype(float).to_dict()
+    by_category = dataset.clusters.groupby("category")["target"].sum().astype(float).to_dict()
+    poles = {pole.id: pole.share for pole in inst.growth_poles}
+    total = float(sum(target.values()))
+
+    def figure(family: str, key: object, limit: float) -> float:
+        key = key if isinstance(key, tuple) else (key,)
+        if family == "ceiling":
+            return float(capacity[key])
+        if family in ("target", "concentration", "lock_out"):
+            return target[key[0]]
+        if family == "hinterland":
+            return (inst.hinterland_share or 0.0) * target[key[0]]
+        if family == "disruption":
+            return (inst.disruption_survival or 0.0) * target[key[0]]
+        if family == "balance":
+            return inst.balance[key[0]] * total
+        if family == "growth_pole":
+            return poles[key[0]] * by_category[str(key[0]).split(":", 1)[1]]
+        if family == "max_sites":
+            return max_sites[key[0]]
+        return limit
+
+    return figure
 
 
 def diagnose(scenario: Scenario | str | Path, relax_targets: bool = False) -> Diagnosis:

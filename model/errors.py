@@ -1,4 +1,4 @@
-"""Errors that the command line turns into exit codes (SPEC section 6).
+"""Errors that the command line turns into exit codes (docs/cli.md#exit-codes).
 
 An `InputError` is anything wrong with what the planner wrote: a scenario key, a dataset cell,
 an id that does not exist. Its message names the file and the key or row, and the command line

@@ -1,4 +1,4 @@
-"""The mixed-integer model of docs/model.md: each constraint family as a sparse block, then Pyomo.
+"""The mixed-integer model (docs/model.md): each constraint family as a sparse block, then Pyomo.
 
 `formulate(instance)` reads like a table of contents: variables, then one `add_*` function per
 constraint family, each named as in docs/model.md and documented with its maths, then the objective.
@@ -184,6 +184,8 @@ class _Cells:
         self.existing = cells["existing"].to_numpy(float)
         self.with_existing = np.flatnonzero(self.existing > 0)
         self.d = form.start("d") + np.arange(len(self.with_existing))
+        self.with_excess = excess_cells(inst)
+        self.excess = form.start("excess") + np.arange(len(self.with_excess))
         self.keys = inst.cell_keys
         self.critical = np.flatnonzero(inst.critical)
         self.critical_rank = np.full(len(inst.clusters), -1)
@@ -203,8 +205,8 @@ class _Cells:
         if self.recourse is not None:
             self.p = form.start("p") + np.arange(self.recourse.num_p)
             self.g = form.start("g") + np.arange(self.recourse.num_g)
-            self.node_total = (form.start("node_total") + np.arange(len(self.recourse.totals))
-                               if _has(form, "node_total") else np.zeros(0, int))
+            self.node_output = (form.start("node_output") + np.arange(len(self.recourse.totals))
+                               if _has(form, "node_output") else np.zeros(0, int))
 
     def held(self, cell: np.ndarray, row: np.ndarray,
              coefficient: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -390,6 +392,27 @@ def add_relocation(f: Formulation, inst: Instance, c: _Cells) -> None:
           np.ones(2 * len(cell)), lower=c.existing[cell])
 
 
+def excess_cells(inst: Instance) -> np.ndarray:
+    """The allowed cells whose output can pass h·T_i, where diminishing returns are on and g < 1."""
+    if inst.diminishing_returns is None or inst.diminishing_returns[1] >= 1:
+        return np.zeros(0, dtype=int)
+    share = inst.diminishing_returns[0]
+    i = inst.cells["i"].to_numpy(int)
+    return np.flatnonzero(inst.cells["upper"].to_numpy(float) > share * inst.target[i])
+
+
+def add_diminishing_returns(f: Formulation, inst: Instance, c: _Cells) -> None:
+    """diminishing_returns: excess_ir ≥ x_ir − h·T_i on A — the output beyond h·T_i in one region,
+    which the objective values at g·s_ir instead of s_ir (concave, so no binaries are needed)."""
+    cell = c.with_excess
+    if len(cell) == 0:
+        return
+    share = inst.diminishing_returns[0]
+    rows = np.arange(len(cell))
+    f.add("diminishing_returns", [c.keys[j] for j in cell], np.r_[rows, rows], np.r_[c.excess, c.x[cell]],
+          np.r_[np.ones(len(cell)), -np.ones(len(cell))], lower=-share * inst.target[c.i[cell]])
+
+
 def add_chain_supply(f: Formulation, inst: Instance, c: _Cells) -> None:
     """chain_supply: Σ_{r∈R_n} x_ir + Σ_{a into n} f_ia − Σ_{a out of n} f_ia ≥ Σ_j q_ij·Σ_{r∈R_n} x_jr
     for every upstream cluster i ∈ U and node n — a nodal balance (docs/model.md#chains): what i makes
@@ -443,16 +466,16 @@ def add_backup_share(f: Formulation, inst: Instance, c: _Cells) -> None:
           np.ones(len(held)), lower=inst.backup.share * inst.target[c.critical])
 
 
-def add_node_total(f: Formulation, inst: Instance, c: _Cells) -> None:
-    """node_total: N_in − Σ_{r∈R_n, (i,r)∈A} (x_ir + b_ir) = 0 for the clusters i ∈ I* and nodes n whose
+def add_node_output(f: Formulation, inst: Instance, c: _Cells) -> None:
+    """node_output: X_in − Σ_{r∈R_n, (i,r)∈A} (x_ir + b_ir) = 0 for the clusters i ∈ I* and nodes n whose
     recourse_capacity rows are written against the node total (docs/model.md#size)."""
     rc = c.recourse
-    if rc is None or not len(c.node_total):
+    if rc is None or not len(c.node_output):
         return
     e = np.flatnonzero(rc.total_at[rc.cell_key] >= 0)
     row, column, coefficient = c.held(rc.cells[e], rc.total_at[rc.cell_key[e]], -1.0)
     n = len(rc.totals)
-    f.add("node_total", rc.total_keys(inst), np.r_[np.arange(n), row], np.r_[c.node_total, column],
+    f.add("node_output", rc.total_keys(inst), np.r_[np.arange(n), row], np.r_[c.node_output, column],
           np.r_[np.ones(n), coefficient], 0.0, 0.0)
 
 
@@ -461,7 +484,7 @@ def add_recourse_capacity(f: Formulation, inst: Instance, c: _Cells) -> None:
     production that survives s in node n is capacity there outside the lost regions.
 
     Where it has fewer nonzeros the row is written against the node total (docs/model.md#size):
-    p_ins − N_in + Σ_{r∈R_n∩L_s} (x_ir + b_ir) ≤ 0, so that the nonzeros grow with the lost cells.
+    p_ins − X_in + Σ_{r∈R_n∩L_s} (x_ir + b_ir) ≤ 0, so that the nonzeros grow with the lost cells.
     """
     rc = c.recourse
     if rc is None:
@@ -477,7 +500,7 @@ def add_recourse_capacity(f: Formulation, inst: Instance, c: _Cells) -> None:
     with_total = np.flatnonzero(rc.compact[rc.p_s, rc.p_key])
     rows = np.arange(rc.num_p)
     f.add("recourse_capacity", rc.p_keys(inst),
-          np.r_[rows, r1, r2, with_total], np.r_[c.p, c1, c2, c.node_total[rc.total_at[rc.p_key[with_total]]]],
+          np.r_[rows, r1, r2, with_total], np.r_[c.p, c1, c2, c.node_output[rc.total_at[rc.p_key[with_total]]]],
           np.r_[np.ones(rc.num_p), k1, k2, -np.ones(len(with_total))], upper=0.0)
 
 
@@ -530,10 +553,13 @@ def add_recourse_corridor(f: Formulation, inst: Instance, c: _Cells) -> None:
 
 
 def define_objective(f: Formulation, inst: Instance, c: _Cells) -> None:
-    """Maximise Σ_A s·x − φ·Σ_{A, e=0} f·y − κ·Σ_A d − κ·Σ_{not A} e (the last term a constant)
-    − θ·Σ_{i∈U, a} t_i·(dist_a / 1000)·f_ia − backup.cost·Σ b_ir (docs/model.md#objective)."""
+    """Maximise Σ_A s·x − (1−g)·Σ_A s·excess − φ·Σ_{A, e=0} f·y − κ·Σ_A d − κ·Σ_{not A} e (the last term
+    a constant) − θ·Σ_{i∈U, a} t_i·(dist_a / 1000)·f_ia − backup.cost·Σ b_ir (docs/model.md#objective)."""
     cost = np.zeros(f.num_columns)
-    cost[c.x] = inst.cells["score"].to_numpy(float)
+    score = inst.cells["score"].to_numpy(float)
+    cost[c.x] = score
+    if len(c.with_excess):
+        cost[c.excess] = -(1 - inst.diminishing_returns[1]) * score[c.with_excess]
     cost[c.y] = -inst.fixed_cost_weight * inst.fixed_cost[c.i] * (c.existing <= 0)
     cost[c.d] = -inst.relocation_cost
     if c.flows is not None:
@@ -568,13 +594,14 @@ FAMILIES = {
     "max_sites": add_max_sites, "min_sites": add_min_sites, "hinterland": add_hinterland,
     "disruption": add_disruption, "balance": add_balance, "keep_existing": add_keep_existing,
     "lock_in": add_lock_in, "growth_pole": add_growth_pole, "relocation": add_relocation,
+    "diminishing_returns": add_diminishing_returns,
     "chain_supply": add_chain_supply, "corridor_capacity": add_corridor_capacity,
-    "backup_total": add_backup_total, "backup_share": add_backup_share, "node_total": add_node_total,
+    "backup_total": add_backup_total, "backup_share": add_backup_share, "node_output": add_node_output,
     "recourse_capacity": add_recourse_capacity, "recourse_survival": add_recourse_survival,
     "recourse_supply": add_recourse_supply, "recourse_corridor": add_recourse_corridor,
 }
-"""Every constraint family of docs/model.md, in its order, by name (backup_total and node_total define
-the columns of the compact forms: docs/model.md#size)."""
+"""Every constraint family, in the order of docs/model.md#constraint-families, by name (backup_total and
+node_output define the columns of the compact forms: docs/model.md#size)."""
 LITERAL = ("disruption",)
 """Families that `formulate(..., literal=True)` writes over the surviving cells instead (tests, sizes)."""
 
@@ -595,6 +622,9 @@ def define_variables(inst: Instance, literal: bool = False) -> tuple[list[Variab
         continuous("d", [cell for cell, has in zip(cells, existing) if has], "relocated existing output",
                    "EXISTING_CELLS"),
     ]
+    excess = excess_cells(inst)
+    variables.append(continuous("excess", [cells[j] for j in excess], "output beyond h·T_i in one region",
+                                "EXCESS_CELLS"))
     net = inst.network
     if net is not None and len(net.upstream) and len(net.arc_from):
         variables.append(continuous("f", Flows(inst).keys(inst), "flow of an upstream cluster on an arc"))
@@ -610,7 +640,7 @@ def define_variables(inst: Instance, literal: bool = False) -> tuple[list[Variab
         variables.append(continuous("p", recourse.p_keys(inst), "production that survives a disruption, per node"))
         variables.append(continuous("g", recourse.g_keys(inst), "flow on an arc a disruption leaves open"))
         if len(recourse.totals):
-            variables.append(continuous("node_total", recourse.total_keys(inst),
+            variables.append(continuous("node_output", recourse.total_keys(inst),
                                         "output and standby capacity of a cluster in a node"))
     return variables, recourse
 

@@ -1,4 +1,4 @@
-"""The numbers of the model (docs/model.md) for one scenario on one dataset.
+"""The numbers of the model (docs/model.md#sets-and-data) for one scenario on one dataset.
 
 `Instance.of(scenario, dataset)` resolves everything the formulation needs — scaled targets T,
 scaled ceilings σ·cap, the allowed cells A with their link bounds U, the active goals, and the
@@ -104,6 +104,7 @@ class Instance:
     growth_poles: list[Pole]
     fixed_cost_weight: float
     relocation_cost: float
+    diminishing_returns: tuple[float, float] | None = None  # (h, g): beyond h·T_i in one region, output earns g·s_ir
     nodes: list[str] = field(default_factory=list)
     node: np.ndarray | None = None        # (R,) index in `nodes` of each region's node n(r)
     network: Network | None = None        # chains and corridors, when the dataset has them and they are enabled
@@ -289,6 +290,7 @@ def _goals(scenario: Scenario) -> dict:
         growth_poles=[Pole(p.strategy, p.category, p.share) for p in scenario.growth_poles],
         fixed_cost_weight=scenario.objective.fixed_cost_weight,
         relocation_cost=scenario.objective.relocation_cost,
+        diminishing_returns=None if (dr := coordination.diminishing_returns) is None else (dr.share, dr.factor),
     )
 
 

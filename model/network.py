@@ -83,7 +83,7 @@ class Recourse:
     p: one per (s, i ∈ I*, n) with a surviving allowed cell of i in n, in that order; `p_at[s, key]`
     is its position (−1: none), key = position of i in I* × nodes + n. g: one per (s, i ∈ U ∩ I*, a)
     with a not cut by s. `compact[s, key]`: the p's recourse_capacity row is written against the node
-    total N_in minus the lost cells (it has fewer nonzeros that way); `totals` lists the keys whose N_in
+    total X_in minus the lost cells (it has fewer nonzeros that way); `totals` lists the keys whose X_in
     some row uses.
     """
 
@@ -152,7 +152,7 @@ class Recourse:
                         np.asarray(self.names, dtype=object)[self.g_s].tolist()))
 
     def total_keys(self, inst: Instance) -> list[tuple[str, str]]:
-        """(cluster, node) of every node total N_in."""
+        """(cluster, node) of every node total X_in."""
         return list(zip(np.asarray(inst.clusters, dtype=object)[self.members[self.totals // self.nodes]].tolist(),
                         np.asarray(inst.nodes, dtype=object)[self.totals % self.nodes].tolist()))
 

@@ -1,4 +1,4 @@
-"""Trade-off fronts by the epsilon-constraint method (docs/cli.md, `layout pareto`).
+"""Trade-off fronts by the epsilon-constraint method (`layout pareto`, docs/model.md#pareto).
 
 Against `resilience` the second objective is the worst surviving share,
 min over critical i and active s of Σ_{r∉L_s} (x_ir + b_ir) / T_i (b where backup exists), maximised; against a resource it is

@@ -1,7 +1,7 @@
 """Pyomo components that hold a constraint family as one sparse block, and the bulk reading of a
 Pyomo model for the hand-over to HiGHS.
 
-This is the one module that touches Pyomo's internals (docs/model.md#how-the-model-reaches-highs):
+This is the one module that touches Pyomo's internals (docs/model.md#building-and-solving):
 Pyomo's sparse `MatrixConstraint` and its row class, the attributes in which a variable keeps its
 bounds, domain and fixed flag, and the flag of an active row. Reading those in bulk is what makes
 the hand-over cost milliseconds rather than seconds at county scale; everything else in the package

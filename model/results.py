@@ -1,9 +1,10 @@
-"""Results of a solve as tidy tables, and the run folder they are written to (SPEC section 6).
+"""Results of a solve as tidy tables, and the run folder they are written to (docs/run-folder.md).
 
 `Result` holds what a planner reads: where every cluster goes (`layout`), what each region
 hosts (`regions`), how full each ceiling is and what it is worth (`resources`), how resilient
-each chain is (`resilience`), and the `summary` with provenance. `RunFolder` reads a written
-run back, so that compare and plots work from files alone.
+each chain is (`resilience`), and the `summary` with provenance. `Result.write(folder)` writes a
+run folder and `Result.read(folder)` reads it back into the same object, so that compare, sweep,
+plots and reports take one kind of result whether it was just solved or solved long ago.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from model.errors import InputError
 from model.instance import Instance
@@ -27,6 +29,7 @@ from model.scenario import Scenario, dataset_of
 from model.solver import Status
 
 TABLES = ("layout", "regions", "resources", "resilience")
+"""The tables of every solved run folder, each `<name>.csv`."""
 TOLERANCE = 1e-6
 
 
@@ -92,7 +95,7 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
             worst_name.append("")
             worst_share.append(np.nan)
     resilience = pd.DataFrame({
-        "cluster": inst.clusters, "sites": sites.sum(axis=1),
+        "cluster": inst.clusters, "target": T, "sites": sites.sum(axis=1),
         "max_region_share": np.nanmax(np.where(np.isnan(region_share), -np.inf, region_share), axis=1)
         if R else np.nan,
         "hinterland_share": hinterland, "worst_disruption": worst_name, "worst_surviving_share": worst_share,
@@ -102,9 +105,14 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
     return {"layout": layout, "regions": regions, "resources": resources, "resilience": resilience}
 
 
+def critical_mask(resilience: pd.DataFrame) -> pd.Series:
+    """Which rows of a resilience table are critical clusters (the column as booleans, or as read from CSV)."""
+    return resilience["critical"].astype(str).str.lower().isin(["true", "1"])
+
+
 def critical_rows(resilience: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a resilience table (in memory or read back from CSV) that are critical clusters."""
-    return resilience[resilience["critical"].astype(str).str.lower().isin(["true", "1"])]
+    """The rows of a resilience table that are critical clusters."""
+    return resilience[critical_mask(resilience)]
 
 
 BINDING = 1 - 1e-6
@@ -155,6 +163,53 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
     solver_log: str | None = None
     """HiGHS's log, when the scenario asked for it (`solver.log: true`); written as solver.log."""
+    instance: Instance | None = None
+    """The numbers the model was built from (T, σ·cap, the allowed cells); for a result read back,
+    resolved again from its scenario when the dataset is still where the run found it."""
+    path: Path | None = None
+    """The run folder this result was read from, if it was."""
+    recorded: dict[str, Any] | None = None
+    """The summary as written, for a result read back (its provenance stays what it was)."""
+
+    @classmethod
+    def read(cls, folder: str | Path) -> "Result":
+        """A run folder read back into the `Result` that wrote it."""
+        folder = Path(folder)
+        if not (folder / "summary.json").is_file():
+            raise InputError(folder, None, "not a run folder (no summary.json)")
+        try:
+            summary: dict[str, Any] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(folder / "summary.json", None, f"not valid JSON ({exc.msg})") from None
+        try:
+            resolved = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+            scenario = Scenario.model_validate(resolved)
+        except (OSError, yaml.YAMLError, ValidationError) as exc:
+            raise InputError(folder / "scenario.yaml", None, f"not a resolved scenario ({exc})") from None
+        result = cls(scenario, Status(summary["status"]), message=summary.get("message", ""),
+                     objective=summary.get("objective"), bound=summary.get("bound"), gap=summary.get("gap"),
+                     build_seconds=summary.get("build_seconds", 0.0),
+                     handover_seconds=summary.get("handover_seconds", 0.0),
+                     solve_seconds=summary.get("solve_seconds", 0.0), rows=summary.get("rows", 0),
+                     columns=summary.get("columns", 0), integer_columns=summary.get("integer_columns", 0),
+                     path=folder, recorded=summary)
+        if result.solved:
+            for name in TABLES:
+                path = folder / f"{name}.csv"
+                if not path.is_file():
+                    raise InputError(path, None, f"the run folder has no {name}.csv (status {result.status.value})")
+                result.tables[name] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+            result.tables["resilience"]["critical"] = critical_mask(result.tables["resilience"])
+        if (folder / "solver.log").is_file():
+            result.solver_log = (folder / "solver.log").read_text(encoding="utf-8")
+        return result
+
+    def known_instance(self) -> Instance | None:
+        """The instance; for a result read back, resolved again from its scenario (None when the
+        dataset is no longer where the run found it)."""
+        if self.instance is None and self.path is not None and Path(self.scenario.data).is_dir():
+            self.instance = Instance.of(self.scenario, dataset_of(self.scenario))
+        return self.instance
 
     @property
     def solved(self) -> bool:
@@ -180,7 +235,23 @@ class Result:
         """Ceilings at their limit, the most valuable first."""
         return binding_ceilings(self.resources)
 
+    @property
+    def name(self) -> str:
+        """The run folder's path for a result read back, else the scenario's name."""
+        return str(self.path) if self.path is not None else self.scenario.name
+
+    def blocked_cells(self) -> dict[str, set[str]]:
+        """Per cluster, the regions that may not host it (suitability 0 or locked out); empty
+        when the instance is unknown (a result read back whose dataset has moved)."""
+        inst = self.known_instance()
+        if inst is None:
+            return {}
+        allowed = inst.cells.groupby("cluster")["region"].apply(set).to_dict()
+        return {c: set(inst.regions) - allowed.get(c, set()) for c in inst.clusters}
+
     def summary(self) -> dict[str, Any]:
+        if self.recorded is not None:
+            return dict(self.recorded)
         summary = {
             "scenario": self.scenario.name,
             "status": self.status.value,
@@ -260,43 +331,3 @@ def write_folder(folder: str | Path, files: dict[str, Callable[[Path], None]]) -
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return folder
-
-
-class RunFolder:
-    """A written run folder, read back: its tables, summary and resolved scenario."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        if not (self.path / "summary.json").is_file():
-            raise InputError(self.path, None, "not a run folder (no summary.json)")
-        try:
-            self.summary: dict[str, Any] = json.loads((self.path / "summary.json").read_text())
-        except json.JSONDecodeError as exc:
-            raise InputError(self.path / "summary.json", None, f"not valid JSON ({exc.msg})") from None
-        self.scenario: dict[str, Any] = yaml.safe_load((self.path / "scenario.yaml").read_text(encoding="utf-8"))
-
-    @property
-    def solved(self) -> bool:
-        return self.summary.get("status") in (Status.OPTIMAL.value, Status.FEASIBLE.value)
-
-    def table(self, name: str) -> pd.DataFrame:
-        path = self.path / f"{name}.csv"
-        if not path.is_file():
-            raise InputError(path, None, f"the run folder has no {name}.csv (status {self.summary.get('status')})")
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
-
-    @property
-    def layout(self) -> pd.DataFrame:
-        return self.table("layout")
-
-    @property
-    def regions(self) -> pd.DataFrame:
-        return self.table("regions")
-
-    @property
-    def resources(self) -> pd.DataFrame:
-        return self.table("resources")
-
-    @property
-    def resilience(self) -> pd.DataFrame:
-        return self.table("resilience")

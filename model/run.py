@@ -60,7 +60,7 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
     scenario, inst, model = prepared.scenario, prepared.instance, prepared.model
     if model.trivially_infeasible:
         return Result(scenario, Status.INFEASIBLE, message=infeasible_rows_message(model),
-                      build_seconds=prepared.build_seconds)
+                      build_seconds=prepared.build_seconds, instance=inst)
     highs = highs or HighsModel.from_pyomo(model)
     rows, columns, integers = highs.shape
     outcome = solve_highs(prepared, highs, start)
@@ -68,7 +68,7 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
                     bound=outcome.bound, gap=outcome.gap, build_seconds=prepared.build_seconds + highs.handover_seconds,
                     handover_seconds=highs.handover_seconds, solve_seconds=outcome.solve_seconds,
                     rows=rows, columns=columns, integer_columns=integers,
-                    solver_log="".join(highs.log) if highs.log is not None else None)
+                    solver_log="".join(highs.log) if highs.log is not None else None, instance=inst)
     if not result.solved:
         return result
     values = np.append(outcome.col_value, 0.0)  # a variable in no row or objective sits at 0

@@ -1,4 +1,4 @@
-"""Scenario files (SPEC section 5): schema, `extends`, dotted overrides, checks against the dataset.
+"""Scenario files (docs/scenario.md): schema, `extends`, dotted overrides, checks against the dataset.
 
 A scenario is YAML read with a safe loader, merged key by key over the scenario it `extends`,
 then overridden by dotted paths (`ceilings.water.scale=0.8`) from the command line or the API.
@@ -56,12 +56,22 @@ class Resilience(_Schema):
     disruptions: Literal["all"] | list[str] = "all"
 
 
+class DiminishingReturns(_Schema):
+    """Output of a cluster in one region beyond `share` of its target earns `factor` of its
+    suitability instead of all of it (docs/model.md#diminishing_returns)."""
+
+    share: Annotated[float, Field(gt=0, le=1)]
+    factor: Share
+
+
 class Coordination(_Schema):
-    """Coordination goals: macro-region balance, keeping existing output, the sites cap scale."""
+    """Coordination goals: macro-region balance, keeping existing output, the sites cap scale,
+    diminishing returns of concentration."""
 
     balance: dict[str, Share] = {}
     keep_existing: Share = 0.0
     max_sites_scale: NonNegative = 1.0
+    diminishing_returns: DiminishingReturns | None = None
 
 
 class LockIn(_Schema):

@@ -30,7 +30,7 @@ INF = highspy.kHighsInf
 
 
 class Status(str, Enum):
-    """What a solve ended with (SPEC section 6)."""
+    """What a solve ended with (docs/run-folder.md#summaryjson)."""
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"      # a layout within the time limit, not proven optimal

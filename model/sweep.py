@@ -1,4 +1,4 @@
-"""Parameter sweeps: one solve per point, in parallel, resumable (SPEC section 6, `layout sweep`).
+"""Parameter sweeps: one solve per point, in parallel, resumable (`layout sweep`, docs/model.md#sweep).
 
 Points run in local processes by default, or on any `concurrent.futures` executor — a
 `dask.distributed.Client` included, so a sweep that outgrows one machine runs on a cluster
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import InputError
-from model.results import RESILIENCE_SUMMARY, Result, RunFolder, critical_summary
+from model.results import RESILIENCE_SUMMARY, Result, critical_summary
 from model.run import as_scenario, solve
 from model.scenario import Scenario
 
@@ -48,10 +48,10 @@ def point_scenarios(scenario: Scenario, parameters: dict[str, list[Any]]) -> lis
     return points
 
 
-def _summary_row(point: dict[str, Any], summary: dict[str, Any], resilience: pd.DataFrame | None, folder: Path) -> dict:
+def _summary_row(point: dict[str, Any], run: Result, folder: Path) -> dict:
     row = dict(point)
-    row.update(status=summary["status"], objective=summary.get("objective"), gap=summary.get("gap"))
-    metrics = critical_summary(resilience) if resilience is not None else dict.fromkeys(RESILIENCE_SUMMARY, np.nan)
+    row.update(status=run.status.value, objective=run.objective, gap=run.gap)
+    metrics = critical_summary(run.resilience) if run.solved else dict.fromkeys(RESILIENCE_SUMMARY, np.nan)
     row.update(resilience=metrics["worst_surviving_share"], hinterland_share=metrics["hinterland_share"],
                max_region_share=metrics["max_region_share"],
                sites=int(metrics["sites"]) if np.isfinite(metrics["sites"]) else np.nan)
@@ -83,7 +83,7 @@ def tipping_points(table: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
     layouts: dict[str, set] = {}
     for folder, status in zip(table["folder"], table["status"]):
         if status in ("optimal", "feasible"):
-            layout = RunFolder(folder).layout
+            layout = Result.read(folder).layout
             layouts[folder] = set(zip(layout.loc[layout["established"] == 1, "cluster"],
                                       layout.loc[layout["established"] == 1, "region"]))
     rows = []
@@ -164,8 +164,7 @@ def sweep(scenario: Scenario | str | Path, parameters: dict[str, Iterable[Any]] 
 
     rows = []
     for n, (point, _) in enumerate(points):
-        run = RunFolder(folders[n])
-        rows.append(_summary_row(point, run.summary, run.resilience if run.solved else None, folders[n]))
+        rows.append(_summary_row(point, Result.read(folders[n]), folders[n]))
     table = pd.DataFrame(rows)
     _write_atomically(out / "sweep.csv", table.to_csv(index=False))
     _write_atomically(out / "tipping_points.csv", tipping_points(table, list(parameters)).to_csv(index=False))

@@ -1,4 +1,4 @@
-"""Synthetic datasets in the format of SPEC section 4, for scale tests and benchmarks.
+"""Synthetic datasets in the dataset format (docs/dataset.md), for scale tests and benchmarks.
 
 `synthesize(regions, clusters, out, disruptions=None, seed=0)` writes a dataset folder that
 `model.dataset.load_dataset` reads and that a baseline-like scenario (concentration cap 0.35,
@@ -560,7 +560,7 @@ keeping half of it fits. Synthetic.
 
 
 def synthesize(regions: int, clusters: int, out: Path, disruptions: int | None = None, seed: int = 0) -> Path:
-    """Write a synthetic dataset (SPEC section 4 format) to the folder `out` and return it.
+    """Write a synthetic dataset (docs/dataset.md format) to the folder `out` and return it.
 
     `disruptions` defaults to max(4, regions // 60), capped at 50. The same arguments give
     byte-identical files. The folder is written all or nothing (a folder already there is

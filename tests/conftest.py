@@ -94,7 +94,7 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def assert_feasible(result, tolerance: float = 1e-5) -> None:
-    """Check a solved layout against every constraint family of SPEC section 3, from its tables alone."""
+    """Check a solved layout against every constraint family of docs/model.md, from its tables alone."""
     import numpy as np
 
     from model.instance import Instance

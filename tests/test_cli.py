@@ -106,3 +106,37 @@ def test_same_scenario_twice_gives_the_same_layout(tmp_path, tiny):
         assert main(["solve", str(scenario), "--out", str(tmp_path / f"run{n}")]) == 0
     for name in ("layout.csv", "resources.csv", "resilience.csv"):
         assert (tmp_path / "run1" / name).read_text() == (tmp_path / "run2" / name).read_text()
+
+
+HEAVY = ("pyomo", "highspy", "pandas", "numpy", "scipy", "matplotlib")
+
+
+def _imported_after(code: str) -> list[str]:
+    """The heavy libraries a fresh interpreter has imported after running `code`."""
+    probe = f"import sys\n{code}\nprint('imported:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return [m for m in done.stdout.rsplit("imported:", 1)[1].strip().split(",") if m]
+
+
+def test_help_and_a_bad_key_import_neither_solver_nor_data_libraries(tmp_path, tiny):
+    assert _imported_after("import model.cli\nmodel.cli.parser().format_help()") == []
+    bad = write_scenario(tmp_path / "bad.yaml", tiny, resilience={"hinterland_shar": 0.3})
+    code = f"import model.cli\nassert model.cli.main(['validate', {str(bad)!r}]) == 2"
+    assert _imported_after(code) == []
+    # a valid scenario needs its dataset (pandas) but still not the solver or the plots
+    good = write_scenario(tmp_path / "good.yaml", tiny)
+    code = f"import model.cli\nassert model.cli.main(['validate', {str(good)!r}]) == 0"
+    assert set(_imported_after(code)).isdisjoint({"pyomo", "highspy", "matplotlib"})
+
+
+def test_nothing_from_the_solver_reaches_the_console_unless_a_log_is_asked_for(tmp_path, tiny):
+    scenario = write_scenario(tmp_path / "s.yaml", tiny)
+    done = run("solve", str(scenario), "--out", str(tmp_path / "quiet"))
+    assert done.returncode == 0, done.stderr
+    assert "HiGHS" not in done.stdout + done.stderr and done.stdout.startswith("s: optimal")
+    assert not (tmp_path / "quiet" / "solver.log").exists()
+    done = run("solve", str(scenario), "--out", str(tmp_path / "logged"), "--set", "solver.log=true")
+    assert done.returncode == 0 and "HiGHS" not in done.stdout + done.stderr
+    log = (tmp_path / "logged" / "solver.log").read_text()
+    assert log.startswith("HiGHS ") and "Presolv" in log

@@ -6,7 +6,7 @@ import pytest
 
 from model.cli import main
 from model.diagnose import diagnose
-from conftest import write_scenario
+from conftest import DEFAULT_DATA, write_dataset, write_scenario
 
 
 def test_one_ceiling_is_blamed_and_nothing_else(tmp_path, tiny):
@@ -33,8 +33,13 @@ def test_ceiling_behind_the_link_bound_is_not_reimposed(tmp_path, tiny):
 
 
 def test_concentration_cap_and_lock_out_can_give(tmp_path, tiny):
-    scenario = write_scenario(tmp_path / "s.yaml", tiny, resilience={"concentration_cap": 0.5},
-                              ceilings={"water": {"regions": {"r2": 0.0, "r3": 0.0}}}, targets={"clusters": {"b": 0.2}})
+    # a (critical, 10) can only be hosted in r1; a cap of 50 % per region leaves 5 without a place
+    only_r1 = write_dataset(
+        tmp_path / "r1", regions=[{"region": "r1"}, {"region": "r2", "macro_region": "central"}],
+        clusters=[{"cluster": "a", "target": 10, "critical": True}], resources=["water"],
+        intensity={("a", "water"): 1}, capacity={("r1", "water"): 12, ("r2", "water"): 12},
+        suitability={("a", "r1"): 3})
+    scenario = write_scenario(tmp_path / "s.yaml", only_r1, resilience={"concentration_cap": 0.5})
     table = diagnose(scenario).diagnosis
     assert list(table["family"]) == ["link"] and table["shortfall"].iloc[0] == pytest.approx(5)
     locked = write_scenario(tmp_path / "l.yaml", tiny, lock_out=[{"cluster": "b", "macro_region": "east"},
@@ -66,3 +71,29 @@ def test_cli_exit_codes_and_files(tmp_path, tiny, capsys):
     assert main(["diagnose", str(hopeless), "--out", str(tmp_path / "h")]) == 3
     assert main(["diagnose", str(hopeless), "--relax-targets", "--out", str(tmp_path / "h2")]) == 0
     assert "target of c" in capsys.readouterr().out
+
+
+def test_a_water_cut_is_diagnosed_as_water_shortfalls_only(tmp_path):
+    # On the default dataset water binds; a scenario that keeps 20 % of every water ceiling is short of
+    # water. Weighed against the dataset's own figures, the relaxation gives water and nothing else —
+    # not the carbon, energy or land of regions the scenario never touched.
+    scenario = write_scenario(tmp_path / "s.yaml", DEFAULT_DATA, resilience={"concentration_cap": 0.35},
+                              ceilings={"water": {"scale": 0.2}}, solver={"time_limit": 60, "mip_gap": 0.001})
+    table = diagnose(scenario).diagnosis
+    assert len(table) > 0
+    assert set(table["family"]) == {"ceiling"} and set(table["resource"]) == {"water"}
+
+
+def test_a_lock_in_that_cannot_fit_is_diagnosed_as_that_lock_in(tmp_path):
+    # r1 holds 6 of water; a lock-in asks for 8 there. Giving 2 of the lock-in is a quarter of it;
+    # giving 2 of r1's water is a third of the dataset's figure: the lock-in is named.
+    data = write_dataset(
+        tmp_path / "d", regions=[{"region": "r1"}, {"region": "r2", "macro_region": "central"}],
+        clusters=[{"cluster": "a", "target": 10}, {"cluster": "b", "target": 4}], resources=["water"],
+        intensity={("a", "water"): 1, ("b", "water"): 1},
+        capacity={("r1", "water"): 6, ("r2", "water"): 20},
+        suitability={("a", "r1"): 2, ("a", "r2"): 1, ("b", "r1"): 1, ("b", "r2"): 1})
+    scenario = write_scenario(tmp_path / "s.yaml", data, lock_in=[{"cluster": "a", "region": "r1", "min_output": 8}])
+    table = diagnose(scenario).diagnosis
+    assert list(zip(table["family"], table["cluster"], table["region"])) == [("lock_in", "a", "r1")]
+    assert table["shortfall"].iloc[0] == pytest.approx(2)

@@ -51,6 +51,61 @@ def test_ceiling_and_its_shadow_price(tmp_path, tiny):
         40)
 
 
+def _shadow_prices(result, family: str) -> dict:
+    rows = result.constraints[result.constraints["family"] == family]
+    return dict(zip(rows["key"], rows["shadow_price"]))
+
+
+@pytest.mark.parametrize("capacity, price", [
+    ({"r1": 6}, {("r1", "water"): 1.0}),    # a's link bound in r1 is 6, the very limit of the ceiling
+    ({"r1": 4}, {("r1", "water"): 1.0}),    # 4: a r1 4 (12) + r2 6 (12) + b 10 (10); one more in r1 is +1
+])
+def test_link_does_not_take_the_shadow_price_of_a_ceiling_it_ties_with(tmp_path, capacity, price):
+    # In the LP with the sites fixed, link reads x ≤ c·T·y and so never repeats the ceiling's limit:
+    # the dual of the binding ceiling is the ceiling's, whatever path the simplex takes.
+    result = model.solve(write_scenario(tmp_path / "s.yaml", _variant(tmp_path, capacity=capacity)))
+    ceilings = _shadow_prices(result, "ceiling")
+    for key, value in price.items():
+        assert ceilings[key] == pytest.approx(value)
+    assert all(abs(v) < 1e-9 for v in _shadow_prices(result, "link").values())
+
+
+def test_two_tied_ceilings_share_the_price_and_link_takes_none(tmp_path):
+    # water and land both 6 in r1, both intensity 1 for a and b: together they are worth +1 per unit more.
+    data = write_dataset(
+        tmp_path / "two", regions=[{"region": "r1"}, {"region": "r2", "macro_region": "central"}],
+        clusters=[{"cluster": "a", "target": 10}], resources=["water", "land"],
+        intensity={("a", "water"): 1, ("a", "land"): 1},
+        capacity={("r1", "water"): 6, ("r1", "land"): 6, ("r2", "water"): 12, ("r2", "land"): 12},
+        suitability={("a", "r1"): 3, ("a", "r2"): 2})
+    result = model.solve(write_scenario(tmp_path / "s.yaml", data))
+    assert result.objective == pytest.approx(6 * 3 + 4 * 2)
+    ceilings = _shadow_prices(result, "ceiling")
+    assert ceilings[("r1", "water")] + ceilings[("r1", "land")] == pytest.approx(1)
+    assert all(abs(v) < 1e-9 for v in _shadow_prices(result, "link").values())
+
+
+def test_link_keeps_the_concentration_cap_in_the_lp_with_the_sites_fixed(tmp_path, tiny):
+    # a critical, cap 0.6: r1 6 (18) + r2 4 (8); b 10. One more unit of cap (0.1·T = 1) moves a unit r2 → r1: +1.
+    result = model.solve(write_scenario(tmp_path / "s.yaml", tiny, resilience={"concentration_cap": 0.6}))
+    assert result.objective == pytest.approx(36)
+    assert _shadow_prices(result, "link")[("a", "r1")] == pytest.approx(1)
+
+
+def test_diminishing_returns(tmp_path, tiny):
+    # h 0.3, g 0.6: the first 3 of a target of 10 in a region earn s, the rest 0.6·s.
+    # a: 3 in r1 (9) and 3 in r2 (6), then r1's excess at 0.6·3 = 1.8 beats r2's 1.2 and r3's 1: 4 more
+    # in r1 (7.2) → 22.2; b: 3 in each region (9) and the last unit at 0.6 → 9.6; in all 31.8.
+    keys = {"coordination": {"diminishing_returns": {"share": 0.3, "factor": 0.6}}}
+    result = model.solve(write_scenario(tmp_path / "s.yaml", tiny, **keys))
+    assert result.objective == pytest.approx(31.8)
+    a = result.layout.set_index(["cluster", "region"])["output"]["a"]
+    assert a[a > 0].to_dict() == pytest.approx({"r1": 7, "r2": 3})
+    # factor 1 and share 1 are the model without diminishing returns
+    for off in ({"share": 0.3, "factor": 1.0}, {"share": 1.0, "factor": 0.6}):
+        assert optimum(tmp_path, tiny, coordination={"diminishing_returns": off}) == pytest.approx(40)
+
+
 def test_min_scale(tmp_path):
     data = _variant(tmp_path, clusters={"a": {"min_scale": 6}}, capacity={"r1": 7})
     # without min_scale: a r1 7 (21) + r2 3 (6) + b 10 = 37; with it a cannot split 7 + 3, so a sits in r2 alone
@@ -185,7 +240,7 @@ def _variant(folder, clusters=None, capacity=None, existing=None):
 
 
 def _enumerate(tmp_path, data, keys) -> float:
-    """SPEC section 3 written out again as dense LPs, one per site pattern y, solved by scipy."""
+    """The model of docs/model.md written out again as dense LPs, one per site pattern y, solved by scipy."""
     inst = Instance.of(model.load_scenario(write_scenario(tmp_path / "e.yaml", data, **keys)), dataset_of(
         model.load_scenario(tmp_path / "e.yaml")))
     cells = list(zip(inst.cells["i"], inst.cells["r"]))

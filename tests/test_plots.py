@@ -1,8 +1,8 @@
-"""Plots and reports drawn from folders on disk: run, compare, sweep and pareto (SPEC section 6).
+"""Plots and reports drawn from folders on disk: run, compare, sweep and pareto (docs/run-folder.md).
 
 A small 31-province dataset (real names, synthetic numbers) is solved once into a temporary run
 folder; every plot is then drawn from files alone. Compare, sweep and pareto folders are written
-here by hand in the formats of SPEC section 6.
+here by hand in the formats of docs/run-folder.md.
 """
 from __future__ import annotations
 
@@ -195,9 +195,9 @@ def test_plot_run_draws_from_the_folder_alone(province_run: Path):
 @needs_geometry
 def test_province_regions_map_onto_boundaries(province_run: Path):
     from model.dataset import load_dataset
-    from model.results import RunFolder
+    from model.results import Result
 
-    data = load_dataset(RunFolder(province_run).scenario["data"])
+    data = load_dataset(Result.read(province_run).scenario.data)
     frame = make_frame(data.regions, list(data.regions["region"]))
     assert frame.mode == "choropleth"
     assert frame.match["henan"] == "河南省" and len(frame.match) == 31
@@ -224,9 +224,9 @@ def test_plot_run_in_process_no_tofu_and_chinese_names_fall_back(tmp_path: Path)
 def test_synthetic_regions_fall_back_to_a_bubble_map(tmp_path: Path):
     run = synthetic_run(tmp_path)
     from model.dataset import load_dataset
-    from model.results import RunFolder
+    from model.results import Result
 
-    data = load_dataset(RunFolder(run).scenario["data"])
+    data = load_dataset(Result.read(run).scenario.data)
     assert make_frame(data.regions, list(data.regions["region"])).mode == "bubble"
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")

@@ -83,6 +83,10 @@ def test_resolved_scenario_spells_out_every_key_and_loads_again(tmp_path, tiny):
     ({"lock_in": [{"cluster": "a", "region": "r1"}], "lock_out": [{"cluster": "a"}]}, "lock_in.0"),
     ({"growth_poles": [{"strategy": "nowhere", "category": "future", "share": 0.2}]}, "growth_poles.0.strategy"),
     ({"solver": {"threads": 0}}, "solver.threads"),
+    ({"solver": {"log": "yes"}}, "solver.log"),
+    ({"coordination": {"diminishing_returns": {"share": 0, "factor": 0.5}}}, "coordination.diminishing_returns.share"),
+    ({"coordination": {"diminishing_returns": {"share": 0.3, "factor": 1.5}}}, "coordination.diminishing_returns.factor"),
+    ({"coordination": {"diminishing_returns": {"share": 0.3}}}, "coordination.diminishing_returns.factor"),
     ({"min_sites": 3}, "min_sites"),
 ])
 def test_errors_name_file_and_key(tmp_path, tiny, keys, where):

@@ -1,4 +1,4 @@
-"""Synthetic datasets (model/synth.py): deterministic, in the SPEC section 4 format, and feasible.
+"""Synthetic datasets (model/synth.py): deterministic, in the dataset format of docs/dataset.md, and feasible.
 
 The three benchmark scales (province 31 × 20, prefecture 333 × 30, county 2,844 × 40 with 50
 disruptions) must load and be feasible for a baseline-like scenario. The province scale is solved

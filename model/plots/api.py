@@ -19,10 +19,9 @@ from model.plots.common import OUTPUT_UNIT, OUTPUT_UNIT_TEXT, fmt, pct, pretty_u
 from model.plots.geometry import PROVINCES
 from model.plots.maps import Frame, make_frame, map_figure, map_grid
 from model.plots.report import Report, number
-from model.results import binding_ceilings, critical_rows
+from model.results import Result, binding_ceilings, critical_rows
 
 OBJECTIVE_LABEL = f"objective (suitability-weighted {OUTPUT_UNIT})"
-OBJECTIVE_TEXT = f"objective (suitability-weighted {OUTPUT_UNIT_TEXT})"
 PROVINCE_IDS = [p[0] for p in PROVINCES[:31]]
 KNOWN_SWEEP_COLUMNS = {"status", "objective", "gap", "bound", "resilience", "point", "run", "folder", "path",
                        "message", "solve_seconds", "build_seconds", "seconds", "error"}
@@ -102,42 +101,6 @@ def _context(folder: Path, scenario: dict | None, summary: dict, region_ids: lis
     return ctx
 
 
-def _scaled_targets(ctx: Context, layout: pd.DataFrame) -> dict[str, float]:
-    """T_i of the run: from the layout's share_of_target where possible, else the dataset's target × τ."""
-    out = {}
-    if {"output", "share_of_target"} <= set(layout.columns):
-        ok = layout[(layout["share_of_target"] > 0) & (layout["output"] > 0)]
-        out = (ok["output"] / ok["share_of_target"]).groupby(ok["cluster"]).median().to_dict()
-    targets = ctx.scenario.get("targets") or {}
-    scale = float(targets.get("scale", 1.0) or 1.0)
-    per = targets.get("clusters") or {}
-    for c, d in ctx.targets.items():
-        out.setdefault(c, d * scale * float(per.get(c, 1.0)))
-    return out
-
-
-def _blocked_cells(ctx: Context) -> dict[str, set[str]]:
-    """Per cluster, the regions that cannot host it: suitability 0 (missing) or locked out."""
-    ds = ctx.dataset
-    if ds is None:
-        return {}
-    regions = list(ds.regions["region"])
-    macro = dict(zip(ds.regions["region"], ds.regions["macro_region"]))
-    category = dict(zip(ds.clusters["cluster"], ds.clusters["category"]))
-    suit = ds.suitability
-    positive = suit[suit["score"] > 0].groupby("cluster")["region"].apply(set).to_dict()
-    out = {c: set(regions) - positive.get(c, set()) for c in ds.clusters["cluster"]}
-    for lock in ctx.scenario.get("lock_out") or []:
-        for c in out:
-            if lock.get("cluster") not in (None, c) or lock.get("category") not in (None, category.get(c)):
-                continue
-            for r in regions:
-                if lock.get("region") not in (None, r) or lock.get("macro_region") not in (None, macro.get(r)):
-                    continue
-                out[c].add(r)
-    return out
-
-
 def _base_name(scenario: dict | None, folder: Path) -> str:
     """The scenario's name without a sweep or pareto point's suffix (`baseline[water=0.8]` → `baseline`)."""
     name = str((scenario or {}).get("name") or folder.name).split("[")[0].strip() or folder.name
@@ -164,25 +127,31 @@ def _goal_text(goals: dict) -> str:
 # run
 
 
-def plot_run(run_folder: str | Path) -> list[Path]:
-    """Maps and charts of a run folder, into `<run>/plots/`, and `<run>/report.html`."""
-    from model.results import RunFolder
+def plot_run(run: Result | str | Path) -> list[Path]:
+    """Maps and charts of a run, into `<run folder>/plots/`, and `<run folder>/report.html`.
 
-    rf = RunFolder(run_folder)
-    folder = rf.path
+    `run` is a run folder or a `Result` that was written to (or read from) one.
+    """
+    result = run if isinstance(run, Result) else Result.read(run)
+    if result.path is None:
+        raise ValueError("plot_run needs a run folder: write the result first (result.write(folder))")
+    folder = result.path
+    summary = result.summary()
+    scenario = result.scenario.model_dump(mode="json")
     out = _fresh_plot_dir(folder)
     with fonts.style():
-        if not rf.solved:
-            ctx = _context(folder, rf.scenario, rf.summary, [])
-            _run_report(ctx, rf, {}, None, None, None, None)
+        if not result.solved:
+            ctx = _context(folder, scenario, summary, [])
+            _run_report(ctx, summary, {}, None, None, None, None)
             return []
-        layout, regions, resources, resilience = rf.layout, rf.regions, rf.resources, rf.resilience
-        ctx = _context(folder, rf.scenario, rf.summary, [str(r) for r in regions["region"]])
+        layout, regions, resources, resilience = (result.layout.copy(), result.regions.copy(), result.resources,
+                                                  result.resilience)
+        ctx = _context(folder, scenario, summary, [str(r) for r in regions["region"]])
         layout["cluster"] = layout["cluster"].astype(str)
         layout["region"] = layout["region"].astype(str)
         regions["region"] = regions["region"].astype(str)
         frame = ctx.frame
-        status = rf.summary.get("status", "")
+        status = summary.get("status", "")
         paths: dict[str, Path] = {}
         captions: dict[str, str] = {}
 
@@ -190,7 +159,7 @@ def plot_run(run_folder: str | Path) -> list[Path]:
         total = regions.set_index("region")["output"].astype(float)
         order = list(total[total > 0].sort_values(ascending=False).index)
         sub = (f"sum of all clusters' output in the target year · {status}, objective "
-               f"{number(rf.summary.get('objective'))}")
+               f"{number(summary.get('objective'))}")
         fig = map_figure(frame, total, title=f"Output by region — {ctx.name}", subtitle=sub,
                          unit=f"output ({OUTPUT_UNIT})", label_regions=order,
                          label_text={r: fmt(total[r]) for r in order}, max_labels=14, zero_label="no output",
@@ -200,8 +169,8 @@ def plot_run(run_folder: str | Path) -> list[Path]:
 
         # per-cluster maps and the overview
         clusters = list(dict.fromkeys([*(ctx.cluster_order or []), *layout["cluster"]]))
-        targets = _scaled_targets(ctx, layout)
-        blocked = _blocked_cells(ctx)
+        targets = dict(zip(resilience["cluster"].astype(str), resilience["target"].astype(float)))
+        blocked = result.blocked_cells()
         critical = set(critical_rows(resilience)["cluster"].astype(str)) if "critical" in resilience.columns else set()
         panels = []
         for c in clusters:
@@ -243,14 +212,14 @@ def plot_run(run_folder: str | Path) -> list[Path]:
                                     "price λ (objective gain per extra unit of the resource).")
 
         # resilience
-        goals = (rf.scenario or {}).get("resilience") or {}
+        goals = scenario.get("resilience") or {}
         fig = resilience_chart(resilience, goals, cluster_labels=ctx.cluster_labels,
                                title=f"Resilience of the critical chains — {ctx.name}")
         if fig is not None:
             paths["resilience"] = save(fig, out / "resilience.png")
             captions["resilience"] = f"Critical clusters against the scenario's goals ({_goal_text(goals)})."
 
-        _run_report(ctx, rf, paths, captions, layout, regions, resources, resilience)
+        _run_report(ctx, summary, paths, captions, layout, regions, resources, resilience)
         return list(paths.values())
 
 
@@ -272,9 +241,8 @@ def _map_notes(frame: Frame) -> list[str]:
     return ["Regions not matched to province boundaries: bubbles at their lon/lat."]
 
 
-def _run_report(ctx: Context, rf, paths: dict, captions: dict | None, layout, regions, resources,
+def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layout, regions, resources,
                 resilience=None) -> Path:
-    s = rf.summary
     report = Report(f"Layout — {ctx.name}", (ctx.scenario.get("description") or "")
                     + f" · status {s.get('status')} · dataset {Path(str(ctx.scenario.get('data', ''))).name}")
     report.heading("Summary")
