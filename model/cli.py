@@ -84,6 +84,9 @@ def print_result(result, out: Path | None) -> None:
             print(f"    … and {len(binding) - 8} more in resources.csv")
     else:
         print("  no ceiling binds")
+    line = network_line(s)
+    if line:
+        print(line)
     critical = s.resilience[s.resilience["critical"]]
     if len(critical):
         print("  critical clusters: sites, largest regional share, hinterland share, worst disruption (surviving share)")
@@ -92,6 +95,32 @@ def print_result(result, out: Path | None) -> None:
             print(f"    {row.cluster:<28} {row.sites:>3}  {row.max_region_share:>5.0%}  {row.hinterland_share:>5.0%}  {worst}")
     if out is not None:
         print(f"  wrote {out}")
+
+
+def network_line(result) -> str:
+    """One line on the resilient network of a solved run: flows, transport and backup cost, recourse."""
+    flows, backup, recourse = result.flows, result.backup, result.recourse
+    if flows is None and backup is None:
+        return ""
+    terms = result.objective_terms or {}
+    parts = []
+    if flows is not None:
+        moved = float(flows["flow"].sum())
+        km = float((flows["flow"] * flows["distance_km"]).sum())
+        parts.append(f"{len(flows)} arc{'s' if len(flows) != 1 else ''} carry {moved:,.1f}"
+                     + (f" over {km / moved:,.0f} km on average" if moved else "")
+                     + f", transport cost {abs(terms.get('transport', 0.0)):,.1f}")
+    if backup is not None:
+        parts.append(f"backup {float(backup['backup'].sum()):,.1f} in {len(backup)} cell{'s' if len(backup) != 1 else ''}, "
+                     f"cost {abs(terms.get('backup', 0.0)):,.1f}")
+    if recourse is not None and len(recourse):
+        margin = recourse["surviving"] - recourse["required"]
+        worst = recourse.loc[margin.idxmin()]
+        count = recourse["disruption"].nunique()
+        parts.append(f"recourse holds under {count} disruption{'s' if count != 1 else ''} "
+                     f"(tightest: {worst['cluster']} under {worst['disruption']}, "
+                     f"{worst['surviving']:,.1f} surviving of {worst['required']:,.1f} required)")
+    return "  network: " + "; ".join(parts)
 
 
 @command("solve")

@@ -33,7 +33,8 @@ from model.scenario import Scenario, dataset_of
 from model.solver import HighsModel, Status
 
 ELASTIC = ("ceiling", "max_sites", "min_sites", "hinterland", "disruption", "balance", "keep_existing",
-           "lock_in", "growth_pole", "concentration", "lock_out")
+           "lock_in", "growth_pole", "concentration", "lock_out", "corridor_capacity", "backup_share",
+           "recourse_survival")
 COLUMNS = ["family", "cluster", "region", "resource", "disruption", "shortfall", "unit"]
 OUTPUT_UNIT = "10^8 yuan"
 
@@ -64,8 +65,12 @@ def _ids(family: str, key) -> dict[str, str]:
         return {"region": key[0], "resource": key[1]}
     if family in ("max_sites", "min_sites", "hinterland", "target"):
         return {"cluster": key[0]}
-    if family == "disruption":
+    if family in ("disruption", "recourse_survival"):
         return {"cluster": key[0], "disruption": key[1]}
+    if family == "backup_share":
+        return {"cluster": key[0]}
+    if family == "corridor_capacity":
+        return {"region": f"{key[0]}->{key[1]}"}  # an arc between two nodes
     if family == "balance":
         return {"region": key[0]}  # a macro-region
     if family == "growth_pole":
@@ -95,6 +100,13 @@ def _sentence(row: dict, rhs: float, sense: str) -> str:
         return f"hinterland goal for {c}: {amount:,.4g} {unit} short of the {rhs:,.4g} required in the hinterland ({_pct(amount, rhs)})"
     if f == "disruption":
         return f"disruption goal for {c} under {s}: {amount:,.4g} {unit} short of the {rhs:,.4g} that must survive ({_pct(amount, rhs)})"
+    if f == "recourse_survival":
+        return (f"recourse for {c} under {s}: the surviving network delivers {amount:,.4g} {unit} less than "
+                f"the {rhs:,.4g} the chain must keep, inputs included ({_pct(amount, rhs)})")
+    if f == "backup_share":
+        return f"backup share of {c}: {amount:,.4g} {unit} of standby capacity short of {rhs:,.4g} ({_pct(amount, rhs)})"
+    if f == "corridor_capacity":
+        return f"corridor {r}: {amount:,.4g} {unit} more flow than its capacity of {rhs:,.4g} (+{_pct(amount, rhs)})"
     if f == "balance":
         return f"balance goal for the {r} macro-region: {amount:,.4g} {unit} short of {rhs:,.4g} ({_pct(amount, rhs)})"
     if f == "keep_existing":
@@ -138,7 +150,13 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
         f.add("concentration", [keys[j] for j in capped], np.arange(len(capped)), x + capped, np.ones(len(capped)),
               upper=strict.concentration_cap * inst.target[cells["i"].to_numpy()[capped]])
     shut = np.flatnonzero(closed)
-    f.add("lock_out", [keys[j] for j in shut], np.arange(len(shut)), x + shut, np.ones(len(shut)), upper=0.0)
+    row, column = np.arange(len(shut)), x + shut
+    if inst.backup is not None:  # a locked-out cell holds no standby capacity either
+        position = np.full(len(keys), -1)
+        position[inst.backup.cells] = f.start("b") + np.arange(len(inst.backup.cells))
+        held = np.flatnonzero(position[shut] >= 0)
+        row, column = np.r_[row, held], np.r_[column, position[shut[held]]]
+    f.add("lock_out", [keys[j] for j in shut], row, column, np.ones(len(row)), upper=0.0)
     kept = f.family("keep_existing")
     if kept is not None:  # locked-out cells are phased out, not kept
         f.families[f.families.index(kept)] = kept.subset(np.array([k in strict_cells for k in kept.keys], dtype=bool))
@@ -151,16 +169,25 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False) -> Prepared:
                                       "how far an elastic row gives"))
     figure = dataset_figures(dataset, strict)
     weights, slacks, start = np.zeros(f.num_columns), [], 0
+    shortfall_of_target: dict[str, int] = {}
     for rows in elastic:
         m_rows = len(rows)
         columns = slack[start:start + m_rows]
         gives_upper = np.isfinite(rows.upper) & (~np.isfinite(rows.lower) | (rows.family != "target"))
         rows.add_column(columns, np.where(gives_upper, -1.0, 1.0))
-        limit = np.where(gives_upper, rows.upper, rows.lower)
+        # a row built in a compact form gives by the same amount; its limit is stated as docs/model.md has it
+        limit = rows.stated(np.where(gives_upper, rows.upper, rows.lower))
         size = np.array([figure(rows.family, key, abs(float(lim))) for key, lim in zip(rows.keys, limit)])
         weights[columns] = 1.0 / np.maximum(size, 1e-6)
         slacks += [(start + j, rows.family, key, float(limit[j])) for j, key in enumerate(rows.keys)]
+        if rows.family == "target":
+            shortfall_of_target = {key: int(column) for key, column in zip(rows.keys, columns)}
         start += m_rows
+    disruption = f.family("disruption")
+    if shortfall_of_target and disruption is not None and disruption.offset is not None:
+        # the compact row counts T_i as produced: what the target falls short of cannot survive either
+        disruption.add_column(np.array([shortfall_of_target[cluster] for cluster, _ in disruption.keys]),
+                              -disruption.sign)
     f.cost, f.constant, f.maximise = weights, 0.0, False
     m = to_pyomo(f)
     m.slacks = [(m.slack[j], family, key, limit) for j, family, key, limit in slacks]
@@ -193,8 +220,10 @@ def dataset_figures(dataset: Dataset, inst: Instance) -> Callable[[str, object, 
             return target[key[0]]
         if family == "hinterland":
             return (inst.hinterland_share or 0.0) * target[key[0]]
-        if family == "disruption":
+        if family in ("disruption", "recourse_survival"):
             return (inst.disruption_survival or 0.0) * target[key[0]]
+        if family == "backup_share":
+            return (inst.backup.share or 0.0) * target[key[0]]
         if family == "balance":
             return inst.balance[key[0]] * total
         if family == "growth_pole":

@@ -110,7 +110,10 @@ class Formulation:
     trivially_infeasible: list[tuple[str, object, float]] = field(default_factory=list)
     """(family, key, shortfall) of rows with no allowed cell that cannot hold, e.g. a target nobody can host."""
     recourse: Recourse | None = None
-    """The index sets of the recourse columns p, g and N, when the scenario asks for recourse."""
+    """The index sets of the recourse columns p, g and X, when the scenario asks for recourse."""
+    benefit: np.ndarray | None = None
+    """The planner's objective (`define_objective`), kept when a workflow sets another `cost`:
+    the objective terms of a layout are always reported in it."""
 
     @property
     def num_columns(self) -> int:
@@ -139,6 +142,8 @@ class Formulation:
             rows.widen(start + n)
         if self.cost is not None:
             self.cost = np.r_[self.cost, np.zeros(n)]
+        if self.benefit is not None:
+            self.benefit = np.r_[self.benefit, np.zeros(n)]
         return start + np.arange(n)
 
     def add(self, family: str, keys: list, row: np.ndarray, column: np.ndarray, coefficient: np.ndarray,
@@ -197,16 +202,16 @@ class _Cells:
         if inst.backup is not None:
             self.b = form.start("b") + np.arange(len(inst.backup.cells))
             self.backup_of[inst.backup.cells] = self.b
-            if _has(form, "backup_total"):
-                self.backup_total = form.start("backup_total") + np.arange(len(self.critical))
+            if _has(form, "b_total"):
+                self.backup_total = form.start("b_total") + np.arange(len(self.critical))
         self.flows: Flows | None = Flows(inst) if _has(form, "f") else None
         self.f = form.start("f") + np.arange(len(self.flows)) if self.flows is not None else np.zeros(0, int)
         self.recourse: Recourse | None = getattr(form, "recourse", None)
         if self.recourse is not None:
             self.p = form.start("p") + np.arange(self.recourse.num_p)
             self.g = form.start("g") + np.arange(self.recourse.num_g)
-            self.node_output = (form.start("node_output") + np.arange(len(self.recourse.totals))
-                               if _has(form, "node_output") else np.zeros(0, int))
+            self.node_output = (form.start("x_node") + np.arange(len(self.recourse.totals))
+                                if _has(form, "x_node") else np.zeros(0, int))
 
     def held(self, cell: np.ndarray, row: np.ndarray,
              coefficient: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -567,6 +572,7 @@ def define_objective(f: Formulation, inst: Instance, c: _Cells) -> None:
     if inst.backup is not None:
         cost[c.b] = -inst.backup.cost
     f.cost, f.constant, f.maximise = cost, inst.constant, True
+    f.benefit = cost.copy()
 
 
 OBJECTIVE_TERMS = {"x": "value", "excess": "value", "y": "fixed_cost", "d": "relocation", "f": "transport",
@@ -575,17 +581,17 @@ OBJECTIVE_TERMS = {"x": "value", "excess": "value", "y": "fixed_cost", "d": "rel
 cannot stay) is relocation."""
 
 
-def objective_terms(f: Formulation, values: np.ndarray) -> dict[str, float]:
-    """The objective split into value, fixed_cost, relocation, transport and backup (they sum to it),
-    from the formulation's cost and the value of each of its columns."""
+def objective_terms(f: Formulation, inst: Instance, values: np.ndarray) -> dict[str, float]:
+    """The planner's objective at column values `values` split into value, fixed_cost, relocation,
+    transport and backup; they sum to it (docs/run-folder.md#summaryjson)."""
     terms = dict.fromkeys(("value", "fixed_cost", "relocation", "transport", "backup"), 0.0)
-    terms["relocation"] += f.constant
+    terms["relocation"] += inst.constant
     for v in f.variables:
         term = OBJECTIVE_TERMS.get(v.name)
         if term is not None:
             start = f.start(v.name)
             columns = slice(start, start + len(v.index))
-            terms[term] += float(f.cost[columns] @ values[columns])
+            terms[term] += float(f.benefit[columns] @ values[columns])
     return terms
 
 
@@ -626,13 +632,13 @@ def define_variables(inst: Instance, literal: bool = False) -> tuple[list[Variab
     variables.append(continuous("excess", [cells[j] for j in excess], "output beyond h·T_i in one region",
                                 "EXCESS_CELLS"))
     net = inst.network
-    if net is not None and len(net.upstream) and len(net.arc_from):
+    if net is not None and len(net.upstream):
         variables.append(continuous("f", Flows(inst).keys(inst), "flow of an upstream cluster on an arc"))
     if inst.backup is not None:
         variables.append(continuous("b", [cells[j] for j in inst.backup.cells], "standby (backup) capacity",
                                     "BACKUP_CELLS"))
         if inst.disruption_survival is not None and inst.disruptions and not literal:
-            variables.append(continuous("backup_total", [inst.clusters[i] for i in np.flatnonzero(inst.critical)],
+            variables.append(continuous("b_total", [inst.clusters[i] for i in np.flatnonzero(inst.critical)],
                                         "total standby capacity of a critical cluster"))
     recourse = None
     if net is not None and net.recourse and inst.disruption_survival is not None and inst.disruptions:
@@ -640,7 +646,7 @@ def define_variables(inst: Instance, literal: bool = False) -> tuple[list[Variab
         variables.append(continuous("p", recourse.p_keys(inst), "production that survives a disruption, per node"))
         variables.append(continuous("g", recourse.g_keys(inst), "flow on an arc a disruption leaves open"))
         if len(recourse.totals):
-            variables.append(continuous("node_output", recourse.total_keys(inst),
+            variables.append(continuous("x_node", recourse.total_keys(inst),
                                         "output and standby capacity of a cluster in a node"))
     return variables, recourse
 
@@ -665,7 +671,8 @@ def formulate(inst: Instance, literal: bool = False) -> Formulation:
 
 def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteModel:
     """The Pyomo model of a formulation: one Var per variable group, one `FamilyConstraint` per
-    family, the objective; `m.trivially_infeasible` lists the rows that can never hold."""
+    family, the objective; `m.trivially_infeasible` lists the rows that can never hold, and
+    `m.formulation` / `m.formulation_columns` keep the arrays and the Var of each of their columns."""
     with PauseGC():
         m = pyo.ConcreteModel(name=name)
         m.trivially_infeasible = list(f.trivially_infeasible)
@@ -689,6 +696,7 @@ def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteMod
         for rows in f.families:
             m.add_component(rows.family, FamilyConstraint(rows, columns))
         m.objective = FamilyObjective(f.cost, columns, f.constant, f.maximise)
+        m.formulation, m.formulation_columns = f, columns
     return m
 
 

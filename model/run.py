@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from model.formulation import Formulation, formulate, to_pyomo
+from model.formulation import Formulation, formulate, objective_terms, to_pyomo
 from model.instance import Instance
-from model.results import Result, layout_tables
+from model.results import Result, layout_tables, network_tables
 from model.scenario import Scenario, dataset_of, load_scenario
 from model.solver import HighsModel, Outcome, Status
 
@@ -71,8 +71,10 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
                     solver_log="".join(highs.log) if highs.log is not None else None, instance=inst)
     if not result.solved:
         return result
-    values = np.append(outcome.col_value, 0.0)  # a variable in no row or objective sits at 0
-    x, y = values[cell_columns(prepared, highs, "x")], values[cell_columns(prepared, highs, "y")]
+    # a variable in no row or objective sits at 0; `values` follows the formulation's columns
+    f = model.formulation
+    values = np.append(outcome.col_value, 0.0)[highs.columns_of(model.formulation_columns)]
+    x, y = group(f, values, "x"), group(f, values, "y")
     duals = highs.fixed_lp_duals(outcome.col_value)
     result.constraints = constraint_table(highs, duals, outcome.col_value)
     price = np.zeros((len(inst.regions), len(inst.resources)))
@@ -81,8 +83,21 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
         rn = {r: n for n, r in enumerate(inst.regions)}
         kn = {k: n for n, k in enumerate(inst.resources)}
         price[[rn[key[0]] for key in ceilings["key"]], [kn[key[1]] for key in ceilings["key"]]] = ceilings["shadow_price"]
-    result.tables = layout_tables(inst, x, y, price)
+    backup = np.zeros(len(x))
+    if inst.backup is not None:
+        backup[inst.backup.cells] = group(f, values, "b")
+    result.tables = layout_tables(inst, x, y, price, backup)
+    result.tables |= network_tables(inst, x, backup, group(f, values, "f"))
+    result.objective_terms = objective_terms(f, inst, values)
     return result
+
+
+def group(f: Formulation, values: np.ndarray, name: str) -> np.ndarray:
+    """The values of variable group `name` (empty if the formulation has none)."""
+    if not any(v.name == name for v in f.variables):
+        return np.zeros(0)
+    start = f.start(name)
+    return values[start:start + len(f.variable(name).index)]
 
 
 LP_ROUNDING_ABOVE = 5_000
@@ -136,16 +151,19 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
 
 
 def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray) -> pd.DataFrame:
-    """Every row handed to HiGHS: family, key, sense, right-hand side, activity, slack and shadow price."""
-    activity = highs.matrix @ col_value
-    lower, upper = highs.row_lower, highs.row_upper
+    """Every row handed to HiGHS: family, key, sense, right-hand side, activity, slack and shadow price,
+    each row as docs/model.md states it (a row built in a compact form is turned back: `Rows.offset`)."""
+    offset, sign = highs.row_offset, highs.row_sign
+    activity = offset + sign * (highs.matrix @ col_value)
+    lower = np.where(sign > 0, offset + sign * highs.row_lower, offset + sign * highs.row_upper)
+    upper = np.where(sign > 0, offset + sign * highs.row_upper, offset + sign * highs.row_lower)
     at_least = ~np.isfinite(upper)
     sense = np.where(lower == upper, "=", np.where(at_least, ">=", "<="))
     rhs = np.where(at_least, lower, upper)
     return pd.DataFrame({
         "family": highs.row_family, "key": pd.Series(highs.row_key, dtype=object), "sense": sense,
         "rhs": rhs, "activity": activity, "slack": np.where(at_least, activity - rhs, rhs - activity),
-        "shadow_price": duals,
+        "shadow_price": sign * duals,
     })
 
 

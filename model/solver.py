@@ -74,6 +74,10 @@ class HighsModel:
     columns: list
     sites_fixed_matrix: scipy.sparse.csr_matrix | None = None
     """The matrix of the LP with the sites fixed (shadow prices), where a family states its rows differently."""
+    row_offset: np.ndarray | None = None
+    row_sign: np.ndarray | None = None
+    """Row j as docs/model.md states it is row_offset[j] + row_sign[j]·(row j), for families built in a
+    compact form (`formulation.Rows.offset`); 0 and 1 elsewhere."""
     log: list[str] | None = None
     """HiGHS's log lines, once `keep_log()` asked for them."""
     handover_seconds: float = 0.0
@@ -90,7 +94,7 @@ class HighsModel:
         started = time.perf_counter()
         with PauseGC():
             columns = _Columns()
-            blocks, fixed_blocks, lower, upper, family, keys = [], [], [], [], [], []
+            blocks, fixed_blocks, lower, upper, family, keys, offsets, signs = [], [], [], [], [], [], [], []
             for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
                 if isinstance(component, FamilyConstraint):
                     rows = component.rows
@@ -104,6 +108,8 @@ class HighsModel:
                     lower.append(rows.lower[active])
                     upper.append(rows.upper[active])
                     family.append(np.full(int(active.sum()), component.local_name, dtype=object))
+                    offsets.append(np.zeros(int(active.sum())) if rows.offset is None else rows.offset[active])
+                    signs.append(np.full(int(active.sum()), float(rows.sign)))
                     keys += rows.keys if everything else [k for k, a in zip(rows.keys, active) if a]
                     continue
                 for key, coefficients, variables, low, high in linear_rows(component):
@@ -114,6 +120,8 @@ class HighsModel:
                     upper.append([high])
                     family.append(np.array([component.local_name], dtype=object))
                     keys.append(key)
+                    offsets.append(np.zeros(1))
+                    signs.append(np.ones(1))
             maximise, cost_vars, cost_coefs, offset = objective_of(model)
             cost_columns = columns.positions(cost_vars)
             n = len(columns.vars)
@@ -125,7 +133,9 @@ class HighsModel:
                         row_lower=np.concatenate(lower) if lower else np.zeros(0),
                         row_upper=np.concatenate(upper) if upper else np.zeros(0), integer=integer,
                         row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
-                        columns=columns.vars, sites_fixed_matrix=_stack(fixed_blocks, n), _position=columns.position)
+                        columns=columns.vars, sites_fixed_matrix=_stack(fixed_blocks, n),
+                        row_offset=np.concatenate(offsets) if offsets else np.zeros(0),
+                        row_sign=np.concatenate(signs) if signs else np.zeros(0), _position=columns.position)
             highs.highs = highs._passed()
         highs.handover_seconds = time.perf_counter() - started
         return highs
@@ -148,6 +158,11 @@ class HighsModel:
     def column_of(self, var) -> int:
         """The column of a Pyomo variable, −1 if it is in no row or objective (and so sits at 0)."""
         return self._position.get(id(var), -1)
+
+    def columns_of(self, variables) -> np.ndarray:
+        """The column of each Pyomo variable, −1 where one is in no row or objective."""
+        position = self._position
+        return np.fromiter((position.get(id(v), -1) for v in variables), dtype=np.int64, count=len(variables))
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -110,13 +110,24 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
         assert (row.cluster, row.region) in allowed, f"output outside the allowed cells: {row.cluster} in {row.region}"
         X[ci[row.cluster], ri[row.region]] = row.output
         Y[ci[row.cluster], ri[row.region]] = row.established
+    B = np.zeros((I, R))  # standby capacity (docs/model.md#backup)
+    held = {(c, r) for c, r in zip(inst.cells["cluster"].to_numpy()[inst.backup.cells],
+                                   inst.cells["region"].to_numpy()[inst.backup.cells])} if inst.backup is not None else set()
+    for row in (result.backup.itertuples() if result.backup is not None else []):
+        assert (row.cluster, row.region) in held, f"backup outside the backup cells: {row.cluster} in {row.region}"
+        B[ci[row.cluster], ri[row.region]] = row.backup
     tol = tolerance * max(1.0, float(inst.target.max()))
     assert np.allclose(X.sum(axis=1), inst.target, atol=tol), "target"
-    assert (X.T @ inst.intensity <= inst.ceiling + tol).all(), "ceiling"
+    use = X.T @ inst.intensity
+    if inst.backup is not None:
+        use += (B.T @ inst.intensity) * inst.backup.resources
+    assert (use <= inst.ceiling + tol).all(), "ceiling"
     upper = np.zeros((I, R))
     upper[inst.cells["i"], inst.cells["r"]] = inst.cells["upper"]
     assert (X >= inst.min_scale[:, None] * Y - tol).all(), "min_scale"
-    assert (X <= upper * Y + tol).all(), "link"
+    assert (X + B <= upper * Y + tol).all(), "link"
+    if inst.backup is not None and inst.backup.share is not None:
+        assert (B[inst.critical].sum(axis=1) >= inst.backup.share * inst.target[inst.critical] - tol).all(), "backup_share"
     assert (Y.sum(axis=1) <= inst.max_sites).all(), "max_sites"
     crit = inst.critical
     if inst.min_sites is not None:
@@ -125,7 +136,8 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
         assert (X[crit][:, inst.hinterland].sum(axis=1) >= inst.hinterland_share * inst.target[crit] - tol).all(), "hinterland"
     if inst.disruption_survival is not None:
         for lost in inst.disruptions.values():
-            assert (X[crit][:, ~lost].sum(axis=1) >= inst.disruption_survival * inst.target[crit] - tol).all(), "disruption"
+            assert ((X + B)[crit][:, ~lost].sum(axis=1) >= inst.disruption_survival * inst.target[crit] - tol).all(), \
+                "disruption"
     for macro, share in inst.balance.items():
         assert X[:, inst.macro_region == macro].sum() >= share * inst.target.sum() - tol, "balance"
     existing = np.zeros((I, R))
@@ -136,6 +148,31 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
     for pole in inst.growth_poles:
         members = inst.category == pole.category
         assert X[members][:, inst.strategies[pole.strategy]].sum() >= pole.share * inst.target[members].sum() - tol
+    if inst.network is not None:
+        assert_network_feasible(result, inst, X, tol)
+
+
+def assert_network_feasible(result, inst, X, tol) -> None:
+    """chain_supply and corridor_capacity from flows.csv (docs/model.md#chain_supply)."""
+    import numpy as np
+
+    net, N = inst.network, len(inst.nodes)
+    node = {n: k for k, n in enumerate(inst.nodes)}
+    flows = result.flows
+    inflow = np.zeros((len(inst.clusters), N))
+    on_arc: dict[tuple[str, str], float] = {}
+    for cluster, a, b, flow in zip(flows["cluster"], flows["from"], flows["to"], flows["flow"]):
+        i = inst.clusters.index(cluster)
+        inflow[i, node[b]] += flow
+        inflow[i, node[a]] -= flow
+        on_arc[(a, b)] = on_arc.get((a, b), 0.0) + flow
+    at_node = X @ np.eye(N)[inst.node]  # (I, N)
+    need = net.per_unit @ at_node
+    for i in net.upstream:
+        assert (at_node[i] + inflow[i] >= need[i] - tol).all(), f"chain_supply {inst.clusters[i]}"
+    for a in np.flatnonzero(np.isfinite(net.capacity)):
+        used = on_arc.get((inst.nodes[net.arc_from[a]], inst.nodes[net.arc_to[a]]), 0.0)
+        assert used <= net.capacity[a] + tol, "corridor_capacity"
 
 
 @pytest.fixture
