@@ -70,7 +70,7 @@ def test_land_borders(corridors, regions):
     assert nb["xinjiang"] == {"tibet", "qinghai", "gansu"}
     assert nb["sichuan"] == {"chongqing", "guizhou", "yunnan", "tibet", "qinghai", "gansu", "shaanxi"}
     assert len(nb["inner_mongolia"]) == 8
-    assert "henan" not in nb["jiangsu"]                  # the nearest pair that does not touch
+    assert "henan" not in nb["jiangsu"]                  # the nearest pair of mainland provinces that do not touch
 
 
 def test_graph_with_sea_links_is_connected(corridors, regions):
