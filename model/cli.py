@@ -109,7 +109,9 @@ def network_line(result) -> str:
         km = float((flows["flow"] * flows["distance_km"]).sum())
         parts.append(f"{len(flows)} arc{'s' if len(flows) != 1 else ''} carry {moved:,.1f}"
                      + (f" over {km / moved:,.0f} km on average" if moved else "")
-                     + f", transport cost {abs(terms.get('transport', 0.0)):,.1f}")
+                     + f", transport cost {abs(terms.get('transport', 0.0)):,.1f}"
+                     + (" (no transport cost: these flows are one of many optima)" if moved and not terms.get("transport")
+                        else ""))
     if backup is not None:
         parts.append(f"backup {float(backup['backup'].sum()):,.1f} in {len(backup)} cell{'s' if len(backup) != 1 else ''}, "
                      f"cost {abs(terms.get('backup', 0.0)):,.1f}")

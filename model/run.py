@@ -126,12 +126,15 @@ def cell_columns(prepared: Prepared, highs: HighsModel, variable: str) -> np.nda
 
 def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np.ndarray | None:
     """A site pattern from an LP relaxation: per cluster, the cells it must keep (lock-ins, kept
-    existing output), then the cells with the largest LP output, up to its sites cap and at least
-    the minimum number of sites of a critical cluster."""
+    existing output), then the cells with the largest LP output and standby capacity, up to its sites
+    cap and at least the minimum number of sites of a critical cluster."""
     inst = prepared.instance
     xcol, ycol = cell_columns(prepared, highs, "x"), cell_columns(prepared, highs, "y")
     cells = inst.cells[["i", "existing"]].copy()
     cells["x"] = np.where(xcol >= 0, values[xcol], 0.0)
+    if inst.backup is not None:  # standby capacity needs its site too
+        bcol = highs.columns_of([prepared.model.b[c] for c in prepared.model.BACKUP_CELLS])
+        cells.loc[cells.index[inst.backup.cells], "x"] += np.where(bcol >= 0, values[bcol], 0.0)
     locked = {(l.cluster, l.region) for l in inst.lock_in}
     cells["forced"] = [cell in locked for cell in inst.cell_keys]
     cells["forced"] |= (inst.keep_existing * cells["existing"]) > 0
