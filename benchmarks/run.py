@@ -36,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 
+from model.formatting import number
+
 HERE = Path(__file__).resolve().parent
 SCALES = {  # regions, clusters, disruptions (None: the generator's default, max(4, regions // 60))
     "province": (31, 20, None),
@@ -296,20 +298,16 @@ def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats
     return result
 
 
-def fmt(value, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
-
-
 def print_table(rows: list[dict]) -> None:
     header = ("scale", "form", "build s", "hand-over s", "build+hand-over s", "solve s", "status", "objective", "gap",
               "peak RSS MiB", "wall s")
     lines = [header]
     for r in rows:
         gap = None if r.get("gap") is None else 100 * r["gap"]
-        lines.append((r["scale"], r["form"], fmt(r.get("build_s"), ".3f"), fmt(r.get("handover_s"), ".3f"),
-                      fmt(r.get("build_handover_s"), ".3f"), fmt(r.get("solve_s"), ".1f"), r.get("status", "–"),
-                      fmt(r.get("objective"), ",.2f"), "–" if gap is None else f"{gap:.3f}%",
-                      fmt(r.get("peak_rss_mib"), ".0f"), fmt(r.get("wall_s"), ".1f")))
+        lines.append((r["scale"], r["form"], number(r.get("build_s")), number(r.get("handover_s")),
+                      number(r.get("build_handover_s")), number(r.get("solve_s")), r.get("status", "–"),
+                      number(r.get("objective")), "–" if gap is None else f"{gap:.3f}%",
+                      number(r.get("peak_rss_mib")), number(r.get("wall_s"))))
     widths = [max(len(str(line[j])) for line in lines) for j in range(len(header))]
     for n, line in enumerate(lines):
         print("  ".join(str(v).rjust(w) if j >= 2 else str(v).ljust(w) for j, (v, w) in enumerate(zip(line, widths))))
@@ -443,9 +441,9 @@ def main(argv: list[str] | None = None) -> int:
             r["scale"] = scale
             results[form] = r
             report["rows"].append(r)
-            print(f"  {form:<8} build+hand-over {fmt(r.get('build_handover_s'), '.3f')} s  solve "
-                  f"{fmt(r.get('solve_s'), '.1f')} s  {r.get('status')}  objective {fmt(r.get('objective'), ',.2f')}  "
-                  f"peak {fmt(r.get('peak_rss_mib'), '.0f')} MiB  wall {r['wall_s']:.1f} s", flush=True)
+            print(f"  {form:<8} build+hand-over {number(r.get('build_handover_s'))} s  solve "
+                  f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}  "
+                  f"peak {number(r.get('peak_rss_mib'))} MiB  wall {r['wall_s']:.1f} s", flush=True)
         verified = None
         if scale in verify_scales:
             target = folder / "verify.json"
