@@ -245,7 +245,7 @@ def anchor_weights(kind: str, P: pd.DataFrame, AN: pd.DataFrame, N: dict) -> tup
         y23, y18 = a[a["anchor"] == "crude_steel_2023"], a[a["anchor"] == "crude_steel_2018"]
         w = pd.Series(y23["value"].to_numpy(float), index=y23["region"])
         rest = residual_split(N["crude_steel_2023"] - w.sum(), pd.Series(y18["value"].to_numpy(float), index=y18["region"]))
-        basis = pd.Series("published_anchor", index=w.index)
+        basis = pd.Series(y23["basis"].map({"published": "published_anchor"}).fillna("proxy").to_numpy(), index=w.index)
         w, basis = pd.concat([w, rest]), pd.concat([basis, pd.Series("estimate", index=rest.index)])
     elif kind == "clean_generation":   # hydro + wind + solar generation, NBS 2022 H1; north-west residual estimated
         a = AN[AN["cluster"] == "clean_energy"]
