@@ -7,6 +7,9 @@
 Every output CSV of this folder is written by this script (byte-for-byte reproducible);
 SOURCES.md describes each input and each method. numpy and pandas only.
 
+The network files (corridors.csv, chains.csv, inputs/transport_cost.csv) are written last by
+derive_network.py, from the regions written here; see its own docstring.
+
 Inputs (inputs/):
   provinces_published.csv  31 provinces: official statistics and three-lines figures (+ *_basis)
   national.csv             national totals and the few national-level estimates
@@ -510,6 +513,11 @@ def main(argv: list[str]) -> None:
             (HERE / f"{name}.csv").write_text(csv_text(df), encoding="utf-8")
     check(*(out[k] for k in ("regions", "clusters", "intensity", "capacity", "suitability", "existing", "disruptions")))
     report_lines(I, out)
+    # corridors.csv, chains.csv and the transport costs, from the regions just written (derive_network.py)
+    import derive_network
+
+    if derive_network.main(argv):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

