@@ -21,7 +21,7 @@ Inputs (inputs/):
   disruption_sets.csv      lost regions per disruption scenario and the basis
   existing_anchors.csv     published physical output per province that anchors existing output (steel, clean energy)
 
-Besides the dataset tables (SPEC section 4) it writes provenance.csv: every control line and ceiling per province
+Besides the dataset tables (docs/dataset.md) it writes provenance.csv: every control line and ceiling per province
 and every anchored existing-output cell, each with its basis (published / proxy / estimate).
 """
 from __future__ import annotations

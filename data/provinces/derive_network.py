@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the network tables of the default dataset (SPEC section 3b) from the tables in inputs/.
+"""Regenerate the network tables of the default dataset (docs/model.md#chains-corridors-and-backup) from the tables in inputs/.
 
     python data/provinces/derive_network.py            # writes the tables below and prints the checks
     python data/provinces/derive_network.py --check    # prints the checks only, writes nothing
