@@ -157,7 +157,7 @@ class HighsModel:
     def solve(self, options: SolverOptions, start: np.ndarray | None = None) -> Outcome:
         """Branch and bound within the time limit; a start point (column values) may be given."""
         h = self.highs
-        _apply(h, options)
+        apply_options(h, options)
         if start is not None:
             solution = highspy.HighsSolution()
             solution.col_value = list(start)
@@ -166,7 +166,7 @@ class HighsModel:
         started = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - started
-        return _outcome(h, seconds, mip=bool(self.integer.any()))
+        return outcome_of(h, seconds, mip=bool(self.integer.any()))
 
     def keep_log(self) -> None:
         """From now on, HiGHS's log of every solve of this model goes to `log` (never to the console)."""
@@ -347,14 +347,16 @@ def _log_into(h: highspy.Highs, log: list[str]) -> None:
     h.cbLogging += lambda event: log.append(event.message)
 
 
-def _apply(h: highspy.Highs, options: SolverOptions) -> None:
+def apply_options(h: highspy.Highs, options: SolverOptions) -> None:
+    """The scenario's time limit, MIP gap, threads and seed on a HiGHS instance."""
     h.setOptionValue("time_limit", float(options.time_limit))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.seed))
 
 
-def _outcome(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
+def outcome_of(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
+    """What a HiGHS run ended with, in our `Status`, with objective, bound, gap and the solution."""
     status = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
