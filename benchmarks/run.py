@@ -36,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 
+from model.formatting import number
+
 HERE = Path(__file__).resolve().parent
 SCALES = {  # regions, clusters, disruptions (None: the generator's default, max(4, regions // 60))
     "province": (31, 20, None),
@@ -51,41 +53,18 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def _apply_options(h, options) -> None:
+def _run_highs(h, options) -> dict:
+    """Run a HiGHS instance with the scenario's options, as the project's solver does, and report it."""
+    from model.solver import apply_options, outcome_of
+
+    apply_options(h, options)
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(options.time_limit))
-    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    h.setOptionValue("threads", int(options.threads))
-    h.setOptionValue("random_seed", int(options.seed))
-
-
-def _run_highs(h) -> dict:
-    """Run HiGHS and report status, objective, dual bound and gap in the project's vocabulary."""
-    import highspy
-
     started = time.perf_counter()
     h.run()
-    seconds = time.perf_counter() - started
-    status = h.getModelStatus()
-    info = h.getInfo()
-    M = highspy.HighsModelStatus
-    has_solution = info.primal_solution_status == 2
-    if status == M.kOptimal:
-        label = "optimal"
-    elif status in (M.kInfeasible, M.kUnboundedOrInfeasible):
-        label = "infeasible"
-    elif has_solution:
-        label = "feasible"
-    else:
-        label = "error"
-    out = {"status": label, "highs_status": h.modelStatusToString(status), "solve_s": seconds,
-           "objective": None, "bound": None, "gap": None}
-    if has_solution and label in ("optimal", "feasible"):
-        out["objective"] = float(info.objective_function_value)
-        out["gap"] = float(info.mip_gap)
-    if abs(info.mip_dual_bound) < highspy.kHighsInf:
-        out["bound"] = float(info.mip_dual_bound)  # kept even without a layout: how far the root got
-    return out
+    outcome = outcome_of(h, time.perf_counter() - started, mip=True)
+    return {"status": outcome.status.value, "highs_status": h.modelStatusToString(h.getModelStatus()),
+            "solve_s": outcome.solve_seconds, "objective": outcome.objective, "bound": outcome.bound,
+            "gap": outcome.gap}
 
 
 def _median(values: list[float]) -> float:
@@ -134,7 +113,7 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
         raise SystemExit(f"unknown form {form!r}")
 
     times: dict[str, list[float]] = {"build_s": [], "handover_s": [], "instance_s": []}
-    for n in range(repeats):
+    for _ in range(repeats):
         built = handed = None
         gc.collect()
         started = time.perf_counter()
@@ -161,8 +140,7 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
         lp = handed.getLp()
         result.update(rows=lp.num_row_, columns=lp.num_col_, nnz=len(lp.a_matrix_.value_),
                       integer_columns=int(sum(1 for v in lp.integrality_ if int(v) == 1)))
-        _apply_options(handed, scenario.solver)
-        result.update(_run_highs(handed))
+        result.update(_run_highs(handed, scenario.solver))
     result["peak_rss_mib"] = _peak_rss_mib()
     return result
 
@@ -296,20 +274,16 @@ def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats
     return result
 
 
-def fmt(value, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
-
-
 def print_table(rows: list[dict]) -> None:
     header = ("scale", "form", "build s", "hand-over s", "build+hand-over s", "solve s", "status", "objective", "gap",
               "peak RSS MiB", "wall s")
     lines = [header]
     for r in rows:
         gap = None if r.get("gap") is None else 100 * r["gap"]
-        lines.append((r["scale"], r["form"], fmt(r.get("build_s"), ".3f"), fmt(r.get("handover_s"), ".3f"),
-                      fmt(r.get("build_handover_s"), ".3f"), fmt(r.get("solve_s"), ".1f"), r.get("status", "–"),
-                      fmt(r.get("objective"), ",.2f"), "–" if gap is None else f"{gap:.3f}%",
-                      fmt(r.get("peak_rss_mib"), ".0f"), fmt(r.get("wall_s"), ".1f")))
+        lines.append((r["scale"], r["form"], number(r.get("build_s")), number(r.get("handover_s")),
+                      number(r.get("build_handover_s")), number(r.get("solve_s")), r.get("status", "–"),
+                      number(r.get("objective")), "–" if gap is None else f"{gap:.3f}%",
+                      number(r.get("peak_rss_mib")), number(r.get("wall_s"))))
     widths = [max(len(str(line[j])) for line in lines) for j in range(len(header))]
     for n, line in enumerate(lines):
         print("  ".join(str(v).rjust(w) if j >= 2 else str(v).ljust(w) for j, (v, w) in enumerate(zip(line, widths))))
@@ -443,9 +417,9 @@ def main(argv: list[str] | None = None) -> int:
             r["scale"] = scale
             results[form] = r
             report["rows"].append(r)
-            print(f"  {form:<8} build+hand-over {fmt(r.get('build_handover_s'), '.3f')} s  solve "
-                  f"{fmt(r.get('solve_s'), '.1f')} s  {r.get('status')}  objective {fmt(r.get('objective'), ',.2f')}  "
-                  f"peak {fmt(r.get('peak_rss_mib'), '.0f')} MiB  wall {r['wall_s']:.1f} s", flush=True)
+            print(f"  {form:<8} build+hand-over {number(r.get('build_handover_s'))} s  solve "
+                  f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}  "
+                  f"peak {number(r.get('peak_rss_mib'))} MiB  wall {r['wall_s']:.1f} s", flush=True)
         verified = None
         if scale in verify_scales:
             target = folder / "verify.json"

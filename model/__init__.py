@@ -35,7 +35,8 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
-__all__ = sorted(_PUBLIC) + ["__version__"]
+__all__ = ["Dataset", "InputError", "Result", "Scenario", "Status", "__version__", "load_dataset", "load_scenario",
+           "solve"]
 
 
 def __getattr__(name: str) -> Any:

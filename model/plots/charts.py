@@ -12,7 +12,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from model.plots.common import BAD, GOOD, NEUTRAL, OUTPUT_UNIT, fmt, new_figure, pct
+from model.formatting import number, percent
+from model.plots.common import BAD, GOOD, NEUTRAL, OUTPUT_UNIT, new_figure
 from model.results import BINDING, critical_rows
 
 BINDING_COLOR = "#d7301f"
@@ -83,7 +84,7 @@ def utilization_heatmap(resources: pd.DataFrame, *, region_labels: dict[str, str
             if np.isfinite(u) and u >= BINDING or np.isinf(u):
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fc=BINDING_COLOR, ec="white", lw=1.2))
                 p = price.iat[i, j]
-                text = f"λ {fmt(p)}" if np.isfinite(p) and abs(p) > 1e-9 else "full"
+                text = f"λ {number(p, 3)}" if np.isfinite(p) and abs(p) > 1e-9 else "full"
                 ax.text(j, i, text, ha="center", va="center", fontsize=7.2, color="white", weight="bold")
             elif np.isfinite(u) and u > 0:
                 ax.text(j, i, f"{math.floor(100 * u)}", ha="center", va="center", fontsize=6.5,
@@ -134,7 +135,7 @@ def resilience_chart(resilience: pd.DataFrame, goals: dict, *, cluster_labels: d
         else:
             ok = vals >= goal - 1e-6 if sense == ">=" else vals <= goal + 1e-6
             colors = [GOOD if o else BAD for o in ok]
-            gtext = f"goal {'≥' if sense == '>=' else '≤'} {pct(goal) if share else int(goal)}"
+            gtext = f"goal {'≥' if sense == '>=' else '≤'} {percent(goal) if share else int(goal)}"
         ax.barh(y, np.nan_to_num(vals), color=colors, height=0.62, zorder=2)
         top = np.nanmax(np.append(vals, [goal or 0, 0])) if n else 1
         if share:
@@ -156,7 +157,7 @@ def resilience_chart(resilience: pd.DataFrame, goals: dict, *, cluster_labels: d
                 ax.text(0.01, yi, "n/a", va="center", fontsize=7, color="#777777",
                         transform=ax.get_yaxis_transform())
                 continue
-            ax.text(v + 0.012 * xlim, yi, pct(v) if share else f"{v:.0f}", va="center", ha="left", fontsize=7.2,
+            ax.text(v + 0.012 * xlim, yi, percent(v) if share else f"{v:.0f}", va="center", ha="left", fontsize=7.2,
                     zorder=4, bbox=box)
             if col == "worst_surviving_share" and "worst_disruption" in res:
                 d = res["worst_disruption"].iloc[yi]
@@ -218,9 +219,9 @@ def largest_moves(changes: pd.DataFrame, *, cluster_labels: dict[str, str], regi
     out_a = df["output_a"] if "output_a" in df else pd.Series(np.nan, index=df.index)
     out_b = df["output_b"] if "output_b" in df else pd.Series(np.nan, index=df.index)
     for yi, d, a, b in zip(y, df["delta"], pd.to_numeric(out_a, errors="coerce"), pd.to_numeric(out_b, errors="coerce")):
-        text = f"{'+' if d > 0 else '−'}{fmt(abs(d))}"
+        text = f"{'+' if d > 0 else '−'}{number(abs(d), 3)}"
         if np.isfinite(a) and np.isfinite(b):
-            text += f"  ({fmt(a)} → {fmt(b)})"
+            text += f"  ({number(a, 3)} → {number(b, 3)})"
         ax.text(-0.015 * m if d > 0 else 0.015 * m, yi, text, va="center", ha="right" if d > 0 else "left",
                 fontsize=7.5, color="#333333")
     ax.set_yticks(y, labels, fontsize=8)
@@ -380,8 +381,8 @@ def pareto_chart(front: pd.DataFrame, *, title: str, x_label: str, objective_lab
     for k, (_, row) in enumerate(ok.iterrows()):
         name = str(row.get("point", k))
         name = f"P{name}" if name.replace(".", "").isdigit() else name
-        xv = pct(row["value"], 1) if percent_x else fmt(row["value"])
-        ax.annotate(f"{name}\n{xv}, {fmt(row['objective'], 4)}", (row["value"], row["objective"]),
+        xv = percent(row["value"], 1) if percent_x else number(row["value"], 3)
+        ax.annotate(f"{name}\n{xv}, {number(row['objective'], 4)}", (row["value"], row["objective"]),
                     xytext=(7 if maximise_x else -7, 7), textcoords="offset points", fontsize=7.2,
                     ha="left" if maximise_x else "right", va="bottom",
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#cccccc", lw=0.5, alpha=0.85))

@@ -5,7 +5,6 @@ import math
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import numpy as np
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -13,7 +12,6 @@ from matplotlib.transforms import Bbox
 
 OUTPUT_UNIT = "10$^8$ yuan"           # 100 million yuan of value added (mathtext: no font needed)
 OUTPUT_UNIT_TEXT = "10⁸ yuan"          # the same in HTML
-SHARE_UNIT = "share of national target"
 HALO = [patheffects.withStroke(linewidth=2.4, foreground="white")]
 GOOD, BAD, NEUTRAL = "#1a9850", "#d73027", "#4575b4"
 NODATA, ZERO = "#c9c9c9", "#f4f4f4"
@@ -47,23 +45,6 @@ def save(fig: Figure, path: Path, colors: int = 256) -> Path:
     return path
 
 
-def fmt(value: float, digits: int = 3) -> str:
-    """A number for a label: thousands separators for big values, a few significant digits for small."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    v = float(value)
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if a >= 1000:
-        return f"{v:,.0f}"
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 1:
-        return f"{v:.{max(digits - 2, 0)}f}".rstrip("0").rstrip(".") if a < 10 else f"{v:.1f}".rstrip("0").rstrip(".")
-    return f"{v:.{digits}g}"
-
-
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
@@ -76,12 +57,6 @@ def pretty_unit(unit: str) -> str:
     text = re.sub(r"\b(k?m|c?m)([23])\b", lambda m: m.group(1) + ("²" if m.group(2) == "2" else "³"), text)
     text = re.sub(r"\bCO2\b", "CO₂", text)
     return text
-
-
-def pct(value: float, digits: int = 0) -> str:
-    if value is None or not np.isfinite(value):
-        return "–"
-    return f"{100 * value:.{digits}f}%"
 
 
 def slug(text: str) -> str:

@@ -43,7 +43,6 @@ PROVINCES: tuple[tuple[str, str, str, str], ...] = (
     ("taiwan", "Taiwan", "台湾省", "710000"), ("hong_kong", "Hong Kong", "香港特别行政区", "810000"),
     ("macao", "Macao", "澳门特别行政区", "820000"),
 )
-ENGLISH = {zh: en for _, en, zh, _ in PROVINCES}
 BOUNDARY = "境界线"
 
 # Albers equal-area conic on GRS80, as in the dataset notes and Snyder (1987), eqs. 14-3 … 14-12.
@@ -134,7 +133,7 @@ def _polygon_path(polygons, proj: Albers) -> tuple[MplPath, float]:
 
     vertices, codes, area = [], [], 0.0
     for poly in polygons:
-        for k, ring in enumerate([poly.exterior, *poly.interiors]):
+        for ring in [poly.exterior, *poly.interiors]:
             xy = proj.xy(np.asarray(ring.coords)[:, :2])
             if len(xy) < 4:
                 continue

@@ -21,7 +21,8 @@ from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.transforms import Affine2D, Bbox
 
 from model.plots import fonts
-from model.plots.common import HALO, MACRO_COLORS, NODATA, ZERO, fmt, new_figure, nice_levels, place_labels
+from model.formatting import number
+from model.plots.common import HALO, MACRO_COLORS, NODATA, ZERO, new_figure, nice_levels, place_labels
 from model.plots.geometry import ChinaMap, china_map, match_regions, region_table
 
 SEQUENTIAL = "YlOrRd"
@@ -249,7 +250,7 @@ def draw_bubbles(ax, frame: Frame, values: pd.Series, *, cmap: Colormap | None =
 
 def size_legend(ax, vmax: float, max_size: float, unit: str, loc: str = "lower left", title: str | None = None):
     handles = [Line2D([], [], ls="", marker="o", markersize=np.sqrt(max_size * v / vmax), markerfacecolor="#dddddd",
-                      markeredgecolor="#666666", label=fmt(v)) for v in nice_levels(vmax)]
+                      markeredgecolor="#666666", label=number(v, 3)) for v in nice_levels(vmax)]
     return ax.legend(handles=handles, title=title or unit, loc=loc, labelspacing=1.3, borderpad=0.9,
                      frameon=True, framealpha=0.9, fontsize=7, title_fontsize=7.5)
 
@@ -257,7 +258,7 @@ def size_legend(ax, vmax: float, max_size: float, unit: str, loc: str = "lower l
 def _tick_format(cb) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    cb.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt(v) if abs(v) >= 1000 or v == 0 else f"{v:g}"))
+    cb.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, 3) if abs(v) >= 1000 or v == 0 else f"{v:g}"))
 
 
 def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtitle: str = "",

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import pandas as pd
+
+from model.formatting import number
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
@@ -32,32 +33,6 @@ figcaption{font-size:13px;color:#555;margin-top:4px}
 .note{font-size:12px;color:#666} .bad{color:#b2182b} .good{color:#1a9850}
 nav a{margin-right:12px;font-size:13px;color:#2c5f8a}
 """
-
-
-def number(value: Any, digits: int = 4) -> str:
-    """A table cell: numbers with sensible precision and thousands separators."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int,)) and not isinstance(value, bool):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if math.isinf(value):
-            return "∞" if value > 0 else "−∞"
-        if abs(value) < 1e-9:
-            return "0"
-        if value == int(value) and abs(value) < 1e15:
-            return f"{int(value):,}"
-        a = abs(value)
-        if a >= 1000:
-            return f"{value:,.0f}"
-        if a >= 1:
-            return f"{value:,.{max(digits - 2, 1)}f}"
-        return f"{value:.{digits - 1}g}"
-    return str(value)
 
 
 class Report:
