@@ -148,7 +148,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     inst = Instance.of(scenario, dataset)
     print(f"{args.scenario}: valid. Scenario {scenario.name!r} on {dataset.folder}: {len(dataset.region_ids)} regions, "
           f"{len(dataset.cluster_ids)} clusters ({int(inst.critical.sum())} critical), {len(dataset.resource_ids)} resources, "
-          f"{len(inst.disruptions)} active disruptions; {len(inst.cells):,} allowed cells.")
+          f"{len(inst.disruptions)} active disruptions; {len(inst.cells):,} allowed cells."
+          + (f" {int((inst.network.per_unit > 0).sum())} chains over {len(inst.network.arc_from) // 2} corridors "
+             f"between {len(inst.nodes)} nodes{', with recourse' if inst.network.recourse else ''}."
+             if inst.network is not None else "")
+          + (f" Backup on {len(inst.backup.cells):,} cells." if inst.backup is not None else ""))
     return EXIT_SOLVED
 
 

@@ -442,6 +442,7 @@ def add_corridor_capacity(f: Formulation, inst: Instance, c: _Cells) -> None:
     if c.flows is None:
         return
     net, flows = inst.network, c.flows
+    assert net is not None
     limited = np.flatnonzero(np.isfinite(net.capacity))
     position = np.full(flows.arcs, -1)
     position[limited] = np.arange(len(limited))
@@ -528,6 +529,7 @@ def add_recourse_supply(f: Formulation, inst: Instance, c: _Cells) -> None:
     if rc is None:
         return
     net, N, G = inst.network, len(inst.nodes), len(rc.suppliers)
+    assert net is not None
 
     def row(s: np.ndarray, cluster: np.ndarray, node: np.ndarray) -> np.ndarray:
         return (s * G + rc.supplier_rank[cluster]) * N + node
@@ -550,6 +552,7 @@ def add_recourse_corridor(f: Formulation, inst: Instance, c: _Cells) -> None:
     if rc is None:
         return
     net = inst.network
+    assert net is not None
     A = len(net.arc_from)
     limited = np.isfinite(net.capacity[rc.g_arc])
     keys = [(inst.nodes[net.arc_from[a]], inst.nodes[net.arc_to[a]], name) for name in rc.names for a in range(A)]
@@ -617,7 +620,7 @@ def define_variables(inst: Instance, literal: bool = False) -> tuple[list[Variab
     the recourse columns p, g, N where the scenario has them (docs/model.md#variables)."""
     cells = inst.cell_keys
     existing = inst.cells["existing"].to_numpy(float) > 0
-    n, e = len(cells), int(existing.sum())
+    n = len(cells)
 
     def continuous(name: str, index: list, doc: str, index_set: str | None = None) -> Variables:
         return Variables(name, index, False, np.zeros(len(index)), np.full(len(index), np.inf), doc, index_set)

@@ -59,6 +59,7 @@ class Flows:
 
     def __init__(self, inst: Instance):
         net = inst.network
+        assert net is not None
         self.upstream = net.upstream
         self.rank = np.full(len(inst.clusters), -1)
         self.rank[self.upstream] = np.arange(len(self.upstream))
@@ -73,6 +74,7 @@ class Flows:
     def keys(self, inst: Instance) -> list[tuple[str, str, str]]:
         """(cluster, from node, to node) of every flow."""
         net, nodes = inst.network, np.asarray(inst.nodes, dtype=object)
+        assert net is not None
         return list(zip(np.asarray(inst.clusters, dtype=object)[self.cluster].tolist(),
                         nodes[net.arc_from[self.arc]].tolist(), nodes[net.arc_to[self.arc]].tolist()))
 
@@ -89,6 +91,7 @@ class Recourse:
 
     def __init__(self, inst: Instance, literal: bool = False):
         net = inst.network
+        assert net is not None
         self.names = list(inst.disruptions)
         S, N = len(self.names), len(inst.nodes)
         lost = np.array([inst.disruptions[s] for s in self.names]).reshape(S, len(inst.regions))
@@ -147,6 +150,7 @@ class Recourse:
     def g_keys(self, inst: Instance) -> list[tuple[str, str, str, str]]:
         """(cluster, from node, to node, disruption) of every g."""
         net, nodes = inst.network, np.asarray(inst.nodes, dtype=object)
+        assert net is not None
         return list(zip(np.asarray(inst.clusters, dtype=object)[self.g_cluster].tolist(),
                         nodes[net.arc_from[self.g_arc]].tolist(), nodes[net.arc_to[self.g_arc]].tolist(),
                         np.asarray(self.names, dtype=object)[self.g_s].tolist()))
@@ -161,6 +165,7 @@ def required_output(inst: Instance) -> np.ndarray:
     """(I,) what must survive of each cluster of I* for every critical chain to deliver ρ:
     max(ρ·T_i if i is critical, Σ_{j∈I*} q_ij·required_j), 0 outside I* (docs/model.md#recourse)."""
     net = inst.network
+    assert net is not None
     rho = inst.disruption_survival or 0.0
     required = np.where(inst.critical, rho * inst.target, 0.0)
     q = np.where(net.chain_members[:, None] & net.chain_members[None, :], net.per_unit, 0.0)

@@ -152,6 +152,7 @@ def recourse_table(inst: Instance, x: np.ndarray, backup: np.ndarray) -> pd.Data
     from model.network import required_output
 
     net, cells = inst.network, inst.cells
+    assert net is not None
     members = np.flatnonzero(net.chain_members)
     held = np.zeros((len(inst.clusters), len(inst.regions)))
     held[cells["i"].to_numpy(), cells["r"].to_numpy()] = x + backup
