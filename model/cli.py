@@ -99,7 +99,8 @@ def network_line(result) -> str:
     if flows is not None:
         moved = float(flows["flow"].sum())
         km = float((flows["flow"] * flows["distance_km"]).sum())
-        parts.append(f"{len(flows)} arc{'s' if len(flows) != 1 else ''} carry {moved:,.1f}"
+        arcs = len(flows.groupby(["from", "to"])) if len(flows) else 0
+        parts.append(f"{arcs} arc{'s' if arcs != 1 else ''} carry {moved:,.1f}"
                      + (f" over {km / moved:,.0f} km on average" if moved else "")
                      + f", transport cost {abs(terms.get('transport', 0.0)):,.1f}"
                      + (" (no transport cost: these flows are one of many optima)" if moved and not terms.get("transport")

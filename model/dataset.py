@@ -134,7 +134,8 @@ def _parse_number(text: str) -> float | None:
 def _read_table(folder: Path, name: str) -> pd.DataFrame:
     """Read one CSV as strings and convert each column by its kind, naming line and column on error.
 
-    An optional column (`OPTIONAL_COLUMNS`) that the header lacks takes its default value.
+    An optional column (`OPTIONAL_COLUMNS`) that the header lacks, or a blank cell of one, takes its
+    default value.
     """
     path = folder / name
     columns = SCHEMA.get(name) or NETWORK[name]
@@ -167,6 +168,9 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
         lines.append(lineno)
         for column, kind in columns.items():
             text = row[position[column]].strip()
+            if not text and column in optional:  # a blank cell of an optional column takes its default
+                records[column].append(optional[column][1])
+                continue
             records[column].append(_convert(path, lineno, column, kind, text))
     table = pd.DataFrame(records, columns=list(columns))
     for column, (_, default) in optional.items():

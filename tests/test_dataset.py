@@ -92,6 +92,10 @@ def test_network_files_are_read(tmp_path):
     (tmp_path / "net" / "corridors.csv").write_text("node_a,node_b,distance_km,capacity\ncoast,inland,500,\n")
     data = load_dataset(tmp_path / "net")
     assert data.node_ids == ["coast", "inland"]
+    # a blank node is the region itself
+    path.write_text(path.read_text().replace(",inland\n", ",\n"))
+    (tmp_path / "net" / "corridors.csv").write_text("node_a,node_b,distance_km,capacity\ncoast,r3,500,\n")
+    assert load_dataset(tmp_path / "net").node_ids == ["coast", "r3"]
 
 
 @pytest.mark.parametrize("chains, corridors, message", [
