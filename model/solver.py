@@ -79,7 +79,7 @@ class HighsModel:
     log: list[str] | None = None
     """HiGHS's log lines, once `keep_log()` asked for them."""
     handover_seconds: float = 0.0
-    highs: highspy.Highs = field(repr=False, default=None)
+    highs: highspy.Highs | None = field(repr=False, default=None)
     _position: dict[int, int] = field(repr=False, default_factory=dict)
     _restated: list[tuple] = field(repr=False, default_factory=list)
 
@@ -187,6 +187,7 @@ class HighsModel:
     def solve(self, options: SolverOptions, start: np.ndarray | None = None) -> Outcome:
         """Branch and bound within the time limit; a start point (column values) may be given."""
         h = self.highs
+        assert h is not None, "solve() needs a model handed over (HighsModel.from_pyomo)"
         apply_options(h, options)
         if start is not None:
             solution = highspy.HighsSolution()
@@ -202,7 +203,8 @@ class HighsModel:
         """From now on, HiGHS's log of every solve of this model goes to `log` (never to the console)."""
         if self.log is None:
             self.log = [f"HiGHS {highspy_version()} through highspy\n"]
-            _log_into(self.highs, self.log)
+            if self.highs is not None:
+                _log_into(self.highs, self.log)
 
     def relaxed_lp(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
                    time_limit: float | None = None, interior_point: bool = False,
@@ -255,11 +257,11 @@ class HighsModel:
         if relaxation.status == Status.INFEASIBLE:
             return Outcome(Status.INFEASIBLE, solve_seconds=time.perf_counter() - started,
                            message="no layout satisfies every constraint (the LP relaxation is infeasible)")
-        start = None
-        pattern = rounding(relaxation.col_value) if relaxation.status == Status.OPTIMAL else None
-        if pattern is not None:
+        start, layout, bound, gap = None, None, 0.0, 0.0
+        pattern = rounding(relaxation.col_value) if relaxation.col_value is not None else None
+        if pattern is not None and relaxation.objective is not None:
             layout = self.with_integers_fixed(pattern, time_limit=options.time_limit)
-            if layout.status == Status.OPTIMAL:
+            if layout.status == Status.OPTIMAL and layout.objective is not None:
                 start = layout.col_value
                 bound = relaxation.objective
                 gap = (bound - layout.objective) / max(abs(layout.objective), 1e-9) if self.maximise \
@@ -269,7 +271,7 @@ class HighsModel:
                                    solve_seconds=time.perf_counter() - started, col_value=layout.col_value,
                                    message="LP-rounding layout within the MIP gap of the LP relaxation bound")
         remaining = options.time_limit - (time.perf_counter() - started)
-        if start is not None and remaining < relaxation.solve_seconds:
+        if start is not None and layout is not None and remaining < relaxation.solve_seconds:
             # HiGHS checks its time limit only between the phases of its root node, and the root LP alone
             # costs about what the relaxation did: starting now would overrun the limit by minutes.
             return Outcome(Status.FEASIBLE, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
@@ -279,10 +281,12 @@ class HighsModel:
         outcome = self.solve(options.model_copy(update={"time_limit": max(remaining, 1.0)}), start=start)
         if relaxation.status != Status.OPTIMAL:
             outcome.message += f" (plain branch and bound: the LP relaxation ended with {relaxation.message})"
-        if outcome.status == Status.ERROR and start is not None:  # no better layout in time: keep the rounded one
+        if outcome.status == Status.ERROR and start is not None and layout is not None:
+            # no better layout in time: keep the rounded one
             outcome = Outcome(Status.FEASIBLE, objective=layout.objective, bound=None, col_value=start,
                               message="time limit reached; the LP-rounding layout is kept")
-        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL:
+        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL \
+                and outcome.objective is not None:
             maximise = self.maximise
             bounds = [b for b in (outcome.bound, relaxation.objective) if b is not None and np.isfinite(b)]
             outcome.bound = min(bounds) if maximise else max(bounds)
@@ -406,8 +410,8 @@ def outcome_of(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
         return Outcome(Status.ERROR, solve_seconds=seconds, message=f"HiGHS ended with {h.modelStatusToString(status)}")
     objective = float(info.objective_function_value)
     bound = float(info.mip_dual_bound) if mip else objective
-    gap = float(info.mip_gap) if mip else 0.0
-    if not np.isfinite(gap):
+    gap: float | None = float(info.mip_gap) if mip else 0.0
+    if gap is not None and not np.isfinite(gap):
         gap = None
     return Outcome(result, objective=objective, bound=bound, gap=gap, solve_seconds=seconds, message=message,
                    col_value=np.asarray(h.getSolution().col_value, dtype=float))
