@@ -105,6 +105,10 @@ def group(f: Formulation, values: np.ndarray, name: str) -> np.ndarray:
 
 LP_ROUNDING_ABOVE = 5_000
 """Models with more site variables than this are solved by LP rounding first (strategy `auto`)."""
+RECOURSE_FAMILIES = ("node_output", "recourse_capacity", "recourse_survival", "recourse_supply", "recourse_corridor")
+"""The rows that only recourse needs, which LP rounding leaves out of its relaxation: the recourse rows of every
+disruption multiply the relaxation's solve time, while the rounded layout usually meets them as it is
+(docs/model.md#solve-strategies)."""
 
 
 def solve_highs(prepared: Prepared, highs: HighsModel, start: np.ndarray | None = None) -> Outcome:
@@ -117,7 +121,9 @@ def solve_highs(prepared: Prepared, highs: HighsModel, start: np.ndarray | None 
     if strategy == "auto":
         strategy = "lp_rounding" if highs.shape[2] > LP_ROUNDING_ABOVE and start is None else "branch_and_bound"
     if strategy == "lp_rounding":
-        return highs.solve_from_rounding(options, lambda values: round_sites(prepared, highs, values))
+        left_out = np.isin(highs.row_family, RECOURSE_FAMILIES)
+        return highs.solve_from_rounding(options, lambda values: round_sites(prepared, highs, values),
+                                         left_out=left_out if left_out.any() else None, left_out_name="the recourse rows")
     return highs.solve(options, start=start)
 
 

@@ -156,16 +156,20 @@ class HighsModel:
         return highs
 
     def _passed(self, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
-                integer: bool = True, sites_fixed: bool = False) -> highspy.Highs:
+                integer: bool = True, sites_fixed: bool = False, rows: np.ndarray | None = None) -> highspy.Highs:
         """A new HiGHS instance holding this model (one array `passModel`), optionally with other
-        column bounds, with every integer column relaxed, or stated as the LP with the sites fixed."""
+        column bounds, with every integer column relaxed, stated as the LP with the sites fixed, or
+        with only the rows where the boolean mask `rows` is true."""
         A = self.sites_fixed_matrix() if sites_fixed else self.matrix
+        row_lower, row_upper = self.row_lower, self.row_upper
+        if rows is not None:
+            A, row_lower, row_upper = A[rows], row_lower[rows], row_upper[rows]
         h = _new_highs(self.log)
         h.passModel(A.shape[1], A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise),
                     int(highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize), self.offset,
                     self.cost, _finite(self.col_lower if col_lower is None else col_lower),
                     _finite(self.col_upper if col_upper is None else col_upper),
-                    _finite(self.row_lower), _finite(self.row_upper), A.indptr.astype(np.int32, copy=False),
+                    _finite(row_lower), _finite(row_upper), A.indptr.astype(np.int32, copy=False),
                     A.indices.astype(np.int32, copy=False), A.data,
                     (self.integer if integer else np.zeros_like(self.integer)).astype(np.int32))
         return h
@@ -195,7 +199,7 @@ class HighsModel:
             solution.value_valid = True
             h.setSolution(solution)
         started = time.perf_counter()
-        h.run()
+        run(h)
         seconds = time.perf_counter() - started
         return outcome_of(h, seconds, mip=bool(self.integer.any()))
 
@@ -208,16 +212,17 @@ class HighsModel:
 
     def relaxed_lp(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
                    time_limit: float | None = None, interior_point: bool = False,
-                   sites_fixed: bool = False) -> Outcome:
+                   sites_fixed: bool = False, rows: np.ndarray | None = None) -> Outcome:
         """The LP with every integer column continuous, optionally with other column bounds (and, for
-        shadow prices, with the rows stated as in the LP with the sites fixed)."""
-        h = self._passed(lower, upper, integer=False, sites_fixed=sites_fixed)
+        shadow prices, with the rows stated as in the LP with the sites fixed), or with only the rows
+        where the boolean mask `rows` is true (`row_dual` then covers those rows only)."""
+        h = self._passed(lower, upper, integer=False, sites_fixed=sites_fixed, rows=rows)
         if time_limit is not None:
             h.setOptionValue("time_limit", max(float(time_limit), 1.0))
         if interior_point:
             h.setOptionValue("solver", "ipm")
         started = time.perf_counter()
-        h.run()
+        run(h)
         seconds = time.perf_counter() - started
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return Outcome(Status.INFEASIBLE if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible else Status.ERROR,
@@ -243,17 +248,25 @@ class HighsModel:
         outcome = self.with_integers_fixed(col_value, sites_fixed=True)
         return outcome.row_dual if outcome.row_dual is not None else np.zeros(self.matrix.shape[0])
 
-    def solve_from_rounding(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None]) -> Outcome:
+    def solve_from_rounding(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None],
+                            left_out: np.ndarray | None = None, left_out_name: str = "the rows left out") -> Outcome:
         """LP relaxation → `rounding` of its columns to a site pattern → LP with the sites fixed → done if that
         layout is within the MIP gap of the relaxation's bound, else branch and bound started from it, if
         the time left is at least what the relaxation took (else the rounded layout is kept, `feasible`).
+
+        `left_out` (a boolean mask over the rows, named `left_out_name`) names rows the relaxation leaves
+        out: it is still a relaxation of the full model, so its bound stays valid, while the LP with the
+        sites fixed has every row. If the rounded layout cannot meet those rows, or is not within the MIP
+        gap, the whole procedure runs again with every row in the time left, and the better layout and
+        the tighter bound of the two are kept (docs/model.md#solve-strategies).
 
         The reported bound is always valid for the full model: the LP relaxation's objective, or the
         MIP's dual bound when branch and bound runs.
         """
         started = time.perf_counter()
         big = self.matrix.shape[1] > 20_000
-        relaxation = self.relaxed_lp(time_limit=options.time_limit, interior_point=big)
+        kept = None if left_out is None or not left_out.any() else ~left_out
+        relaxation = self.relaxed_lp(time_limit=options.time_limit, interior_point=big, rows=kept)
         if relaxation.status == Status.INFEASIBLE:
             return Outcome(Status.INFEASIBLE, solve_seconds=time.perf_counter() - started,
                            message="no layout satisfies every constraint (the LP relaxation is infeasible)")
@@ -267,9 +280,14 @@ class HighsModel:
                 gap = (bound - layout.objective) / max(abs(layout.objective), 1e-9) if self.maximise \
                     else (layout.objective - bound) / max(abs(layout.objective), 1e-9)
                 if gap <= options.mip_gap:
+                    relaxed = "the LP relaxation bound" if kept is None else \
+                        f"the bound of the LP relaxation without {left_out_name}"
                     return Outcome(Status.OPTIMAL, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
                                    solve_seconds=time.perf_counter() - started, col_value=layout.col_value,
-                                   message="LP-rounding layout within the MIP gap of the LP relaxation bound")
+                                   message=f"LP-rounding layout within the MIP gap of {relaxed}")
+        if kept is not None and relaxation.status == Status.OPTIMAL:
+            return self._again_with_every_row(options, rounding, started, layout if start is not None else None,
+                                              relaxation.objective, left_out_name)
         remaining = options.time_limit - (time.perf_counter() - started)
         if start is not None and layout is not None and remaining < relaxation.solve_seconds:
             # HiGHS checks its time limit only between the phases of its root node, and the root LP alone
@@ -291,6 +309,29 @@ class HighsModel:
             bounds = [b for b in (outcome.bound, relaxation.objective) if b is not None and np.isfinite(b)]
             outcome.bound = min(bounds) if maximise else max(bounds)
             outcome.gap = abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9)
+        outcome.solve_seconds = time.perf_counter() - started
+        return outcome
+
+
+    def _again_with_every_row(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None],
+                              started: float, layout: Outcome | None, bound: float | None, left_out_name: str) -> Outcome:
+        """`solve_from_rounding` with every row in the time left, after a relaxation without some rows gave no
+        layout within the MIP gap; the better layout and the tighter bound of both runs are kept."""
+        remaining = options.time_limit - (time.perf_counter() - started)
+        outcome = self.solve_from_rounding(options.model_copy(update={"time_limit": max(remaining, 1.0)}), rounding)
+        better = (lambda a, b: a > b) if self.maximise else (lambda a, b: a < b)
+        if layout is not None and (outcome.objective is None or better(layout.objective, outcome.objective)):
+            outcome = Outcome(Status.FEASIBLE, objective=layout.objective, col_value=layout.col_value,
+                              message=f"the layout rounded from the LP relaxation without {left_out_name} is kept "
+                                      f"({outcome.message})")
+        if outcome.objective is not None:
+            bounds = [b for b in (outcome.bound, bound) if b is not None and np.isfinite(b)]
+            outcome.bound = (min(bounds) if self.maximise else max(bounds)) if bounds else None
+            if outcome.bound is not None:
+                outcome.gap = max(abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9), 0.0)
+                if outcome.status == Status.FEASIBLE and outcome.gap <= options.mip_gap:
+                    outcome.status = Status.OPTIMAL
+        outcome.message += f" (relaxation without {left_out_name} first: no layout within the MIP gap)"
         outcome.solve_seconds = time.perf_counter() - started
         return outcome
 
@@ -379,6 +420,25 @@ def _log_into(h: highspy.Highs, log: list[str]) -> None:
     h.setOptionValue("output_flag", True)
     h.setOptionValue("log_to_console", False)
     h.cbLogging += lambda event: log.append(event.message)
+
+
+_scheduler_threads: list[int] = []
+"""The thread count HiGHS's task scheduler was started with in this process (empty: not started)."""
+
+
+def run(h: highspy.Highs) -> None:
+    """`h.run()`. HiGHS keeps one task scheduler per process, started by the first run with that run's
+    `threads` (0: HiGHS's default); a later run that asks for another number of threads fails with
+    status Not Set. The scheduler is restarted before such a run: an LP relaxation with the default
+    threads, then branch and bound with the scenario's, must both run."""
+    value = h.getOptionValue("threads")  # (status, value) in recent highspy, the value alone before
+    threads = int(value[1] if isinstance(value, tuple) else value)
+    if _scheduler_threads and threads != _scheduler_threads[0] and threads != 0:
+        highspy.Highs.resetGlobalScheduler(True)
+        _scheduler_threads.clear()
+    if not _scheduler_threads:
+        _scheduler_threads.append(threads)
+    h.run()
 
 
 def apply_options(h: highspy.Highs, options: SolverOptions) -> None:

@@ -187,3 +187,117 @@ def test_shipped_synthetic_scenarios_solve_on_a_synthetic_dataset(tmp_path, name
     assert code == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["status"] == "optimal" and summary["gap"] <= 0.01
+
+
+# --- the resilient network: layout synth --chains --------------------------------------------------
+
+NETWORK = {"chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": True},
+           "backup": {"cost": 0.05, "share": 0.1, "hinterland_only": True, "resources": ["land"]}}
+NETWORK_FILES = sorted(FILES + ["chains.csv", "corridors.csv"])
+
+
+def with_network(tmp_path: Path, data: Path, time_limit: float = 60.0, **solver) -> Path:
+    return write_scenario(tmp_path / "network.yaml", data, **BASELINE_LIKE, **NETWORK,
+                          solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0} | solver)
+
+
+@pytest.fixture(scope="module")
+def networked(tmp_path_factory) -> Path:
+    return synthesize(60, 10, tmp_path_factory.mktemp("networked") / "data", seed=3, chains=True, nodes=8)
+
+
+def test_chains_are_deterministic_and_leave_the_other_files_as_they_were(tmp_path):
+    a = synthesize(40, 8, tmp_path / "a", seed=5, chains=True, nodes=6)
+    b = synthesize(40, 8, tmp_path / "b", seed=5, chains=True, nodes=6)
+    plain = synthesize(40, 8, tmp_path / "plain", seed=5)
+    assert sorted(p.name for p in a.iterdir()) == NETWORK_FILES
+    match, mismatch, errors = filecmp.cmpfiles(a, b, NETWORK_FILES, shallow=False)
+    assert match == NETWORK_FILES and not mismatch and not errors
+    for name in ("suitability.csv", "existing.csv", "disruptions.csv", "intensity.csv", "resources.csv"):
+        assert (a / name).read_bytes() == (plain / name).read_bytes(), name
+    for name, column in (("regions.csv", "node"), ("clusters.csv", "transport_cost")):
+        with_column = pd.read_csv(a / name, keep_default_na=False)
+        assert with_column.drop(columns=column).equals(pd.read_csv(plain / name, keep_default_na=False)), name
+    assert "nodes | 6" in (a / "SOURCES.md").read_text()
+    with pytest.raises(ValueError):
+        generate(40, 8, nodes=6)  # nodes without chains
+    with pytest.raises(ValueError):
+        generate(40, 8, chains=True, nodes=41)
+
+
+def test_network_structure(networked):
+    ds = load_dataset(networked)
+    assert ds.has_network and len(ds.node_ids) == 8
+    assert ds.node_ids == [f"n{k:02d}" for k in range(1, 9)]  # numbered in order of their first region
+    corridors, chains = ds.corridors, ds.chains
+    assert (corridors["node_a"] < corridors["node_b"]).all() and not corridors.duplicated(["node_a", "node_b"]).any()
+    assert (corridors["distance_km"] > 0).all()
+    limited = corridors["capacity"].notna()
+    assert 0 < limited.sum() < len(corridors) and (corridors.loc[limited, "capacity"] > 0).all()
+    reached, frontier = {ds.node_ids[0]}, [ds.node_ids[0]]   # connected
+    while frontier:
+        n = frontier.pop()
+        for a, b in zip(corridors["node_a"], corridors["node_b"]):
+            for here, there in ((a, b), (b, a)):
+                if here == n and there not in reached:
+                    reached.add(there)
+                    frontier.append(there)
+    assert reached == set(ds.node_ids)
+    # chains: acyclic (the loader rejects cycles), per_unit in (0, 0.5], supply possible with room to spare
+    assert len(chains) > 0 and chains["per_unit"].between(0, 0.5, inclusive="right").all()
+    target = ds.clusters.set_index("cluster")["target"]
+    need = (chains["per_unit"] * chains["downstream"].map(target)).groupby(chains["upstream"]).sum()
+    assert (need <= 0.8 * target[need.index]).all()
+    assert (ds.clusters["transport_cost"] > 0).all()
+    critical = set(ds.clusters.loc[ds.clusters["critical"], "cluster"])
+    assert critical & set(chains["downstream"]), "some critical chain has an input"
+
+
+@pytest.mark.parametrize("scale", ["province", "prefecture"])
+def test_reference_layout_meets_chains_backup_and_recourse(tmp_path, scale):
+    """The generator's reference layout, with its sites fixed, is a feasible point of the baseline-like scenario
+    with chains, backup (share 0.1) and recourse: the LP with those sites fixed has a solution."""
+    from model.run import cell_columns, prepare
+    from model.solver import HighsModel, Status
+
+    regions, clusters, disruptions = SCALES[scale]
+    data = synthesize(regions, clusters, tmp_path / "data", disruptions=disruptions, seed=0, chains=True)
+    tables = generate(regions, clusters, disruptions, seed=0, chains=True)
+    scenario = load_scenario(with_network(tmp_path, data))
+    prepared = prepare(scenario)
+    highs = HighsModel.from_pyomo(prepared.model)
+    assert highs.row_family.tolist().count("recourse_supply") > 0
+    sites = set(zip(tables["_reference"]["cluster"], tables["_reference"]["region"]))
+    y = cell_columns(prepared, highs, "y")
+    pattern = np.zeros(highs.matrix.shape[1])
+    pattern[y] = [cell in sites for cell in prepared.instance.cell_keys]
+    assert highs.with_integers_fixed(pattern).status == Status.OPTIMAL
+
+
+def test_small_network_solves_with_recourse_exactly_and_by_lp_rounding(tmp_path, networked):
+    """Feasible by construction with recourse on; LP rounding, whose relaxation leaves the recourse rows
+    out, returns a layout that meets them, with a bound valid for the full model."""
+    from conftest import assert_feasible
+
+    path = with_network(tmp_path, networked, mip_gap=0.001)
+    exact = model.solve(path, **{"solver.strategy": "branch_and_bound"})
+    assert exact.status == model.Status.OPTIMAL, exact.message
+    assert_feasible(exact)
+    assert exact.recourse is not None and len(exact.recourse) and exact.flows is not None
+    rounded = model.solve(path, **{"solver.strategy": "lp_rounding", "solver.mip_gap": 0.02})
+    assert rounded.status in (model.Status.OPTIMAL, model.Status.FEASIBLE), rounded.message
+    assert_feasible(rounded)
+    recourse = rounded.constraints[rounded.constraints["family"].str.startswith("recourse_")]
+    assert len(recourse) and (recourse["slack"] >= -1e-6 * float(exact.objective)).all()
+    tolerance = 1e-6 * abs(exact.objective)
+    assert rounded.bound >= exact.objective * (1 - 0.001) - tolerance
+    assert rounded.objective <= exact.bound + tolerance
+
+
+def test_layout_synth_chains_on_the_command_line(tmp_path, capsys):
+    from model.cli import main
+
+    assert main(["synth", "--regions", "40", "--clusters", "8", "--chains", "--nodes", "5", "--out",
+                 str(tmp_path / "d")]) == 0
+    assert "5 nodes" in capsys.readouterr().out and (tmp_path / "d" / "corridors.csv").is_file()
+    assert main(["synth", "--regions", "40", "--clusters", "8", "--nodes", "5", "--out", str(tmp_path / "e")]) == 2
