@@ -231,11 +231,15 @@ def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float, 
     return path
 
 
-def run_child(cmd: list[str], log: Path, wall_limit: float) -> tuple[int, float, float, bool]:
-    """Run a subprocess; return exit code, wall seconds, its peak RSS (MiB, from wait4) and whether it was killed."""
+def run_child(cmd: list[str], log: Path, wall_limit: float, code: Path | None = None) -> tuple[int, float, float, bool]:
+    """Run a subprocess (with the `model` package of the source tree `code`, if given); return exit code, wall
+    seconds, its peak RSS (MiB, from wait4) and whether it was killed."""
     started = time.perf_counter()
+    env = None
+    if code is not None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(code)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     with log.open("w") as handle:
-        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=HERE.parent)
+        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=HERE.parent, env=env)
         killed = threading.Event()
 
         def kill() -> None:
@@ -262,8 +266,11 @@ def layout_executable() -> list[str]:
     return [sys.executable, "-m", "model.cli"]
 
 
-def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats: int = 1) -> dict:
-    log = folder / f"{form}.log"
+def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats: int = 1,
+             code: Path | None = None) -> dict:
+    """One form in its own subprocess; `code`: a source tree whose `model` package the worker imports instead
+    (the `project` form of --baseline)."""
+    log = folder / f"{form}{'@baseline' if code else ''}.log"
     if form == "cli":
         out = folder / "run_cli"
         code, wall, rss, killed = run_child(layout_executable() + ["solve", str(scenario), "--out", str(out)], log,
@@ -280,18 +287,20 @@ def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats
         else:
             result["status"] = "killed" if killed else "error"
         return result
-    target = folder / f"{form}.json"
+    target = folder / f"{form}{'@baseline' if code else ''}.json"
     target.unlink(missing_ok=True)
-    code, wall, rss, killed = run_child(
+    exit_code, wall, rss, killed = run_child(
         [sys.executable, str(Path(__file__).resolve()), "--worker", form, "--scenario", str(scenario),
-         "--result", str(target), "--repeats", str(repeats)], log, wall_limit)
+         "--result", str(target), "--repeats", str(repeats)], log, wall_limit, code)
     if target.is_file():
         result = json.loads(target.read_text())
     else:
         result = {"form": form, "status": "killed" if killed else "error",
                   "message": log.read_text()[-2000:] if log.is_file() else ""}
-    result.update(exit_code=code, wall_s=wall, peak_rss_mib_wait4=rss)
+    result.update(exit_code=exit_code, wall_s=wall, peak_rss_mib_wait4=rss)
     result.setdefault("peak_rss_mib", rss)
+    if code is not None:
+        result["form"] = "project@baseline"
     return result
 
 
@@ -364,6 +373,10 @@ def checks(scale: str, results: dict[str, dict], mip_gap: float, verified: dict 
 def ratios(results: dict[str, dict]) -> dict:
     out = {}
     project = results.get("project", {})
+    baseline = results.get("project@baseline", {})
+    for key in ("build_handover_s", "solve_s"):
+        if project.get(key) and baseline.get(key):
+            out[f"project/project@baseline {key.removesuffix('_s').replace('_', '+')}"] = project[key] / baseline[key]
     for other in ("highspy", "linopy"):
         r = results.get(other, {})
         if project.get("build_handover_s") and r.get("build_handover_s"):
@@ -400,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic datasets")
     parser.add_argument("--repeats", type=int, default=3,
                         help="in-process forms build and hand over this many times; the median is reported")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="a source tree of the project (e.g. `git archive main | tar -x -C DIR`) whose project form "
+                             "runs too, as project@baseline, to measure a change against the code before it in one run")
     parser.add_argument("--workdir", help="keep datasets, scenarios, logs and run folders here (default: a temp folder)")
     parser.add_argument("--out", default=str(HERE / "results.json"), help="JSON file to write")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -469,6 +485,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}  "
                   f"peak {number(r.get('peak_rss_mib'))} MiB  wall {r['wall_s']:.1f} s", flush=True)
             print("  json " + json.dumps(json_line(r), default=float), flush=True)
+        if args.baseline and "project" in forms:
+            r = run_form("project", folder, scenario, wall_limit, args.repeats, code=Path(args.baseline).resolve())
+            r["scale"] = scale
+            results["project@baseline"] = r
+            report["rows"].append(r)
+            print(f"  project@baseline build+hand-over {number(r.get('build_handover_s'))} s  solve "
+                  f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}", flush=True)
+            print("  json " + json.dumps(json_line(r), default=float), flush=True)
         if results.get("project", {}).get("families"):
             print_families(results["project"]["families"])
         verified = None
@@ -484,7 +508,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n")
     print_table(report["rows"])
-    print("\nbuild+hand-over ratios (project = Instance.of + numpy families + Pyomo model + hand-over):")
+    print("\nratios of build+hand-over (project = Instance.of + numpy families + Pyomo model + hand-over), and of "
+          "solve against --baseline:")
     for scale, r in report["ratios"].items():
         parts = [f"{k} {v:.3g}x" for k, v in r.items()]
         print(f"  {scale:<14} " + ("; ".join(parts) if parts else "–"))

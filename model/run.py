@@ -106,9 +106,12 @@ def group(f: Formulation, values: np.ndarray, name: str) -> np.ndarray:
 LP_ROUNDING_ABOVE = 5_000
 """Models with more site variables than this are solved by LP rounding first (strategy `auto`)."""
 RECOURSE_FAMILIES = ("node_output", "recourse_capacity", "recourse_survival", "recourse_supply", "recourse_corridor")
-"""The rows that only recourse needs, which LP rounding leaves out of its relaxation: the recourse rows of every
-disruption multiply the relaxation's solve time, while the rounded layout usually meets them as it is
-(docs/model.md#solve-strategies)."""
+"""The rows that only recourse needs."""
+RELAXATION_LEAVES_OUT = ("min_scale",) + RECOURSE_FAMILIES
+"""The rows LP rounding leaves out of its relaxation, which stays a relaxation, so that its bound stays valid
+(docs/model.md#solve-strategies). min_scale (x ≥ m·y) hardly binds in an LP, where y can sit at x/U; the
+recourse rows of every disruption multiply the relaxation's solve time, while the rounded layout usually
+meets them as it is. The LP with the sites fixed has every row."""
 
 
 def solve_highs(prepared: Prepared, highs: HighsModel, start: np.ndarray | None = None) -> Outcome:
@@ -121,9 +124,12 @@ def solve_highs(prepared: Prepared, highs: HighsModel, start: np.ndarray | None 
     if strategy == "auto":
         strategy = "lp_rounding" if highs.shape[2] > LP_ROUNDING_ABOVE and start is None else "branch_and_bound"
     if strategy == "lp_rounding":
-        left_out = np.isin(highs.row_family, RECOURSE_FAMILIES)
+        left_out = np.isin(highs.row_family, RELAXATION_LEAVES_OUT)
+        names = ["min_scale"] * bool(np.isin(highs.row_family, "min_scale").any()) + \
+            ["recourse"] * bool(np.isin(highs.row_family, RECOURSE_FAMILIES).any())
         return highs.solve_from_rounding(options, lambda values: round_sites(prepared, highs, values),
-                                         left_out=left_out if left_out.any() else None, left_out_name="the recourse rows")
+                                         left_out=left_out if left_out.any() else None,
+                                         left_out_name=f"the {' and '.join(names)} rows")
     return highs.solve(options, start=start)
 
 

@@ -301,3 +301,27 @@ def test_layout_synth_chains_on_the_command_line(tmp_path, capsys):
                  str(tmp_path / "d")]) == 0
     assert "5 nodes" in capsys.readouterr().out and (tmp_path / "d" / "corridors.csv").is_file()
     assert main(["synth", "--regions", "40", "--clusters", "8", "--nodes", "5", "--out", str(tmp_path / "e")]) == 2
+
+
+def test_lp_rounding_runs_again_with_every_row_when_the_first_round_gives_no_layout(tmp_path, networked):
+    """A relaxation that leaves rows out and yields no layout within the gap is followed by the whole
+    procedure with every row; the bound of both runs stays valid for the full model."""
+    from model.run import RELAXATION_LEAVES_OUT, prepare, round_sites
+    from model.solver import HighsModel, Status
+
+    scenario = load_scenario(with_network(tmp_path, networked, mip_gap=0.02))
+    prepared = prepare(scenario)
+    highs = HighsModel.from_pyomo(prepared.model)
+    calls = []
+
+    def rounding(values):
+        calls.append(len(values))
+        return None if len(calls) == 1 else round_sites(prepared, highs, values)
+
+    left_out = np.isin(highs.row_family, RELAXATION_LEAVES_OUT)
+    assert left_out.any()
+    outcome = highs.solve_from_rounding(scenario.solver, rounding, left_out=left_out, left_out_name="some rows")
+    assert len(calls) == 2 and outcome.status in (Status.OPTIMAL, Status.FEASIBLE), outcome.message
+    assert "relaxation without some rows first" in outcome.message
+    exact = model.solve(scenario, **{"solver.strategy": "branch_and_bound", "solver.mip_gap": 1e-4})
+    assert outcome.bound >= exact.objective * (1 - 1e-6)
