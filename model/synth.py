@@ -420,7 +420,7 @@ class _Network:
     corridor_b: np.ndarray
     distance: np.ndarray          # (E,) km
     capacity: np.ndarray          # (E,) NaN: no limit
-    resource_capacity: np.ndarray  # (R, K) capacity.csv, the land ceiling raised where the reference backup needs it
+    resource_capacity: np.ndarray  # (R, K) capacity.csv, ceilings raised where the reference backup needs it
     per_unit: np.ndarray          # (I, I) q_ij
     transport: np.ndarray         # (I,) t_i
     backup: np.ndarray            # (I, R) reference standby capacity b0
@@ -533,33 +533,37 @@ def _draw_transport(rng: np.random.Generator, clusters: _Clusters) -> np.ndarray
 
 def _reference_backup(regions: _Regions, clusters: _Clusters, reference: np.ndarray, x0: np.ndarray,
                       intensity: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """((I, R) standby capacity b0, (R, K) capacity) of the reference layout: BACKUP_SHARE_REF of each critical target on
-    its hinterland reference sites, within the room the link bound (concentration cap 0.35, every
-    ceiling for the cluster alone) and the regions' land ceilings leave; the land ceiling is raised
-    where that room falls short, so that backup.share up to BACKUP_SHARE_REF fits by construction."""
+    """((I, R) standby capacity b0, (R, K) capacity) of the reference layout: BACKUP_SHARE_REF of each
+    critical target on its hinterland reference sites, within the room that the link bound (concentration
+    cap 0.35, every ceiling for the cluster alone) and the regions' land ceilings leave. Where that room
+    falls short, the rest goes to the hinterland sites in proportion to their room under the concentration
+    cap, and the ceilings it needs are raised, so that backup.share up to BACKUP_SHARE_REF fits by
+    construction (the sites' room under the cap is at least 0.05·T_i each, 0.15·T_i in all)."""
     capacity = capacity.copy()
     land = [r[0] for r in RESOURCES].index("land")
     on = clusters.critical[:, None] & reference & regions.hinterland[None, :]
     with np.errstate(divide="ignore"):
         alone = np.where(intensity[:, None, :] > 0, capacity[None, :, :] / intensity[:, None, :], np.inf).min(2)
-    upper = np.minimum(CONCENTRATION_CAP * clusters.target[:, None], alone)
-    room = np.where(on, np.maximum(upper - x0, 0.0), 0.0) * (1 - 1e-6)
+    cap = CONCENTRATION_CAP * clusters.target[:, None]
+    room = np.where(on, np.maximum(np.minimum(cap, alone) - x0, 0.0), 0.0) * (1 - 1e-6)
     land_use = x0.T @ intensity[:, land]
     land_room = np.maximum(capacity[:, land] - land_use, 0.0)       # (R,)
-    claim = room * intensity[:, land][:, None]                      # land the room would take
-    claimed = claim.sum(0)
+    claimed = (room * intensity[:, land][:, None]).sum(0)           # land the room would take
     fit = np.where(claimed > land_room, land_room / np.where(claimed > 0, claimed, 1.0), 1.0)
     room = room * fit[None, :] * (1 - 1e-6)
     need = BACKUP_SHARE_REF * clusters.target * clusters.critical
     held = room.sum(1)
     backup = room * np.where(held > 0, np.minimum(1.0, need / np.where(held > 0, held, 1.0)), 0.0)[:, None]
     short = need - backup.sum(1)
-    if (short > 1e-9 * clusters.target).any():  # take the rest on the largest hinterland sites, with more land
-        extra = np.where(on, x0, 0.0)
-        extra = extra / np.maximum(extra.sum(1, keepdims=True), 1e-300) * np.maximum(short, 0.0)[:, None]
-        extra = np.minimum(extra, np.maximum(upper - x0 - backup, 0.0))
-        backup += extra
-        capacity[:, land] = _sig_up(np.maximum(capacity[:, land], land_use + backup.T @ intensity[:, land]), 4)
+    if (short > 1e-9 * clusters.target).any():
+        spare = np.where(on, np.maximum(cap - x0 - backup, 0.0), 0.0) * (1 - 1e-6)
+        share = np.minimum(1.0, np.maximum(short, 0.0) / np.maximum(spare.sum(1), 1e-300))
+        backup += spare * share[:, None]
+        # each cell's link bound (every ceiling for the cluster alone) and each land ceiling must hold x + b
+        held_use = np.where((backup > 0)[:, :, None], intensity[:, None, :] * (x0 + backup)[:, :, None], 0.0).max(0)
+        capacity = np.maximum(capacity, _sig_up(held_use * (1 + 1e-6), 4))
+        capacity[:, land] = np.maximum(capacity[:, land],
+                                       _sig_up((land_use + backup.T @ intensity[:, land]) * (1 + 1e-6), 4))
     return backup, capacity
 
 
@@ -892,9 +896,9 @@ def _network_sources(text: str, regions: int, clusters: int, disruptions: int, s
                         f"`model.synth.synthesize({regions}, {clusters}, out, disruptions={disruptions}, seed={seed})`).",
                         f"`layout synth --regions {regions} --clusters {clusters} --disruptions {disruptions} --seed {seed} "
                         f"--chains --nodes {nodes}`\n(or `model.synth.synthesize({regions}, {clusters}, out, "
-                        f"disruptions={disruptions}, seed={seed}, chains=True, nodes={nodes})`). Every file but chains.csv "
-                        "and\ncorridors.csv, the `node` and `transport_cost` columns (and, where the reference standby capacity "
-                        "needs it, a\nland ceiling) is the same as without `--chains`.")
+                        f"disruptions={disruptions}, seed={seed}, chains=True, nodes={nodes})`). Without `--chains` they give "
+                        "the\nsame files less chains.csv, corridors.csv and the `node` and `transport_cost` columns (and any "
+                        "ceiling raised\nfor the reference standby capacity, see capacity.csv).")
     text = insert("clipped to China's bounding box | – | synthetic |\n",
                   "| node | `n01`, …: k-means groups of nearby regions (k-means++ seeds), numbered in order of their first "
                   "region | – | synthetic |\n")
@@ -904,7 +908,7 @@ def _network_sources(text: str, regions: int, clusters: int, disruptions: int, s
     text = insert("optimum crowds into the attractive regions and their ceilings bind. Synthetic.\n",
                   f"\nWith the network the reference layout also holds standby capacity: {BACKUP_SHARE_REF:g} of each "
                   "critical target on its\nhinterland sites, within the room its link bound and the land ceilings leave "
-                  "(a land ceiling is raised\nwhere that room falls short). So backup.share up to "
+                  "(a ceiling is raised where that\nroom falls short). So backup.share up to "
                   f"{BACKUP_SHARE_REF:g} (in the hinterland, on land) is feasible too.\n")
     return text + f"""
 ## chains.csv

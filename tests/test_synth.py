@@ -325,3 +325,52 @@ def test_lp_rounding_runs_again_with_every_row_when_the_first_round_gives_no_lay
     assert "relaxation without some rows first" in outcome.message
     exact = model.solve(scenario, **{"solver.strategy": "branch_and_bound", "solver.mip_gap": 1e-4})
     assert outcome.bound >= exact.objective * (1 - 1e-6)
+
+
+def test_reference_backup_raises_ceilings_only_where_its_room_falls_short(monkeypatch):
+    import model.synth as synth
+
+    plain = generate(60, 10, seed=3, chains=True, nodes=8)
+    monkeypatch.setattr(synth, "BACKUP_SHARE_REF", 0.15)  # more standby than the ceilings leave room for
+    tables = generate(60, 10, seed=3, chains=True, nodes=8)
+    clusters = tables["clusters.csv"].set_index("cluster")
+    target = clusters["target"]
+    held = tables["_backup"].groupby("cluster")["standby"].sum()
+    critical = clusters.index[clusters["critical"] == "true"]
+    assert (held.reindex(critical, fill_value=0) >= 0.15 * target[critical] * (1 - 1e-5)).all()
+    capacity = tables["capacity.csv"].set_index(["region", "resource"])["available"]
+    before = plain["capacity.csv"].set_index(["region", "resource"])["available"]
+    assert (capacity >= before).all() and (capacity > before).any()
+    # x + b within the link bound min(0.35·T_i, every ceiling for the cluster alone), and land ceilings with b
+    a = tables["intensity.csv"].set_index(["cluster", "resource"])["per_unit"]
+    x = tables["_reference"].set_index(["cluster", "region"])["output"]
+    b = tables["_backup"].set_index(["cluster", "region"])["standby"]
+    for (cluster, region), standby in b.items():
+        total = x[(cluster, region)] + standby
+        assert total <= 0.35 * target[cluster] * (1 + 1e-9)
+        for resource in ("land", "water", "energy", "carbon", "environment"):
+            if a[(cluster, resource)] > 0:
+                assert total * a[(cluster, resource)] <= capacity[(region, resource)] * (1 + 1e-9)
+    land = a.xs("land", level="resource")
+    use = pd.concat([x, b]).groupby(level=[0, 1]).sum()
+    use = (use * use.index.get_level_values(0).map(land)).groupby(level=1).sum()
+    assert (use <= capacity.xs("land", level="resource")[use.index] * (1 + 1e-9)).all()
+
+
+def test_a_chain_the_reference_cannot_keep_supplied_is_dropped(monkeypatch):
+    import model.synth as synth
+
+    real, calls = synth._reference_recourse, []
+
+    def first_fails(*args, **kwargs):
+        failed, load = real(*args, **kwargs)
+        calls.append(1)
+        return (failed | (len(calls) == 1)), load
+
+    plain = generate(60, 10, seed=3, chains=True, nodes=8)
+    monkeypatch.setattr(synth, "_reference_recourse", first_fails)
+    tables = generate(60, 10, seed=3, chains=True, nodes=8)
+    assert len(calls) == 2 and len(tables["chains.csv"]) == len(plain["chains.csv"]) - 1
+    last = plain["chains.csv"].iloc[-1]
+    kept = set(zip(tables["chains.csv"]["upstream"], tables["chains.csv"]["downstream"]))
+    assert (last["upstream"], last["downstream"]) not in kept
