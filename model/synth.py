@@ -479,7 +479,7 @@ def _draw_corridors(rng: np.random.Generator, regions: _Regions,
     lon = np.bincount(node, regions.lon, N) / count
     lat = np.bincount(node, regions.lat, N) / count
     km = _great_circle_km(lon, lat)
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     if N > 1:
         apart = km + np.diag(np.full(N, np.inf))
         for a, row in enumerate(np.argsort(apart, axis=1, kind="stable")[:, :min(NEIGHBOURS, N - 1)]):

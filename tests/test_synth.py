@@ -253,7 +253,7 @@ def test_network_structure(networked):
     assert critical & set(chains["downstream"]), "some critical chain has an input"
 
 
-@pytest.mark.parametrize("scale", ["province", "prefecture"])
+@pytest.mark.parametrize("scale", ["province", "prefecture", pytest.param("county", marks=pytest.mark.slow)])
 def test_reference_layout_meets_chains_backup_and_recourse(tmp_path, scale):
     """The generator's reference layout, with its sites fixed, is a feasible point of the baseline-like scenario
     with chains, backup (share 0.1) and recourse: the LP with those sites fixed has a solution."""
