@@ -1,10 +1,12 @@
-"""Time building, handing over and solving the layout model at three scales, in three forms.
+"""Time building, handing over and solving the layout model at four scales, in up to four forms.
 
-    python benchmarks/run.py --scales province,prefecture,county --time-limit 300 --out benchmarks/results.json
+    python benchmarks/run.py --scales province,prefecture,county,county_network --time-limit 300 \
+        --out benchmarks/results.json
 
-For each scale a synthetic dataset (`model.synth.synthesize`, fixed seed) and a baseline-like
-scenario are written to a temporary folder. Each form then runs in its own subprocess, one after
-another, so that imports, caches and peak memory (getrusage maxrss) are separate:
+For each scale a synthetic dataset (`model.synth.synthesize`, fixed seed; `county_network` with
+`chains=True`) and a baseline-like scenario (`county_network`: with chains, recourse and backup) are
+written to a temporary folder. Each form then runs in its own subprocess, one after another, so that
+imports, caches and peak memory (getrusage maxrss) are separate:
 
 - `cli`      `layout solve` end to end, imports included (province scale only, unless --cli-scales),
              with the scenario's solve strategy (`auto`: LP rounding on large models);
@@ -14,12 +16,14 @@ another, so that imports, caches and peak memory (getrusage maxrss) are separate
 - `highspy`  `Instance.of` + the model assembled directly as a sparse matrix (benchmarks/forms.py),
              one `passModel`, `Highs.run` (plain branch and bound);
 - `linopy`   `Instance.of` + the same model in linopy, `Model.to_highspy()`, `Highs.run` (plain
-             branch and bound).
+             branch and bound); not at `county_network` (the linopy form has no resilient network);
+- `project@baseline`  with --baseline DIR: `project` with the `model` package of DIR.
 
 Solves use the scenario's solver options (time limit from --time-limit, MIP gap, 1 thread, seed 0).
-A further subprocess per scale (--verify-scales) builds all three in-process and checks that they
-hand HiGHS the identical matrix, bounds and costs, element by element. The script prints a table,
-the build+hand-over ratios and check lines, and writes everything to --out as JSON.
+A further subprocess per scale (--verify-scales) builds the forms in-process and checks that they
+hand HiGHS the identical matrix, bounds and costs, element by element. The script prints one JSON
+line per form, the rows and nonzeros of every constraint family, a table, the ratios and check
+lines, and writes everything to --out as JSON.
 """
 from __future__ import annotations
 
