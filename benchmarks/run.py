@@ -420,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="DIR",
                         help="a source tree of the project (e.g. `git archive main | tar -x -C DIR`) whose project form "
                              "runs too, as project@baseline, to measure a change against the code before it in one run")
+    parser.add_argument("--baseline-name", default="the baseline",
+                        help="what the --baseline tree holds, for the record (e.g. 'main at d50f1cf')")
     parser.add_argument("--workdir", help="keep datasets, scenarios, logs and run folders here (default: a temp folder)")
     parser.add_argument("--out", default=str(HERE / "results.json"), help="JSON file to write")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -449,9 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     arguments = list(argv if argv is not None else sys.argv[1:])
     if "--workdir" in arguments:  # a folder of this machine, not part of what was measured
         del arguments[arguments.index("--workdir"):arguments.index("--workdir") + 2]
+    if "--baseline" in arguments:  # a folder of this machine: the record says which code it held
+        arguments[arguments.index("--baseline") + 1] = "DIR"
     report = {"command": " ".join([Path(sys.argv[0]).name] + arguments),
               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
-              "versions": versions(), "time_limit": args.time_limit, "mip_gap": args.mip_gap, "seed": args.seed,
+              "versions": versions(), "baseline": args.baseline_name if args.baseline else None,
+              "time_limit": args.time_limit, "mip_gap": args.mip_gap, "seed": args.seed,
               "scales": {}, "rows": [], "checks": [], "ratios": {}}
     print(f"benchmark in {workdir}: scales {', '.join(scales)}; forms {', '.join(forms)}; "
           f"time limit {args.time_limit:g} s, MIP gap {args.mip_gap:g}, 1 thread", flush=True)
