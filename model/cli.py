@@ -67,9 +67,16 @@ def print_result(result, out: Path | None) -> None:
     if not s.solved:
         print(f"  {s.message}")
         return
+    periods = s.summary().get("periods")
+    when = f" in {periods[-1]['year']}" if periods else ""
+    if periods:
+        print_periods(s, periods)
     binding = s.binding_ceilings()
+    if periods:
+        binding = binding[binding["period"] == periods[-1]["year"]]
     if len(binding):
-        print(f"  binding ceilings ({len(binding)}; shadow price = objective gained per unit more):")
+        print(f"  binding ceilings{when} ({len(binding)}; "
+              "shadow price = objective gained per unit more):")
         for row in binding.head(8).itertuples():
             print(f"    {row.resource:<12} {row.region:<16} {row.available:>12,.1f} available  price {row.shadow_price:,.4f}")
         if len(binding) > 8:
@@ -77,13 +84,32 @@ def print_result(result, out: Path | None) -> None:
     else:
         print("  no ceiling binds")
     critical = s.resilience[s.resilience["critical"]]
+    if periods:
+        critical = critical[critical["period"] == periods[-1]["year"]]
     if len(critical):
-        print("  critical clusters: sites, largest regional share, hinterland share, worst disruption (surviving share)")
+        print(f"  critical clusters{when}: sites, largest regional share, "
+              "hinterland share, worst disruption (surviving share)")
         for row in critical.itertuples():
             worst = f"{row.worst_disruption} ({row.worst_surviving_share:.0%})" if row.worst_disruption else "–"
             print(f"    {row.cluster:<28} {row.sites:>3}  {row.max_region_share:>5.0%}  {row.hinterland_share:>5.0%}  {worst}")
     if out is not None:
         print(f"  wrote {out}")
+
+
+def print_periods(result, periods: list[dict]) -> None:
+    """One line per period of a phased run (docs/cli.md#solve): its objective and weight, output,
+    sites (opened that year), binding ceilings and resilience."""
+    layout, resources, resilience = result.layout, result.binding_ceilings(), result.resilience
+    print("  periods: year, objective (weight), output, sites (opened), binding ceilings, resilience")
+    for period in periods:
+        year = period["year"]
+        output = layout.loc[layout["period"] == year, "output"].sum()
+        binding = int((resources["period"] == year).sum())
+        critical = resilience[(resilience["period"] == year) & resilience["critical"]]
+        worst = critical["worst_surviving_share"].min() if len(critical) else float("nan")
+        resilient = f"{worst:.0%}" if worst == worst else "–"
+        print(f"    {year}  {number(period['objective']):>12} ({period['weight']:.3g})  output {number(output):>10}  "
+              f"{period['sites']:>4} sites ({period['opened_sites']} opened)  {binding:>3} binding  {resilient:>5}")
 
 
 @command("solve")
@@ -117,7 +143,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     inst = Instance.of(scenario, dataset)
     print(f"{args.scenario}: valid. Scenario {scenario.name!r} on {dataset.folder}: {len(dataset.region_ids)} regions, "
           f"{len(dataset.cluster_ids)} clusters ({int(inst.critical.sum())} critical), {len(dataset.resource_ids)} resources, "
-          f"{len(inst.disruptions)} active disruptions; {len(inst.cells):,} allowed cells.")
+          f"{len(inst.disruptions)} active disruptions; {len(inst.cells):,} allowed cells"
+          + (f"; {len(scenario.periods.years)} periods ({', '.join(map(str, scenario.periods.years))})."
+             if scenario.periods is not None else "."))
     return EXIT_SOLVED
 
 

@@ -375,7 +375,8 @@ def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteMod
             index = v.index
             if v.index_set is not None:
                 if m.find_component(v.index_set) is None:
-                    m.add_component(v.index_set, pyo.Set(initialize=v.index, dimen=2, ordered=True))
+                    dimen = len(v.index[0]) if v.index and isinstance(v.index[0], tuple) else 1
+                    m.add_component(v.index_set, pyo.Set(initialize=v.index, dimen=dimen, ordered=True))
                 index = m.find_component(v.index_set)
             var = pyo.Var(index, within=pyo.Binary if v.binary else pyo.NonNegativeReals, doc=v.doc, dense=True)
             m.add_component(v.name, var)

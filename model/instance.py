@@ -35,6 +35,23 @@ class Pole:
         return f"{self.strategy}:{self.category}"
 
 
+def link_bounds(target: np.ndarray, intensity: np.ndarray, ceiling: np.ndarray, critical: np.ndarray,
+                concentration_cap: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """(I, R) link bounds U_ir = min(c_i·T_i, min_{k: a_ik > 0} σ_rk·cap_rk / a_ik) and (I, R) c_i·T_i,
+    c_i the concentration cap for critical clusters, else 1 (docs/model.md#link); one function for
+    the one-period instance and for every period's (docs/model.md#periods)."""
+    I, R = len(target), ceiling.shape[0]
+    concentration = np.where(critical & (concentration_cap is not None),
+                             concentration_cap if concentration_cap is not None else 1.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # per (i, r): min over resources with a_ik > 0 of ceiling_rk / a_ik
+        per_resource = np.where(intensity[:, None, :] > 0,
+                                ceiling[None, :, :] / np.where(intensity > 0, intensity, 1.0)[:, None, :],
+                                np.inf)
+    cap = np.broadcast_to((concentration * target)[:, None], (I, R))
+    return np.minimum(cap, per_resource.min(axis=2)), cap
+
+
 @dataclass(frozen=True)
 class Instance:
     """One scenario's model data. Arrays are indexed like `clusters`, `regions`, `resources`."""
@@ -128,15 +145,7 @@ class Instance:
 
         critical = cl["critical"].to_numpy(bool)
         res = scenario.resilience
-        concentration = np.where(critical & (res.concentration_cap is not None),
-                                 res.concentration_cap if res.concentration_cap is not None else 1.0, 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # per (i, r): min over resources with a_ik > 0 of ceiling_rk / a_ik
-            per_resource = np.where(intensity[:, None, :] > 0,
-                                    ceiling_rk[None, :, :] / np.where(intensity > 0, intensity, 1.0)[:, None, :],
-                                    np.inf)
-        cap = np.broadcast_to((concentration * target)[:, None], (I, R))
-        upper = np.minimum(cap, per_resource.min(axis=2))
+        upper, cap = link_bounds(target, intensity, ceiling_rk, critical, res.concentration_cap)
 
         ii, rr = np.nonzero(allowed)
         cells = pd.DataFrame({

@@ -57,9 +57,14 @@ def _resource_use(f: Formulation, inst: Instance, resource: str) -> np.ndarray:
 
 
 def _value(result: Result, against: str) -> float:
+    """The second objective of a solved layout; with periods the worst over the periods (resilience:
+    the lowest share, a resource: the largest total use of a period, which each period's row bounds)."""
     if against == "resilience":
         return resilience_of(result.resilience)
-    return float(result.resources.loc[result.resources["resource"] == against, "used"].sum())
+    used = result.resources.loc[result.resources["resource"] == against]
+    if "period" in used.columns:
+        return float(used.groupby("period")["used"].sum().max())
+    return float(used["used"].sum())
 
 
 def _extreme(scenario: Scenario, against: str) -> float:

@@ -29,6 +29,9 @@ class Prepared:
     instance: Instance
     model: pyo.ConcreteModel
     build_seconds: float
+    phasing: Any = None
+    """With `periods`: how the model's columns map to its periods (`model.periods.Phasing`); the
+    instance is then the last period's (docs/model.md#periods)."""
 
 
 def as_scenario(scenario: Scenario | str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -43,6 +46,11 @@ def prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None] | 
     """The scenario's instance and Pyomo model; `edit` may change the formulation first (a workflow's
     extra rows, columns or objective), so that it too is built from arrays."""
     started = time.perf_counter()
+    if scenario.periods is not None:  # phased: `edit` applies to every period (docs/model.md#periods)
+        from model.periods import formulate_scenario
+        instance, formulation = formulate_scenario(scenario, dataset_of(scenario), edit)
+        return Prepared(scenario, instance, to_pyomo(formulation), time.perf_counter() - started,
+                        phasing=formulation.phasing)
     instance = Instance.of(scenario, dataset_of(scenario))
     formulation = formulate(instance)
     if edit is not None:
@@ -71,10 +79,14 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
                     solver_log="".join(highs.log) if highs.log is not None else None, instance=inst)
     if not result.solved:
         return result
-    values = np.append(outcome.col_value, 0.0)  # a variable in no row or objective sits at 0
-    x, y = values[cell_columns(prepared, highs, "x")], values[cell_columns(prepared, highs, "y")]
     duals = highs.fixed_lp_duals(outcome.col_value)
     result.constraints = constraint_table(highs, duals, outcome.col_value)
+    if prepared.phasing is not None:
+        from model.periods import period_tables
+        result.tables, result.extra["periods"] = period_tables(prepared, highs, outcome.col_value, result.constraints)
+        return result
+    values = np.append(outcome.col_value, 0.0)  # a variable in no row or objective sits at 0
+    x, y = values[cell_columns(prepared, highs, "x")], values[cell_columns(prepared, highs, "y")]
     price = np.zeros((len(inst.regions), len(inst.resources)))
     ceilings = result.constraints[result.constraints["family"] == "ceiling"]
     if len(ceilings):
@@ -113,10 +125,22 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
     """A site pattern from an LP relaxation: per cluster, the cells it must keep (lock-ins, kept
     existing output), then the cells with the largest LP output, up to its sites cap and at least
     the minimum number of sites of a critical cluster."""
+    if prepared.phasing is not None:
+        from model.periods import round_sites as round_periods
+        return round_periods(prepared, highs, values, choose_sites)
     inst = prepared.instance
     xcol, ycol = cell_columns(prepared, highs, "x"), cell_columns(prepared, highs, "y")
+    y = choose_sites(inst, np.where(xcol >= 0, values[xcol], 0.0))
+    pattern = values.copy()
+    present = ycol >= 0
+    pattern[ycol[present]] = y[present]
+    return pattern
+
+
+def choose_sites(inst: Instance, x: np.ndarray) -> np.ndarray:
+    """(cells,) bool: the sites `round_sites` chooses for LP output x on the allowed cells."""
     cells = inst.cells[["i", "existing"]].copy()
-    cells["x"] = np.where(xcol >= 0, values[xcol], 0.0)
+    cells["x"] = x
     locked = {(l.cluster, l.region) for l in inst.lock_in}
     cells["forced"] = [cell in locked for cell in inst.cell_keys]
     cells["forced"] |= (inst.keep_existing * cells["existing"]) > 0
@@ -127,12 +151,9 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
     if inst.min_sites is not None:
         wanted |= inst.critical[i] & (rank < inst.min_sites)
     chosen = cells["forced"].to_numpy() | (wanted & (rank < inst.max_sites[i]))
-    pattern = values.copy()
-    y = np.zeros(len(cells))
+    y = np.zeros(len(cells), dtype=bool)
     y[cells.index.to_numpy()] = chosen
-    present = ycol >= 0
-    pattern[ycol[present]] = y[present]
-    return pattern
+    return y
 
 
 def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray) -> pd.DataFrame:

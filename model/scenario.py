@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from model.errors import InputError
 
@@ -120,6 +121,36 @@ class ObjectiveWeights(_Schema):
     relocation_cost: NonNegative = 0.0
 
 
+class Periods(_Schema):
+    """Phasing over the Plan (docs/model.md#periods): the years of the periods, how far each
+    period's targets have come from existing output (`progress`, default p/P), each period's weight
+    in the objective (`weights`, default 1/P), a factor per resource and period on the ceilings
+    (`ceilings`, default 1) and how fast output may decline from one period to the next
+    (`decline_limit`, docs/model.md#decline; null: no limit). Every list has one entry per year."""
+
+    years: Annotated[list[int], Field(min_length=1)]
+    progress: list[Share] | None = None
+    weights: list[Share] | None = None
+    ceilings: dict[str, list[NonNegative]] = {}
+    decline_limit: Share | None = None
+
+    @field_validator("years")
+    @classmethod
+    def _increasing(cls, years: list[int]) -> list[int]:
+        if any(b <= a for a, b in zip(years, years[1:])):
+            raise PydanticCustomError("years", "the years must be strictly increasing")
+        return years
+
+    @field_validator("progress", "weights")
+    @classmethod
+    def _one_per_year(cls, values: list[float] | None, info) -> list[float] | None:
+        years = info.data.get("years")
+        if values is not None and years is not None and len(values) != len(years):
+            raise PydanticCustomError("per_year", "needs one entry per year: {entries} given for {count} years",
+                                      {"entries": len(values), "count": len(years)})
+        return values
+
+
 class SolverOptions(_Schema):
     """HiGHS options: seconds, relative MIP gap, threads, random seed, and the solve strategy.
 
@@ -160,6 +191,7 @@ class Scenario(_Schema):
     lock_out: list[LockOut] = []
     growth_poles: list[GrowthPole] = []
     objective: ObjectiveWeights = ObjectiveWeights()
+    periods: Periods | None = None
     solver: SolverOptions = SolverOptions()
     sweep: Sweep | None = None
 
@@ -368,6 +400,13 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
     for n, pole in enumerate(scenario.growth_poles):
         known(f"growth_poles.{n}.strategy", pole.strategy, dataset.strategies, "strategy")
         known(f"growth_poles.{n}.category", pole.category, dataset.categories, "category")
+    if scenario.periods is not None:
+        years = len(scenario.periods.years)
+        for resource, factors in scenario.periods.ceilings.items():
+            known(f"periods.ceilings.{resource}", resource, dataset.resource_ids, "resource")
+            if len(factors) != years:
+                fail(f"periods.ceilings.{resource}",
+                     f"needs one entry per year: {len(factors)} given for {years} years")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
