@@ -165,7 +165,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     s = comparison.summary
     print(f"{args.run_a} → {args.run_b}")
     print(f"  objective {number(s['objective_a'])} → {number(s['objective_b'])} ({s['objective_change']:+,.1f}); "
-          f"moved output {number(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed")
+          f"moved output {number(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed"
+          + (f" (in {s['periods'][-1]['year']})" if s.get("periods") else ""))
+    for period in s.get("periods", []):
+        print(f"    {period['year']}: moved output {number(period['moved_output'])}; {period['opened_sites']} sites opened, "
+              f"{period['closed_sites']} closed")
     for metric in ("worst_surviving_share_min", "hinterland_share_min", "max_region_share_max", "sites_min"):
         m = s[metric]
         if m["a"] is not None:
@@ -175,7 +179,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(moves):
         print("  largest moves (10^8 yuan):")
         for row in moves.itertuples():
-            print(f"    {row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  ({row.delta:+,.1f})")
+            year = f"{row.period}  " if "period" in moves.columns else ""
+            print(f"    {year}{row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  "
+                  f"({row.delta:+,.1f})")
     return finish(out, "plot_compare" if args.plot else None)
 
 

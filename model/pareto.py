@@ -5,6 +5,10 @@ min over critical i and active s of Σ_{r∉L_s} x_ir / T_i, maximised; against 
 that resource's total use Σ_r Σ_i a_ik·x_ir, minimised. The front runs from the benefit-optimal
 layout to the layout best in the second objective; each point maximises the benefit with the
 second objective held at least as good as its epsilon. Dominated points are dropped.
+
+With periods (docs/model.md#workflows-over-periods) the epsilon rows hold in every period:
+resilience is the worst share over the periods too, and a resource's value is the largest total
+use of one period.
 """
 from __future__ import annotations
 
