@@ -63,7 +63,7 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
         m.objective.deactivate()
         m.distance = pyo.Var(within=pyo.NonNegativeReals)
         sites = _sites(prepared)
-        m.differs = pyo.Constraint(range(len(found)), rule=lambda _, j: m.distance <= sum(
+        m.differs = pyo.Constraint(range(len(found)), rule=lambda block, j, sites=sites: block.distance <= sum(
             (1 - y) if c in found[j] else y for c, y in sites))
         m.most_different = pyo.Objective(expr=m.distance, sense=pyo.maximize)
         result = solve_prepared(prepared)

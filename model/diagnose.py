@@ -341,7 +341,7 @@ def _tightening(scenario: Scenario, relax_targets: bool, units: dict[str, str], 
     out = []
     given = [(row, rhs) for row, rhs in zip(ceilings.rows, ceilings.limits) if row["family"] == "ceiling"]
     seen: set[tuple[str, str]] = set()
-    for row, rhs in given:
+    for row, _ in given:
         region, resource = row["region"], row["resource"]
         cells = [d for d in declines.rows if d["family"] == "decline" and d["region"] == region
                  and (d["cluster"], resource) in uses]
