@@ -53,41 +53,18 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def _apply_options(h, options) -> None:
+def _run_highs(h, options) -> dict:
+    """Run a HiGHS instance with the scenario's options, as the project's solver does, and report it."""
+    from model.solver import apply_options, outcome_of
+
+    apply_options(h, options)
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(options.time_limit))
-    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    h.setOptionValue("threads", int(options.threads))
-    h.setOptionValue("random_seed", int(options.seed))
-
-
-def _run_highs(h) -> dict:
-    """Run HiGHS and report status, objective, dual bound and gap in the project's vocabulary."""
-    import highspy
-
     started = time.perf_counter()
     h.run()
-    seconds = time.perf_counter() - started
-    status = h.getModelStatus()
-    info = h.getInfo()
-    M = highspy.HighsModelStatus
-    has_solution = info.primal_solution_status == 2
-    if status == M.kOptimal:
-        label = "optimal"
-    elif status in (M.kInfeasible, M.kUnboundedOrInfeasible):
-        label = "infeasible"
-    elif has_solution:
-        label = "feasible"
-    else:
-        label = "error"
-    out = {"status": label, "highs_status": h.modelStatusToString(status), "solve_s": seconds,
-           "objective": None, "bound": None, "gap": None}
-    if has_solution and label in ("optimal", "feasible"):
-        out["objective"] = float(info.objective_function_value)
-        out["gap"] = float(info.mip_gap)
-    if abs(info.mip_dual_bound) < highspy.kHighsInf:
-        out["bound"] = float(info.mip_dual_bound)  # kept even without a layout: how far the root got
-    return out
+    outcome = outcome_of(h, time.perf_counter() - started, mip=True)
+    return {"status": outcome.status.value, "highs_status": h.modelStatusToString(h.getModelStatus()),
+            "solve_s": outcome.solve_seconds, "objective": outcome.objective, "bound": outcome.bound,
+            "gap": outcome.gap}
 
 
 def _median(values: list[float]) -> float:
@@ -136,7 +113,7 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
         raise SystemExit(f"unknown form {form!r}")
 
     times: dict[str, list[float]] = {"build_s": [], "handover_s": [], "instance_s": []}
-    for n in range(repeats):
+    for _ in range(repeats):
         built = handed = None
         gc.collect()
         started = time.perf_counter()
@@ -163,8 +140,7 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
         lp = handed.getLp()
         result.update(rows=lp.num_row_, columns=lp.num_col_, nnz=len(lp.a_matrix_.value_),
                       integer_columns=int(sum(1 for v in lp.integrality_ if int(v) == 1)))
-        _apply_options(handed, scenario.solver)
-        result.update(_run_highs(handed))
+        result.update(_run_highs(handed, scenario.solver))
     result["peak_rss_mib"] = _peak_rss_mib()
     return result
 

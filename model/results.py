@@ -30,6 +30,9 @@ from model.solver import Status
 
 TABLES = ("layout", "regions", "resources", "resilience")
 """The tables of every solved run folder, each `<name>.csv`."""
+OPTIONAL_TABLES = ("flows", "backup", "recourse")
+"""The resilient network's tables, each `<name>.csv` when the run has chains, backup or recourse
+(docs/run-folder.md#flowscsv)."""
 TOLERANCE = 1e-6
 
 
@@ -200,6 +203,9 @@ class Result:
                     raise InputError(path, None, f"the run folder has no {name}.csv (status {result.status.value})")
                 result.tables[name] = pd.read_csv(path, keep_default_na=False, na_values=[""])
             result.tables["resilience"]["critical"] = critical_mask(result.tables["resilience"])
+            for name in OPTIONAL_TABLES:
+                if (folder / f"{name}.csv").is_file():
+                    result.tables[name] = pd.read_csv(folder / f"{name}.csv", keep_default_na=False, na_values=[""])
         if (folder / "solver.log").is_file():
             result.solver_log = (folder / "solver.log").read_text(encoding="utf-8")
         return result

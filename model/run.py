@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from model.formulation import Formulation, formulate, to_pyomo
 from model.instance import Instance
@@ -46,16 +47,18 @@ def prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None] | 
     """The scenario's instance and Pyomo model; `edit` may change the formulation first (a workflow's
     extra rows, columns or objective), so that it too is built from arrays."""
     started = time.perf_counter()
-    if scenario.periods is not None:  # phased: `edit` applies to every period (docs/model.md#periods)
-        from model.periods import formulate_scenario
-        instance, formulation = formulate_scenario(scenario, dataset_of(scenario), edit)
-        return Prepared(scenario, instance, to_pyomo(formulation), time.perf_counter() - started,
-                        phasing=formulation.phasing)
-    instance = Instance.of(scenario, dataset_of(scenario))
-    formulation = formulate(instance)
-    if edit is not None:
-        edit(formulation, instance)
-    return Prepared(scenario, instance, to_pyomo(formulation), time.perf_counter() - started)
+    with PauseGC():  # hundreds of thousands of keys and Pyomo objects, none of them garbage
+        if scenario.periods is not None:  # phased: `edit` applies to every period (docs/model.md#periods)
+            from model.periods import formulate_scenario
+            instance, formulation = formulate_scenario(scenario, dataset_of(scenario), edit)
+        else:
+            instance = Instance.of(scenario, dataset_of(scenario))
+            formulation = formulate(instance)
+            if edit is not None:
+                edit(formulation, instance)
+        model = to_pyomo(formulation)
+    return Prepared(scenario, instance, model, time.perf_counter() - started,
+                    phasing=getattr(formulation, "phasing", None))
 
 
 def infeasible_rows_message(model: pyo.ConcreteModel) -> str:

@@ -72,13 +72,25 @@ class HighsModel:
     row_family: np.ndarray
     row_key: list
     columns: list
-    sites_fixed_matrix: scipy.sparse.csr_matrix | None = None
-    """The matrix of the LP with the sites fixed (shadow prices), where a family states its rows differently."""
     log: list[str] | None = None
     """HiGHS's log lines, once `keep_log()` asked for them."""
     handover_seconds: float = 0.0
     highs: highspy.Highs = field(repr=False, default=None)
     _position: dict[int, int] = field(repr=False, default_factory=dict)
+    _restated: list[tuple] = field(repr=False, default_factory=list)
+
+    def sites_fixed_matrix(self) -> scipy.sparse.csr_matrix:
+        """The matrix of the LP with the sites fixed (shadow prices): `matrix` with the rows of the
+        families that state them differently there (`Rows.sites_fixed`) replaced."""
+        if not self._restated:
+            return self.matrix
+        pieces, done = [], 0
+        for offset, restated, position, active in self._restated:
+            A = restated if active is None else restated[active]
+            pieces += [self.matrix[done:offset], scipy.sparse.csr_matrix((A.data, position[A.indices], A.indptr),
+                                                                          shape=(A.shape[0], self.matrix.shape[1]))]
+            done = offset + A.shape[0]
+        return scipy.sparse.vstack(pieces + [self.matrix[done:]], format="csr")
 
     @classmethod
     def from_pyomo(cls, model: pyo.ConcreteModel) -> "HighsModel":
@@ -90,26 +102,27 @@ class HighsModel:
         started = time.perf_counter()
         with PauseGC():
             columns = _Columns()
-            blocks, fixed_blocks, lower, upper, family, keys = [], [], [], [], [], []
+            blocks: list[tuple] = []
+            restated: list[tuple] = []  # (row offset, rows as stated with the sites fixed, column positions, active)
+            lower, upper, family, keys = [], [], [], []
             for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
                 if isinstance(component, FamilyConstraint):
                     rows = component.rows
                     position = columns.positions(component.columns)
                     active = component.active_rows()
                     everything = active.all()
-                    for matrix, out in ((rows.matrix, blocks), (rows.sites_fixed, fixed_blocks)):
-                        A = rows.matrix if matrix is None else matrix
-                        A = A if everything else A[active]
-                        out.append((A.data, position[A.indices], A.indptr))
+                    A = rows.matrix if everything else rows.matrix[active]
+                    if rows.sites_fixed is not None:
+                        restated.append((sum(len(b[2]) - 1 for b in blocks), rows.sites_fixed, position,
+                                         None if everything else active))
+                    blocks.append((A.data, position[A.indices], A.indptr))
                     lower.append(rows.lower[active])
                     upper.append(rows.upper[active])
                     family.append(np.full(int(active.sum()), component.local_name, dtype=object))
                     keys += rows.keys if everything else [k for k, a in zip(rows.keys, active) if a]
                     continue
                 for key, coefficients, variables, low, high in linear_rows(component):
-                    block = (coefficients, columns.positions(variables), np.array([0, len(variables)]))
-                    blocks.append(block)
-                    fixed_blocks.append(block)
+                    blocks.append((coefficients, columns.positions(variables), np.array([0, len(variables)])))
                     lower.append([low])
                     upper.append([high])
                     family.append(np.array([component.local_name], dtype=object))
@@ -125,7 +138,7 @@ class HighsModel:
                         row_lower=np.concatenate(lower) if lower else np.zeros(0),
                         row_upper=np.concatenate(upper) if upper else np.zeros(0), integer=integer,
                         row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
-                        columns=columns.vars, sites_fixed_matrix=_stack(fixed_blocks, n), _position=columns.position)
+                        columns=columns.vars, _restated=restated, _position=columns.position)
             highs.highs = highs._passed()
         highs.handover_seconds = time.perf_counter() - started
         return highs
@@ -134,7 +147,7 @@ class HighsModel:
                 integer: bool = True, sites_fixed: bool = False) -> highspy.Highs:
         """A new HiGHS instance holding this model (one array `passModel`), optionally with other
         column bounds, with every integer column relaxed, or stated as the LP with the sites fixed."""
-        A = self.sites_fixed_matrix if sites_fixed and self.sites_fixed_matrix is not None else self.matrix
+        A = self.sites_fixed_matrix() if sites_fixed else self.matrix
         h = _new_highs(self.log)
         h.passModel(A.shape[1], A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise),
                     int(highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize), self.offset,
@@ -157,7 +170,7 @@ class HighsModel:
     def solve(self, options: SolverOptions, start: np.ndarray | None = None) -> Outcome:
         """Branch and bound within the time limit; a start point (column values) may be given."""
         h = self.highs
-        _apply(h, options)
+        apply_options(h, options)
         if start is not None:
             solution = highspy.HighsSolution()
             solution.col_value = list(start)
@@ -166,7 +179,7 @@ class HighsModel:
         started = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - started
-        return _outcome(h, seconds, mip=bool(self.integer.any()))
+        return outcome_of(h, seconds, mip=bool(self.integer.any()))
 
     def keep_log(self) -> None:
         """From now on, HiGHS's log of every solve of this model goes to `log` (never to the console)."""
@@ -347,14 +360,16 @@ def _log_into(h: highspy.Highs, log: list[str]) -> None:
     h.cbLogging += lambda event: log.append(event.message)
 
 
-def _apply(h: highspy.Highs, options: SolverOptions) -> None:
+def apply_options(h: highspy.Highs, options: SolverOptions) -> None:
+    """The scenario's time limit, MIP gap, threads and seed on a HiGHS instance."""
     h.setOptionValue("time_limit", float(options.time_limit))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.seed))
 
 
-def _outcome(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
+def outcome_of(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
+    """What a HiGHS run ended with, in our `Status`, with objective, bound, gap and the solution."""
     status = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible

@@ -30,7 +30,7 @@ def test_alternatives_are_feasible_near_optimal_and_different(tmp_path, sited):
     found = alternatives(scenario, slack=slack, count=2)
     optimum = found.results[0].objective
     assert len(found.table) == 3
-    for n, result in found.results.items():
+    for result in found.results.values():
         assert result.objective >= (1 - slack) * optimum - 1e-5
         layout = result.layout
         # targets, ceilings, min_scale and max_sites hold

@@ -195,3 +195,14 @@ def test_sources_count_every_line():
         n = g["basis"].value_counts()
         row = (f"| `{cluster}` | {n.get('published_anchor', 0)} | {n.get('proxy', 0)} | {n.get('estimate', 0)} |")
         assert row in sources, row
+
+
+def test_the_baseline_is_a_layout_a_planner_would_discuss():
+    # With diminishing returns (h 0.25, g 0.5; data/provinces/SOURCES.md, "Concentration") no non-critical
+    # cluster holds more than half its national output in one province, and the farmland ceiling is in force.
+    result = model.solve(ROOT / "scenarios" / "baseline.yaml")
+    assert result.status == model.Status.OPTIMAL
+    shares = result.resilience.set_index("cluster")
+    assert shares.loc[~shares["critical"], "max_region_share"].max() <= 0.5 + 1e-6
+    farmland = result.resources[result.resources["resource"] == "farmland"]
+    assert (farmland["used"] <= farmland["available"] + 1e-6).all() and farmland["used"].sum() > 0

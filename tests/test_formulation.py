@@ -259,10 +259,12 @@ def _enumerate(tmp_path, data, keys) -> float:
             continue
         A_ub, b_ub, A_eq, b_eq = [], [], [], []
         for i in range(len(inst.clusters)):
-            A_eq.append([1.0 if c[0] == i else 0.0 for c in cells]); b_eq.append(inst.target[i])
+            A_eq.append([1.0 if c[0] == i else 0.0 for c in cells])
+            b_eq.append(inst.target[i])
         for r in range(len(inst.regions)):
             for k in range(len(inst.resources)):
-                A_ub.append([inst.intensity[c[0], k] if c[1] == r else 0.0 for c in cells]); b_ub.append(inst.ceiling[r, k])
+                A_ub.append([inst.intensity[c[0], k] if c[1] == r else 0.0 for c in cells])
+                b_ub.append(inst.ceiling[r, k])
         for i in range(len(inst.clusters)):
             if not inst.critical[i]:
                 continue

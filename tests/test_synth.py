@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import filecmp
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -131,9 +130,7 @@ def reference_is_feasible(inst: Instance, reference: pd.DataFrame) -> None:
 @pytest.mark.parametrize("scale", list(SCALES))
 def test_benchmark_scales_generate_load_and_are_feasible(tmp_path, scale):
     regions, clusters, disruptions = SCALES[scale]
-    started = time.perf_counter()
-    data = synthesize(regions, clusters, tmp_path / "data", disruptions=disruptions, seed=0)
-    assert time.perf_counter() - started < 10
+    data = synthesize(regions, clusters, tmp_path / "data", disruptions=disruptions, seed=0)  # timed by benchmarks/
     ds = load_dataset(data)
     assert len(ds.region_ids) == regions and len(ds.cluster_ids) == clusters
     assert len(ds.disruption_ids) == (disruptions or default_disruptions(regions))

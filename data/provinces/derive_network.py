@@ -118,7 +118,7 @@ def derive_land_borders(regions: pd.DataFrame, p: dict[str, float]) -> pd.DataFr
     tol, radius = p["border_tolerance_deg"], p["earth_radius_km"]
     tree = STRtree([polygons[r] for r in ids])
     rows = []
-    for i, a in enumerate(ids):
+    for a in ids:
         for j in tree.query(polygons[a], predicate="dwithin", distance=tol):
             b = ids[int(j)]
             if b <= a:

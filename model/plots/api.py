@@ -18,7 +18,8 @@ from model.plots.charts import largest_moves, pareto_chart, resilience_chart, sw
 from model.formatting import number, percent
 from model.plots.common import OUTPUT_UNIT, OUTPUT_UNIT_TEXT, pretty_unit, save, slug
 from model.plots.geometry import PROVINCES
-from model.plots.maps import Frame, make_frame, map_figure, map_grid
+from model.plots.maps import CLUSTER_COLORS, Frame, flow_map, make_frame, map_figure, map_grid, node_positions
+from model.plots.network import FAILS, Network, backup_held, survival, top_corridors
 from model.plots.report import Report
 from model.results import Result, binding_ceilings, critical_rows
 
@@ -173,6 +174,8 @@ def plot_run(run: Result | str | Path) -> list[Path]:
         targets = dict(zip(resilience["cluster"].astype(str), resilience["target"].astype(float)))
         blocked = result.blocked_cells()
         critical = set(critical_rows(resilience)["cluster"].astype(str)) if "critical" in resilience.columns else set()
+        network = Network.of(result.tables, ctx.dataset, summary, scenario)
+        backup = network.backup if network is not None else None
         panels = []
         for c in clusters:
             cell = layout[layout["cluster"] == c]
@@ -184,14 +187,24 @@ def plot_run(run: Result | str | Path) -> list[Path]:
             rank += sorted(sites - set(rank))
             text = {r: number(values.get(r, 0.0), 3) + (f" ({percent(values.get(r, 0.0) / T)})" if T > 0 else "")
                     for r in rank}
+            held = (backup[backup["cluster"] == c].groupby("region")["backup"].sum()
+                    if backup is not None else pd.Series(dtype=float))
+            held_text = ""
+            if len(held):
+                n = len(held)
+                held_text = f" · backup {number(float(held.sum()))} held in {n} region{'s' if n != 1 else ''}"
+                for r, v in held.sort_values(ascending=False).items():
+                    text[r] = (text[r] + " · " if r in text else "") + f"backup {number(v, 3)}"
+                rank = list(held.sort_values(ascending=False).index) + [r for r in rank if r not in held.index]
             sub = (f"target {number(T)} {OUTPUT_UNIT_TEXT} · {len(sites)} site{'s' if len(sites) != 1 else ''}"
-                   + (" · critical chain" if c in critical else "") + f" · scenario {ctx.name}")
+                   + (" · critical chain" if c in critical else "") + held_text + f" · scenario {ctx.name}")
             fig = map_figure(frame, values, title=f"{label} — output by region", subtitle=sub,
                              unit=f"output ({OUTPUT_UNIT})", highlight=sites, hatch=blocked.get(c, set()),
                              label_regions=rank, label_text=text, max_labels=16, zero_label="no output",
-                             notes=_map_notes(frame))
+                             notes=_map_notes(frame), backup=held if len(held) else None)
             paths[f"cluster:{c}"] = save(fig, out / f"cluster_{slug(c)}.png")
-            captions[f"cluster:{c}"] = f"{label}: output by region; framed = site established."
+            captions[f"cluster:{c}"] = (f"{label}: output by region; framed = site established"
+                                        + ("; hatched ring = backup (standby capacity) held." if len(held) else "."))
             share = values / T if T > 0 else values * 0
             panels.append((f"{_wrap2(label)} ({len(sites)})", share, sites))
         if panels:
@@ -220,8 +233,57 @@ def plot_run(run: Result | str | Path) -> list[Path]:
             paths["resilience"] = save(fig, out / "resilience.png")
             captions["resilience"] = f"Critical clusters against the scenario's goals ({_goal_text(goals)})."
 
-        _run_report(ctx, summary, paths, captions, layout, regions, resources, resilience)
+        # the resilient network: one flow map per upstream cluster with flows, and all flows on one map
+        if network is not None and network.flows is not None and len(network.flows):
+            _flow_maps(ctx, network, layout, out, paths, captions)
+
+        _run_report(ctx, summary, paths, captions, layout, regions, resources, resilience, network)
         return list(paths.values())
+
+
+def _flow_maps(ctx: Context, network: Network, layout: pd.DataFrame, out: Path, paths: dict, captions: dict) -> None:
+    """flows_<cluster>.png for each upstream cluster with flows and flows_overview.png (docs/run-folder.md#flowscsv)."""
+    frame = ctx.frame
+    nodes = node_positions(frame, network.node_of)
+    known = set(nodes["node"])
+    flows = network.flows
+    placed = flows[flows["from"].isin(known) & flows["to"].isin(known)]
+    notes = _map_notes(frame) + ["Nodes at the mean " + ("position" if frame.mode == "grid" else "lon/lat")
+                                 + " of their regions."]
+    if len(placed) < len(flows):
+        notes.append(f"{len(flows) - len(placed)} arcs between nodes without coordinates not drawn.")
+    if network.free_transport:
+        notes.append("Transport cost 0: these flows are one of many optima.")
+    when = f" · year {network.year}" if network.year is not None else ""
+    upstream = network.upstream(ctx.cluster_order)
+    for c in upstream:
+        f = placed[placed["cluster"] == c]
+        label = ctx.cluster_labels.get(c, c)
+        total = float(flows.loc[flows["cluster"] == c, "flow"].sum())
+        km = float((flows.loc[flows["cluster"] == c, "flow"] * flows.loc[flows["cluster"] == c, "distance_km"]
+                    .fillna(0.0)).sum())
+        feeds = ", ".join(f"{ctx.cluster_labels.get(d, d)} ({number(q, 3)} per unit)" for d, q in network.feeds(c))
+        sub = (f"{number(total)} {OUTPUT_UNIT_TEXT} moved on {len(f)} arc{'s' if len(f) != 1 else ''}, "
+               f"{number(km)} {OUTPUT_UNIT_TEXT}·km" + (f" · feeds {feeds}" if feeds else "") + when
+               + f" · scenario {ctx.name}")
+        values = layout[layout["cluster"] == c].groupby("region")["output"].sum().astype(float)
+        fig = flow_map(frame, f, nodes, title=f"{label} — flows between nodes", subtitle=sub, values=values,
+                       unit=f"output of {label} ({OUTPUT_UNIT})", corridors=network.corridors, notes=notes)
+        paths[f"flows:{c}"] = save(fig, out / f"flows_{slug(c)}.png")
+        captions[f"flows:{c}"] = (f"{label}: flows from node to node, arrow width by flow ({OUTPUT_UNIT_TEXT} per "
+                                  f"year), over its output by region" + ("; dashed: corridors without flow."
+                                                                         if network.corridors is not None else "."))
+    colors = ({c: CLUSTER_COLORS[k] for k, c in enumerate(upstream)} if len(upstream) <= len(CLUSTER_COLORS)
+              else None)
+    total = float(flows["flow"].sum())
+    sub = (f"{len(upstream)} upstream cluster{'s' if len(upstream) != 1 else ''} · {number(total)} "
+           f"{OUTPUT_UNIT_TEXT} moved on {len(placed.groupby(['from', 'to']))} arcs"
+           + ("" if colors else " · flows of all clusters summed per arc") + when + f" · scenario {ctx.name}")
+    fig = flow_map(frame, placed, nodes, title=f"All flows — {ctx.name}", subtitle=sub, corridors=network.corridors,
+                   colors=colors, color_labels=ctx.cluster_labels, notes=notes, max_labels=14)
+    paths["flows_overview"] = save(fig, out / "flows_overview.png")
+    captions["flows_overview"] = ("Every flow of the network, " + ("coloured by upstream cluster" if colors
+                                  else "summed over clusters per arc") + "; arrow width by flow.")
 
 
 def _wrap2(text: str, width: int = 30) -> str:
@@ -243,7 +305,7 @@ def _map_notes(frame: Frame) -> list[str]:
 
 
 def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layout, regions, resources,
-                resilience=None) -> Path:
+                resilience=None, network: Network | None = None) -> Path:
     report = Report(f"Layout — {ctx.name}", (ctx.scenario.get("description") or "")
                     + f" · status {s.get('status')} · dataset {Path(str(ctx.scenario.get('data', ''))).name}")
     report.heading("Summary")
@@ -303,7 +365,88 @@ def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layou
         r.insert(1, "name", [ctx.cluster_labels.get(str(c), c) for c in r["cluster"]])
         share = {c: (lambda v: percent(v, 1)) for c in ("max_region_share", "hinterland_share", "worst_surviving_share")}
         report.table(r, "Resilience of every cluster (goals apply to the critical ones).", max_rows=40, formats=share)
+    if network is not None:
+        _network_section(report, ctx, paths, captions, network, resilience)
     return report.write(ctx.folder / "report.html")
+
+
+def _network_section(report: Report, ctx: Context, paths: dict, captions: dict, net: Network,
+                     resilience: pd.DataFrame | None) -> None:
+    """Chains, the corridors that carry most, the backup held, and whether each critical chain survives
+    each active disruption (docs/model.md#chains-corridors-and-backup)."""
+    report.heading("Network")
+    names, clusters = ctx.region_names, ctx.cluster_labels
+    flows = net.flows
+    when = f" (year {net.year}, the last period)" if net.year is not None else ""
+    facts = []
+    if flows is not None:
+        km = float((flows["flow"] * flows["distance_km"].fillna(0.0)).sum())
+        facts += [(f"flow moved ({OUTPUT_UNIT_TEXT} per year)" + when, float(flows["flow"].sum())),
+                  (f"flow × distance ({OUTPUT_UNIT_TEXT}·km)", km),
+                  ("arcs with flow", int(len(flows.groupby(["from", "to"]))))]
+    if net.backup is not None:
+        facts.append((f"backup held ({OUTPUT_UNIT_TEXT})" + when, float(net.backup["backup"].sum())))
+    if facts:
+        report.facts(facts)
+    if net.free_transport and flows is not None and len(flows):
+        report.paragraph("Transport costs nothing in this run (transport_cost 0 or chains.transport_cost_scale 0): "
+                         "the flows below are one of many optima; another routing of the same layout is as good.",
+                         "note")
+    if net.chains is not None and len(net.chains):
+        ch = net.chains.copy()
+        ch.insert(1, "upstream name", [clusters.get(c, c) for c in ch["upstream"]])
+        ch.insert(3, "downstream name", [clusters.get(c, c) for c in ch["downstream"]])
+        report.table(ch, "Chains (chains.csv): one unit of the downstream cluster's output uses per_unit units of "
+                         "the upstream cluster's output.", max_rows=60)
+    elif flows is not None and len(flows):
+        why = "is not reachable (the dataset has moved)" if ctx.dataset is None else "is not in the dataset"
+        report.paragraph(f"chains.csv {why}; upstream clusters with flows: "
+                         + ", ".join(clusters.get(c, c) for c in net.upstream(ctx.cluster_order)) + ".", "note")
+    if "flows_overview" in paths:
+        report.image(paths["flows_overview"], captions.get("flows_overview", ""))
+    for key, path in paths.items():
+        if key.startswith("flows:"):
+            report.image(path, captions.get(key, ""))
+    if flows is not None and len(flows):
+        label = {n: names.get(n, n) for n in set(flows["from"]) | set(flows["to"])}
+        top = top_corridors(flows, net.corridors, n=10, label=label)
+        formats = {"utilization": lambda v: percent(v, 1),
+                   "capacity": lambda v: "no limit" if v is None or v != v else number(v)}
+        report.table(top, f"The corridors that carry most{when}: flow summed over clusters and both directions "
+                          f"({OUTPUT_UNIT_TEXT} per year), top 10; each named in its busier direction (forward; "
+                          "back: the other way); flow_km = flow × distance.", max_rows=10, formats=formats)
+    elif flows is not None:
+        report.paragraph("No flow: every node supplies its own chains.", "note")
+    targets = dict(zip(resilience["cluster"].astype(str), resilience["target"].astype(float))) \
+        if resilience is not None else {}
+    if net.backup is not None:
+        if len(net.backup):
+            held = backup_held(net.backup, targets, names, clusters)
+            report.table(held, f"Backup (standby capacity) held{when}, per critical cluster ({OUTPUT_UNIT_TEXT}).",
+                         max_rows=40, formats={"share_of_target": lambda v: percent(v, 1)})
+        else:
+            report.paragraph("No backup is held.", "note")
+    if resilience is not None and (net.recourse is not None or len(resilience)):
+        rho = ((ctx.scenario or {}).get("resilience") or {}).get("disruption_survival")
+        table, source = survival(net.recourse, resilience, rho)
+        if len(table):
+            table.insert(2, "name", [clusters.get(c, c) for c in table["cluster"]])
+            failing = table[table["verdict"] == FAILS]
+            if source == "recourse":
+                caption = ("Does each critical chain survive each active disruption? From recourse.csv: the output "
+                           "the surviving capacity, fed through the surviving corridors, still delivers, against "
+                           f"the required ρ·T ({OUTPUT_UNIT_TEXT}).")
+            else:
+                caption = ("Does each critical chain survive its worst disruption? From resilience.csv (recourse is "
+                           "off): output and backup outside the lost regions against ρ·T "
+                           f"({OUTPUT_UNIT_TEXT}); whether the inputs still reach it is not checked.")
+            report.table(table, caption, max_rows=80, formats={"share": lambda v: percent(v, 1)})
+            if len(failing):
+                report.paragraph(f"{len(failing)} of {len(table)} fail: " + "; ".join(
+                    f"{clusters.get(c, c)} under {d}" for c, d in zip(failing["cluster"], failing["disruption"])) + ".",
+                                 "bad")
+            elif (table["verdict"] != "–").any():
+                report.paragraph("Every critical chain survives.", "good")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -88,13 +88,14 @@ def _overlaps(box: Bbox, boxes: Iterable[Bbox]) -> bool:
 
 def place_labels(ax, items: Sequence[tuple[float, float, str]], *, fontsize: float = 7.5,
                  obstacles: Iterable[Bbox] = (), max_labels: int | None = None, weight: str = "normal",
-                 force_first: int = 0, point_pad: float = 3.0) -> int:
+                 force_first: int = 0, point_pad: float = 3.0, at_point: bool = True) -> int:
     """Write labels at data points without overlaps, in the order given (most important first).
 
     Each label goes at its point, or, if that collides with an earlier label, an obstacle or the
     axes edge, at the first free position around it (then with a thin leader line). Labels with
-    no free position are left out, except the first `force_first`. The axes must have its final
-    position (fixed layout); returns how many labels were written.
+    no free position are left out, except the first `force_first`. With `at_point` False a label
+    never covers its point (for points that carry a symbol of their own, such as flow nodes). The
+    axes must have its final position (fixed layout); returns how many labels were written.
     """
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
@@ -112,7 +113,7 @@ def place_labels(ax, items: Sequence[tuple[float, float, str]], *, fontsize: flo
         w, h = size.width + 2 * px, size.height + 2 * px
         cx, cy = ax.transData.transform((x, y))
         d = point_pad * px
-        candidates = [(0, 0)]
+        candidates = [(0, 0)] if at_point else []
         for step in (1.0, 1.9, 2.8):
             dy, dx = (h / 2 + d) * step, (w / 2 + d) * step ** 0.7
             candidates += [(0, dy), (0, -dy), (dx, 0), (-dx, 0), (dx, dy), (-dx, dy), (dx, -dy), (-dx, -dy)]
@@ -126,7 +127,8 @@ def place_labels(ax, items: Sequence[tuple[float, float, str]], *, fontsize: flo
         if chosen is None:
             if n >= force_first:
                 continue
-            chosen = (0, 0, Bbox.from_bounds(cx - w / 2, cy - h / 2, w, h))
+            ox, oy = candidates[0]
+            chosen = (ox, oy, Bbox.from_bounds(cx + ox - w / 2, cy + oy - h / 2, w, h))
         ox, oy, box = chosen
         if ox == 0 and oy == 0:
             ax.text(x, y, text, fontsize=fontsize, ha="center", va="center", weight=weight,

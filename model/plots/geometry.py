@@ -133,7 +133,7 @@ def _polygon_path(polygons, proj: Albers) -> tuple[MplPath, float]:
 
     vertices, codes, area = [], [], 0.0
     for poly in polygons:
-        for k, ring in enumerate([poly.exterior, *poly.interiors]):
+        for ring in [poly.exterior, *poly.interiors]:
             xy = proj.xy(np.asarray(ring.coords)[:, :2])
             if len(xy) < 4:
                 continue

