@@ -20,6 +20,7 @@ from model.plots.common import OUTPUT_UNIT, OUTPUT_UNIT_TEXT, pretty_unit, save,
 from model.plots.geometry import PROVINCES
 from model.plots.maps import CLUSTER_COLORS, Frame, flow_map, make_frame, map_figure, map_grid, node_positions
 from model.plots.network import FAILS, Network, backup_held, survival, top_corridors
+from model.plots.periods import Phased, periods_section, plot_periods
 from model.plots.report import Report
 from model.results import Result, binding_ceilings, critical_rows
 
@@ -148,6 +149,9 @@ def plot_run(run: Result | str | Path) -> list[Path]:
             return []
         layout, regions, resources, resilience = (result.layout.copy(), result.regions.copy(), result.resources,
                                                   result.resilience)
+        phased = Phased.of(result.tables, summary)  # with periods the one-layout pictures show the last year
+        if phased is not None:
+            layout, regions, resources, resilience = (phased.last(t) for t in (layout, regions, resources, resilience))
         ctx = _context(folder, scenario, summary, [str(r) for r in regions["region"]])
         layout["cluster"] = layout["cluster"].astype(str)
         layout["region"] = layout["region"].astype(str)
@@ -237,7 +241,9 @@ def plot_run(run: Result | str | Path) -> list[Path]:
         if network is not None and network.flows is not None and len(network.flows):
             _flow_maps(ctx, network, layout, out, paths, captions)
 
-        _run_report(ctx, summary, paths, captions, layout, regions, resources, resilience, network)
+        if phased is not None:
+            plot_periods(ctx, phased, out, paths, captions)
+        _run_report(ctx, summary, paths, captions, layout, regions, resources, resilience, network, phased)
         return list(paths.values())
 
 
@@ -305,7 +311,7 @@ def _map_notes(frame: Frame) -> list[str]:
 
 
 def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layout, regions, resources,
-                resilience=None, network: Network | None = None) -> Path:
+                resilience=None, network: Network | None = None, phased: Phased | None = None) -> Path:
     report = Report(f"Layout — {ctx.name}", (ctx.scenario.get("description") or "")
                     + f" · status {s.get('status')} · dataset {Path(str(ctx.scenario.get('data', ''))).name}")
     report.heading("Summary")
@@ -367,6 +373,8 @@ def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layou
         report.table(r, "Resilience of every cluster (goals apply to the critical ones).", max_rows=40, formats=share)
     if network is not None:
         _network_section(report, ctx, paths, captions, network, resilience)
+    if phased is not None:
+        periods_section(report, ctx, paths, captions, phased)
     return report.write(ctx.folder / "report.html")
 
 
