@@ -99,6 +99,7 @@ def instances_by_period(scenario: Scenario, dataset: Dataset, base: Instance | N
     one-period instance (`Instance.of`), resolved here if not given."""
     base = base if base is not None else Instance.of(scenario, dataset)
     periods = scenario.periods
+    assert periods is not None, "a scenario without periods has one instance: Instance.of"
     existing = existing_total(base)
     mu = ceiling_factors(periods, base.resources)
     return [period_instance(base, float(pi), mu[p], existing) for p, pi in enumerate(progress_of(periods))]
@@ -139,6 +140,13 @@ class Phasing:
 
 def _has(f: Formulation, name: str) -> bool:
     return any(v.name == name for v in f.variables)
+
+
+def _cost(f: Formulation) -> np.ndarray:
+    """A formulated model's objective coefficients (every formulation here has its objective)."""
+    if f.cost is None:
+        raise ValueError("the formulation has no objective yet")
+    return f.cost
 
 
 def _remapped(A: scipy.sparse.csr_matrix, columns: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
@@ -271,7 +279,7 @@ def define_objective(f: Formulation, ph: Phasing) -> None:
     cost = np.zeros(f.num_columns)
     constant = 0.0
     for p, period in enumerate(ph.formulations):
-        own = period.cost.copy()
+        own = _cost(period).copy()
         if _has(period, "y"):
             own[period.start("y") + np.arange(len(period.variable("y").index))] = 0.0
         cost[ph.columns[p]] += ph.weights[p] * own
@@ -279,7 +287,7 @@ def define_objective(f: Formulation, ph: Phasing) -> None:
     last = ph.formulations[-1]
     if _has(last, "y"):
         y = last.start("y") + np.arange(len(last.variable("y").index))
-        cost[ph.columns[-1][y]] += last.cost[y]
+        cost[ph.columns[-1][y]] += _cost(last)[y]
     f.cost, f.constant = cost, constant
 
 
@@ -309,7 +317,7 @@ def formulate_periods(instances: list[Instance], years: list[int], weights: np.n
     add_persistence(stacked, ph)
     add_decline(stacked, ph, first_decline)
     define_objective(stacked, ph)
-    stacked.phasing = ph
+    stacked.phasing = ph  # type: ignore[attr-defined]  # read back by run.prepare (Prepared.phasing)
     return stacked
 
 
@@ -318,6 +326,7 @@ def formulate_scenario(scenario: Scenario, dataset: Dataset,
     """The phased model of a scenario with `periods`, and the instance of its last period."""
     instances = instances_by_period(scenario, dataset)
     periods = scenario.periods
+    assert periods is not None
     return instances[-1], formulate_periods(instances, periods.years, weights_of(periods), periods.decline_limit,
                                             edit=edit)
 
@@ -348,11 +357,11 @@ def period_objectives(ph: Phasing, values: np.ndarray) -> list[dict[str, Any]]:
         for v in f.variables:
             if v.name in OBJECTIVE_TERMS and len(v.index):
                 span = slice(f.start(v.name), f.start(v.name) + len(v.index))
-                terms[OBJECTIVE_TERMS[v.name]] += float(f.cost[span] @ own[span])
+                terms[OBJECTIVE_TERMS[v.name]] += float(_cost(f)[span] @ own[span])
         y_columns = f.start("y") + np.arange(len(f.variable("y").index))
         y = np.round(own[y_columns])
         opened = np.maximum(y - (before if before is not None else 0.0), 0.0)
-        fixed = ph.formulations[-1].cost[ph.formulations[-1].start("y") + np.arange(len(y))]
+        fixed = _cost(ph.formulations[-1])[ph.formulations[-1].start("y") + np.arange(len(y))]
         out.append({"year": year, "weight": float(ph.weights[p]), "objective": float(sum(terms.values())),
                     "terms": terms, "sites": int(y.sum()), "opened_sites": int(opened.sum()),
                     "fixed_cost": float(fixed @ opened)})

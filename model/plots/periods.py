@@ -71,7 +71,8 @@ def cluster_years(frame: Frame, layout: pd.DataFrame, cluster: str, years: list[
     """Small multiples of one cluster: its output by region in every year on one colour scale;
     framed regions hold a site that year, and each panel's title says how many opened."""
     cell = layout[layout["cluster"].astype(str) == cluster]
-    panels, before = [], set()
+    panels: list[tuple[str, pd.Series, set[str]]] = []
+    before: set[str] = set()
     for year in years:
         rows = cell[cell["period"] == year]
         values = rows.groupby(rows["region"].astype(str))["output"].sum().astype(float)
@@ -92,7 +93,7 @@ def output_timeline(regions: pd.DataFrame, macro_of: dict[str, str], years: list
     macros = [m for m in MACRO_ORDER if m in pivot.columns] + [m for m in pivot.columns if m not in MACRO_ORDER]
     fig = new_figure(max(5.5, 1.8 + 1.3 * len(years)), 4.6, constrained=True)
     ax = fig.add_subplot()
-    x = np.arange(len(years))
+    x = np.arange(len(years), dtype=float)
     bottom = np.zeros(len(years))
     totals = pivot[macros].sum(axis=1).to_numpy(dtype=float)
     for macro in macros:
@@ -176,10 +177,10 @@ def plot_periods(ctx: Any, phased: Phased, out: Path, paths: dict, captions: dic
     paths["periods:output"] = save(fig, out / "periods_output.png")
     captions["periods:output"] = (f"Output of all clusters by macro-region in each period ({OUTPUT_UNIT_TEXT}), "
                                   "the share of each macro-region in the bars: the transfer over the Plan.")
-    fig = ceiling_use(tables["resources"], phased.years, region_labels=ctx.frame.labels(),
+    use = ceiling_use(tables["resources"], phased.years, region_labels=ctx.frame.labels(),
                       title=f"Ceiling use per period — {ctx.name}")
-    if fig is not None:
-        paths["periods:ceilings"] = save(fig, out / "periods_ceilings.png")
+    if use is not None:
+        paths["periods:ceilings"] = save(use, out / "periods_ceilings.png")
         captions["periods:ceilings"] = ("Utilisation of every ceiling that binds in some year, year by year; "
                                         "λ = the largest shadow price it takes (objective gain per extra unit).")
     resilience = tables["resilience"]
