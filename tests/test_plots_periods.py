@@ -64,3 +64,15 @@ def test_ceiling_use_names_the_ceilings_that_bind_in_some_year():
     chosen = binding_by_period(resources)
     assert list(zip(chosen["region"], chosen["resource"])) == [("r1", "water")]
     assert chosen["price"].tolist() == pytest.approx([0.7])
+
+
+def test_a_comparison_of_phased_runs_maps_the_last_year(phased_run: Path, tmp_path: Path):
+    import model
+    from model.compare import compare
+    from model.plots import plot_compare
+
+    flat = model.solve(str(phased_run / "scenario.yaml"), periods=None).write(tmp_path / "flat")
+    folder = compare(flat, phased_run).write(tmp_path / "cmp")
+    assert set(pd.read_csv(folder / "changes.csv")["period"]) == {2026, 2028, 2030}
+    paths = plot_compare(folder)
+    assert {p.name for p in paths} == {"difference_map.png", "largest_moves.png"}

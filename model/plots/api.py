@@ -492,6 +492,10 @@ def plot_compare(compare_folder: str | Path) -> list[Path]:
     folder = Path(compare_folder)
     changes = _read_csv(folder / "changes.csv")
     summary = _read_json(folder / "summary.json")
+    year = None
+    if "period" in changes.columns and len(changes):  # phased runs: the last year, as the summary counts it
+        year = int(changes["period"].max())
+        changes = changes[changes["period"] == year].drop(columns="period").reset_index(drop=True)
     for col in ("cluster", "region"):
         changes[col] = changes[col].astype(str)
     scenario = None
@@ -520,7 +524,8 @@ def plot_compare(compare_folder: str | Path) -> list[Path]:
         order = list(moved.abs().sort_values(ascending=False).index)
         text = {r: ("+" if delta[r] > 0 else "−") + number(abs(delta[r]), 3) for r in order}
         sub = (f"B − A, summed over clusters · objective {number(summary.get('objective_a'))} → "
-               f"{number(summary.get('objective_b'))} · moved output {number(summary.get('moved_output'))}")
+               f"{number(summary.get('objective_b'))} · moved output {number(summary.get('moved_output'))}"
+               + (f" · year {year}" if year is not None else ""))
         fig = map_figure(ctx.frame, delta, title=f"Change in output — {ctx.name}", subtitle=sub,
                          unit=f"change in output, B − A ({OUTPUT_UNIT})", diverging=True, label_regions=order,
                          label_text=text, max_labels=14, notes=_map_notes(ctx.frame), zero_label="no change")
