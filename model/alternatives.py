@@ -99,11 +99,15 @@ def _last_period(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _benefit(prepared, result: Result) -> float:
-    """The original objective at an alternative's layout: Σ s·x − φ·Σ f·y(new) − κ·Σ max(e − x, 0) + constant;
-    with periods, weighted over the periods as docs/model.md#periods-objective says."""
+    """The original objective at an alternative's layout: the sum of its objective terms (the planner's
+    objective at its columns, docs/run-folder.md#summaryjson), or, for a result without them,
+    Σ s·x − φ·Σ f·y(new) − κ·Σ max(e − x, 0) + constant; with periods, weighted over the periods as
+    docs/model.md#periods-objective says."""
     if prepared.phasing is not None:
         from model.periods import objective_of
         return objective_of(result.extra["periods"])
+    if result.objective_terms is not None:  # the planner's objective at the layout, every term included
+        return float(sum(result.objective_terms.values()))
     inst = prepared.instance
     layout = result.layout
     cells = inst.cells.merge(layout, on=["cluster", "region"], how="left").fillna({"output": 0.0, "established": 0})

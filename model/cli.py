@@ -83,6 +83,9 @@ def print_result(result, out: Path | None) -> None:
             print(f"    … and {len(binding) - 8} more in resources.csv")
     else:
         print("  no ceiling binds")
+    line = network_line(s)
+    if line:
+        print(line)
     critical = s.resilience[s.resilience["critical"]]
     if periods:
         critical = critical[critical["period"] == periods[-1]["year"]]
@@ -110,6 +113,40 @@ def print_periods(result, periods: list[dict]) -> None:
         resilient = f"{worst:.0%}" if worst == worst else "–"
         print(f"    {year}  {number(period['objective']):>12} ({period['weight']:.3g})  output {number(output):>10}  "
               f"{period['sites']:>4} sites ({period['opened_sites']} opened)  {binding:>3} binding  {resilient:>5}")
+
+
+def network_line(result) -> str:
+    """One line on the resilient network of a solved run: flows, transport and backup cost, recourse."""
+    flows, backup, recourse = result.flows, result.backup, result.recourse
+    if flows is None and backup is None:
+        return ""
+    terms = result.objective_terms or {}
+    periods = result.summary().get("periods")
+    if periods:  # a phased run: the network of the last year, with that year's costs
+        year = periods[-1]["year"]
+        flows, backup, recourse = (None if t is None else t[t["period"] == year] for t in (flows, backup, recourse))
+        terms = periods[-1]["terms"]
+    parts = []
+    if flows is not None:
+        moved = float(flows["flow"].sum())
+        km = float((flows["flow"] * flows["distance_km"]).sum())
+        arcs = len(flows.groupby(["from", "to"])) if len(flows) else 0
+        parts.append(f"{arcs} arc{'s' if arcs != 1 else ''} carry {moved:,.1f}"
+                     + (f" over {km / moved:,.0f} km on average" if moved else "")
+                     + f", transport cost {abs(terms.get('transport', 0.0)):,.1f}"
+                     + (" (no transport cost: these flows are one of many optima)" if moved and not terms.get("transport")
+                        else ""))
+    if backup is not None:
+        parts.append(f"backup {float(backup['backup'].sum()):,.1f} in {len(backup)} cell{'s' if len(backup) != 1 else ''}, "
+                     f"cost {abs(terms.get('backup', 0.0)):,.1f}")
+    if recourse is not None and len(recourse):
+        margin = recourse["surviving"] - recourse["required"]
+        worst = recourse.loc[margin.idxmin()]
+        count = recourse["disruption"].nunique()
+        parts.append(f"recourse holds under {count} disruption{'s' if count != 1 else ''} "
+                     f"(tightest: {worst['cluster']} under {worst['disruption']}, "
+                     f"{worst['surviving']:,.1f} surviving of {worst['required']:,.1f} required)")
+    return f"  network{f' in {year}' if periods else ''}: " + "; ".join(parts)
 
 
 @command("solve")
@@ -143,9 +180,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     inst = Instance.of(scenario, dataset)
     print(f"{args.scenario}: valid. Scenario {scenario.name!r} on {dataset.folder}: {len(dataset.region_ids)} regions, "
           f"{len(dataset.cluster_ids)} clusters ({int(inst.critical.sum())} critical), {len(dataset.resource_ids)} resources, "
-          f"{len(inst.disruptions)} active disruptions; {len(inst.cells):,} allowed cells"
-          + (f"; {len(scenario.periods.years)} periods ({', '.join(map(str, scenario.periods.years))})."
-             if scenario.periods is not None else "."))
+          f"{len(inst.disruptions)} active disruptions; {len(inst.cells):,} allowed cells."
+          + (f" {int((inst.network.per_unit > 0).sum())} chains over {len(inst.network.arc_from) // 2} corridors "
+             f"between {len(inst.nodes)} nodes{', with recourse' if inst.network.recourse else ''}."
+             if inst.network is not None else "")
+          + (f" Backup on {len(inst.backup.cells):,} cells." if inst.backup is not None else "")
+          + (f" {len(scenario.periods.years)} periods: {', '.join(map(str, scenario.periods.years))}."
+             if scenario.periods is not None else ""))
     return EXIT_SOLVED
 
 

@@ -106,4 +106,13 @@ def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Compariso
     ca, cb = critical_summary(sa), critical_summary(sb)
     for metric, how in RESILIENCE_SUMMARY.items():
         summary[f"{metric}_{how}"] = {"a": ca[metric], "b": cb[metric], "change": cb[metric] - ca[metric]}
+    terms_a, terms_b = a.objective_terms or {}, b.objective_terms or {}
+    if terms_a and terms_b:
+        summary["objective_terms"] = {term: {"a": terms_a[term], "b": terms_b[term], "change": terms_b[term] - terms_a[term]}
+                                      for term in terms_a if term in terms_b}
+    network_a, network_b = a.network_summary() or {}, b.network_summary() or {}
+    for total in ("backup", "flow_km"):  # docs/run-folder.md#compare-folder
+        if total in network_a or total in network_b:
+            va, vb = network_a.get(total, 0.0), network_b.get(total, 0.0)
+            summary[f"total_{total}"] = {"a": va, "b": vb, "change": vb - va}
     return Comparison(changes, ceilings, resilience, summary)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,8 @@ from model.scenario import Scenario, dataset_of
 from model.solver import HighsModel, Status
 
 ELASTIC = ("ceiling", "max_sites", "min_sites", "hinterland", "disruption", "balance", "keep_existing",
-           "lock_in", "growth_pole", "concentration", "lock_out", "decline")
+           "lock_in", "growth_pole", "concentration", "lock_out", "corridor_capacity", "backup_share",
+           "recourse_survival", "decline")
 COLUMNS = ["family", "cluster", "region", "resource", "disruption", "shortfall", "unit"]
 PERIOD_COLUMN = "period"
 """With periods, diagnosis.csv and binding.csv gain the year of each row (docs/run-folder.md#diagnose-folder)."""
@@ -72,8 +73,12 @@ def _ids(family: str, key) -> dict[str, str]:
         return {"region": key[0], "resource": key[1]}
     if family in ("max_sites", "min_sites", "hinterland", "target"):
         return {"cluster": key[0]}
-    if family == "disruption":
+    if family in ("disruption", "recourse_survival"):
         return {"cluster": key[0], "disruption": key[1]}
+    if family == "backup_share":
+        return {"cluster": key[0]}
+    if family == "corridor_capacity":
+        return {"region": f"{key[0]}->{key[1]}"}  # an arc between two nodes
     if family == "balance":
         return {"region": key[0]}  # a macro-region
     if family == "growth_pole":
@@ -103,6 +108,13 @@ def _sentence(row: dict, rhs: float, sense: str) -> str:
         return f"hinterland goal for {c}: {amount:,.4g} {unit} short of the {rhs:,.4g} required in the hinterland ({_pct(amount, rhs)})"
     if f == "disruption":
         return f"disruption goal for {c} under {s}: {amount:,.4g} {unit} short of the {rhs:,.4g} that must survive ({_pct(amount, rhs)})"
+    if f == "recourse_survival":
+        return (f"recourse for {c} under {s}: the surviving network delivers {amount:,.4g} {unit} less than "
+                f"the {rhs:,.4g} the chain must keep, inputs included ({_pct(amount, rhs)})")
+    if f == "backup_share":
+        return f"backup share of {c}: {amount:,.4g} {unit} of standby capacity short of {rhs:,.4g} ({_pct(amount, rhs)})"
+    if f == "corridor_capacity":
+        return f"corridor {r}: {amount:,.4g} {unit} more flow than its capacity of {rhs:,.4g} (+{_pct(amount, rhs)})"
     if f == "balance":
         return f"balance goal for the {r} macro-region: {amount:,.4g} {unit} short of {rhs:,.4g} ({_pct(amount, rhs)})"
     if f == "keep_existing":
@@ -143,7 +155,13 @@ def _elastic_formulation(strict: Instance, open_inst: Instance) -> tuple[Instanc
         f.add("concentration", [keys[j] for j in capped], np.arange(len(capped)), x + capped, np.ones(len(capped)),
               upper=strict.concentration_cap * inst.target[cells["i"].to_numpy()[capped]])
     shut = np.flatnonzero(closed)
-    f.add("lock_out", [keys[j] for j in shut], np.arange(len(shut)), x + shut, np.ones(len(shut)), upper=0.0)
+    row, column = np.arange(len(shut)), x + shut
+    if inst.backup is not None:  # a locked-out cell holds no standby capacity either
+        position = np.full(len(keys), -1)
+        position[inst.backup.cells] = f.start("b") + np.arange(len(inst.backup.cells))
+        held = np.flatnonzero(position[shut] >= 0)
+        row, column = np.r_[row, held], np.r_[column, position[shut[held]]]
+    f.add("lock_out", [keys[j] for j in shut], row, column, np.ones(len(row)), upper=0.0)
     kept = f.family("keep_existing")
     if kept is not None:  # locked-out cells are phased out, not kept
         f.families[f.families.index(kept)] = kept.subset(np.array([k in strict_cells for k in kept.keys], dtype=bool))
@@ -175,8 +193,10 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False, elastic: tupl
         f = formulate_periods([inst for inst, _ in periods], scenario.periods.years, weights_of(scenario.periods),
                               scenario.periods.decline_limit, formulations=[f for _, f in periods],
                               first_decline=np.array([first.get(key, False) for key in periods[0][0].cell_keys]))
-        inst, phasing, by_year = periods[-1][0], f.phasing, figure
-        figure = lambda family, key, limit: by_year(family, key[:-1], limit)  # noqa: E731 - the key without its year
+        inst, phasing, by_year = periods[-1][0], f.phasing, figure  # type: ignore[attr-defined]
+
+        def figure(family: str, key: Any, limit: float) -> float:  # the dataset's figure: the key without its year
+            return by_year(family, key[:-1], limit)
 
     families = elastic if elastic is not None else ELASTIC + (("target",) if relax_targets else ())
     rows_elastic = [rows for rows in f.families if rows.family in families]
@@ -184,16 +204,25 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False, elastic: tupl
     slack = f.add_variables(Variables("slack", list(range(n)), False, np.zeros(n), np.full(n, np.inf),
                                       "how far an elastic row gives"))
     weights, slacks, start = np.zeros(f.num_columns), [], 0
+    shortfall_of_target: dict = {}
     for rows in rows_elastic:
         m_rows = len(rows)
         columns = slack[start:start + m_rows]
         gives_upper = np.isfinite(rows.upper) & (~np.isfinite(rows.lower) | (rows.family != "target"))
         rows.add_column(columns, np.where(gives_upper, -1.0, 1.0))
-        limit = np.where(gives_upper, rows.upper, rows.lower)
+        # a row built in a compact form gives by the same amount; its limit is stated as docs/model.md has it
+        limit = rows.stated(np.where(gives_upper, rows.upper, rows.lower))
         size = np.array([figure(rows.family, key, abs(float(lim))) for key, lim in zip(rows.keys, limit)])
         weights[columns] = 1.0 / np.maximum(size, 1e-6)
         slacks += [(start + j, rows.family, key, float(limit[j])) for j, key in enumerate(rows.keys)]
+        if rows.family == "target":
+            shortfall_of_target = {key: int(column) for key, column in zip(rows.keys, columns)}
         start += m_rows
+    disruption = f.family("disruption")
+    if shortfall_of_target and disruption is not None and disruption.offset is not None:
+        # the compact row counts T_i as produced: what the target falls short of cannot survive either
+        of_target = [key[0] if phasing is None else (key[0], key[-1]) for key in disruption.keys]  # (cluster[, year])
+        disruption.add_column(np.array([shortfall_of_target[key] for key in of_target]), -disruption.sign)
     f.cost, f.constant, f.maximise = weights, 0.0, False
     m = to_pyomo(f)
     m.slacks = [(m.slack[j], family, key, limit) for j, family, key, limit in slacks]
@@ -228,8 +257,10 @@ def dataset_figures(dataset: Dataset, inst: Instance) -> Callable[[str, object, 
             return target[key[0]]
         if family == "hinterland":
             return (inst.hinterland_share or 0.0) * target[key[0]]
-        if family == "disruption":
+        if family in ("disruption", "recourse_survival"):
             return (inst.disruption_survival or 0.0) * target[key[0]]
+        if family == "backup_share":
+            return (inst.backup.share or 0.0) * target[key[0]]
         if family == "balance":
             return inst.balance[key[0]] * total
         if family == "growth_pole":
@@ -337,6 +368,7 @@ def _tightening(scenario: Scenario, relax_targets: bool, units: dict[str, str], 
         return []
     intensity = dataset.intensity
     uses = set(zip(intensity.loc[intensity["per_unit"] > 0, "cluster"], intensity.loc[intensity["per_unit"] > 0, "resource"]))
+    assert scenario.periods is not None and scenario.periods.decline_limit is not None
     delta = scenario.periods.decline_limit
     out = []
     given = [(row, rhs) for row, rhs in zip(ceilings.rows, ceilings.limits) if row["family"] == "ceiling"]

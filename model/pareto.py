@@ -1,7 +1,7 @@
 """Trade-off fronts by the epsilon-constraint method (`layout pareto`, docs/model.md#pareto).
 
 Against `resilience` the second objective is the worst surviving share,
-min over critical i and active s of Σ_{r∉L_s} x_ir / T_i, maximised; against a resource it is
+min over critical i and active s of Σ_{r∉L_s} (x_ir + b_ir) / T_i (b where backup exists), maximised; against a resource it is
 that resource's total use Σ_r Σ_i a_ik·x_ir, minimised. The front runs from the benefit-optimal
 layout to the layout best in the second objective; each point maximises the benefit with the
 second objective held at least as good as its epsilon. Dominated points are dropped.
@@ -73,13 +73,16 @@ def _value(result: Result, against: str) -> float:
 
 def _extreme(scenario: Scenario, against: str) -> float:
     """The best value the second objective can reach on its own: the largest worst surviving share z
-    (the disruption rows become Σ_{r∉L_s} x_ir − T_i·z ≥ 0), or the smallest use of the resource."""
+    (the disruption rows become Σ_{r∉L_s} (x_ir + b_ir) − T_i·z ≥ 0), or the smallest use of the resource.
+
+    The disruption rows are built in a compact form whose stated row is offset + sign·(row)
+    (docs/model.md#size), so −T_i·z enters the built row as −sign·T_i·z."""
     def second_objective(f: Formulation, inst: Instance) -> None:
         if against == "resilience":
             z = f.add_variables(Variables("worst_surviving_share", [0], False, np.zeros(1), np.ones(1)))
             rows = f.family("disruption")
             target = dict(zip(inst.clusters, inst.target))
-            rows.add_column(z[0], -np.array([target[cluster] for cluster, _ in rows.keys]))
+            rows.add_column(z[0], -rows.sign * np.array([target[cluster] for cluster, _ in rows.keys]))
             cost = np.zeros(f.num_columns)
             cost[z] = 1.0
         else:

@@ -33,8 +33,8 @@ import pandas as pd
 import scipy.sparse
 
 from model.formulation import Formulation, Rows, Variables, formulate
-from model.instance import Instance, link_bounds
-from model.results import layout_tables
+from model.instance import Instance, backup_sites_fixed_upper, link_bounds
+from model.results import last_year, layout_tables, network_tables
 
 if TYPE_CHECKING:
     from model.dataset import Dataset
@@ -91,7 +91,11 @@ def period_instance(base: Instance, progress: float, factors: np.ndarray, existi
     cells = base.cells.copy()
     i, r = cells["i"].to_numpy(int), cells["r"].to_numpy(int)
     cells["upper"], cells["cap"] = upper[i, r], cap[i, r]
-    return dataclasses.replace(base, target=target, ceiling=ceiling, cells=cells)
+    backup = base.backup
+    if backup is not None:  # the backup cells' link bound in the LP with the sites fixed follows the period too
+        backup = dataclasses.replace(backup, sites_fixed_upper=backup_sites_fixed_upper(
+            backup.cells, backup.resources, cells, base.intensity, ceiling))
+    return dataclasses.replace(base, target=target, ceiling=ceiling, cells=cells, backup=backup)
 
 
 def instances_by_period(scenario: Scenario, dataset: Dataset, base: Instance | None = None) -> list[Instance]:
@@ -147,6 +151,19 @@ def _cost(f: Formulation) -> np.ndarray:
     if f.cost is None:
         raise ValueError("the formulation has no objective yet")
     return f.cost
+
+
+def _benefit(f: Formulation) -> np.ndarray:
+    """The planner's objective of a formulation, kept when a workflow replaced `cost`."""
+    return f.benefit if f.benefit is not None else _cost(f)
+
+
+def _group(f: Formulation, values: np.ndarray, name: str) -> np.ndarray:
+    """The values of variable group `name` of one period's formulation (empty if it has none)."""
+    if not _has(f, name):
+        return np.zeros(0)
+    start = f.start(name)
+    return values[start:start + len(f.variable(name).index)]
 
 
 def _remapped(A: scipy.sparse.csr_matrix, columns: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
@@ -272,23 +289,30 @@ PERIOD_FAMILIES: dict[str, Callable[..., None]] = {"persistence": add_persistenc
 """The families across periods (docs/model.md#periods), by name."""
 
 
-def define_objective(f: Formulation, ph: Phasing) -> None:
-    """Σ_p w_p·(period p's objective without fixed cost) − φ·Σ_{A, e=0} f_i·y_irP: the fixed cost
-    once per site, from the last period's sites, which are every site ever opened
-    (docs/model.md#periods-objective). The periods' constants are weighted as their terms are."""
-    cost = np.zeros(f.num_columns)
-    constant = 0.0
+def over_periods(ph: Phasing, of: Callable[[Formulation], np.ndarray], n: int) -> np.ndarray:
+    """Σ_p w_p·(period p's coefficients `of(f_p)` without those of y) plus the last period's y
+    coefficients unweighted: the fixed cost once per site (docs/model.md#periods-objective)."""
+    out = np.zeros(n)
     for p, period in enumerate(ph.formulations):
-        own = _cost(period).copy()
+        own = of(period).copy()
         if _has(period, "y"):
             own[period.start("y") + np.arange(len(period.variable("y").index))] = 0.0
-        cost[ph.columns[p]] += ph.weights[p] * own
-        constant += ph.weights[p] * period.constant
+        out[ph.columns[p]] += ph.weights[p] * own
     last = ph.formulations[-1]
     if _has(last, "y"):
         y = last.start("y") + np.arange(len(last.variable("y").index))
-        cost[ph.columns[-1][y]] += _cost(last)[y]
-    f.cost, f.constant = cost, constant
+        out[ph.columns[-1][y]] += of(last)[y]
+    return out
+
+
+def define_objective(f: Formulation, ph: Phasing) -> None:
+    """Σ_p w_p·(period p's objective without fixed cost) − φ·Σ_{A, e=0} f_i·y_irP: the fixed cost
+    once per site, from the last period's sites, which are every site ever opened
+    (docs/model.md#periods-objective). The periods' constants are weighted as their terms are; the
+    planner's objective (`benefit`) is stacked the same way when a workflow set another cost."""
+    f.cost = over_periods(ph, _cost, f.num_columns)
+    f.benefit = over_periods(ph, _benefit, f.num_columns)
+    f.constant = float(sum(w * period.constant for w, period in zip(ph.weights, ph.formulations)))
 
 
 def formulate_periods(instances: list[Instance], years: list[int], weights: np.ndarray | list[float] | None = None,
@@ -311,8 +335,8 @@ def formulate_periods(instances: list[Instance], years: list[int], weights: np.n
         for f, inst in zip(formulations, instances):
             edit(f, inst)
     stacked, columns = stack(formulations, list(years))
-    own = [Formulation(variables=f.variables, cost=f.cost, constant=f.constant, maximise=f.maximise)
-           for f in formulations]
+    own = [Formulation(variables=f.variables, cost=f.cost, constant=f.constant, maximise=f.maximise,
+                       benefit=f.benefit) for f in formulations]
     ph = Phasing(list(years), weights, list(instances), own, columns, decline_limit)
     add_persistence(stacked, ph)
     add_decline(stacked, ph, first_decline)
@@ -340,15 +364,14 @@ once per site); the constant (existing output that cannot stay) is relocation.""
 
 def formulation_values(model: Any, highs: Any, col_value: np.ndarray) -> np.ndarray:
     """The solution in the formulation's column order (0 for a column in no row or objective)."""
-    columns = model.objective.columns
-    position = np.fromiter((highs.column_of(v) for v in columns), dtype=np.int64, count=len(columns))
-    return np.append(np.asarray(col_value, dtype=float), 0.0)[position]
+    return np.append(np.asarray(col_value, dtype=float), 0.0)[highs.columns_of(model.formulation_columns)]
 
 
 def period_objectives(ph: Phasing, values: np.ndarray) -> list[dict[str, Any]]:
-    """Per period: its year, weight, objective (its own terms without the fixed cost, unweighted) and
-    terms, its sites, the sites it opens and their fixed cost (a negative objective term, counted
-    once): objective = Σ_p weight·objective_p + Σ_p fixed_cost_p (docs/run-folder.md#summaryjson)."""
+    """Per period: its year, weight, objective (the planner's, its own terms without the fixed cost,
+    unweighted) and terms, its sites, the sites it opens and their fixed cost (a negative objective
+    term, counted once): objective = Σ_p weight·objective_p + Σ_p fixed_cost_p
+    (docs/run-folder.md#summaryjson)."""
     out, before = [], None
     for p, (f, year) in enumerate(zip(ph.formulations, ph.years)):
         own = values[ph.columns[p]]
@@ -357,11 +380,11 @@ def period_objectives(ph: Phasing, values: np.ndarray) -> list[dict[str, Any]]:
         for v in f.variables:
             if v.name in OBJECTIVE_TERMS and len(v.index):
                 span = slice(f.start(v.name), f.start(v.name) + len(v.index))
-                terms[OBJECTIVE_TERMS[v.name]] += float(_cost(f)[span] @ own[span])
+                terms[OBJECTIVE_TERMS[v.name]] += float(_benefit(f)[span] @ own[span])
         y_columns = f.start("y") + np.arange(len(f.variable("y").index))
         y = np.round(own[y_columns])
         opened = np.maximum(y - (before if before is not None else 0.0), 0.0)
-        fixed = _cost(ph.formulations[-1])[ph.formulations[-1].start("y") + np.arange(len(y))]
+        fixed = _benefit(ph.formulations[-1])[ph.formulations[-1].start("y") + np.arange(len(y))]
         out.append({"year": year, "weight": float(ph.weights[p]), "objective": float(sum(terms.values())),
                     "terms": terms, "sites": int(y.sum()), "opened_sites": int(opened.sum()),
                     "fixed_cost": float(fixed @ opened)})
@@ -374,19 +397,33 @@ def objective_of(periods: list[dict[str, Any]]) -> float:
     return float(sum(p["weight"] * p["objective"] + p["fixed_cost"] for p in periods))
 
 
-def period_tables(prepared: Any, highs: Any, col_value: np.ndarray,
-                  constraints: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]]]:
-    """The run folder's tables over every period, each with a `period` column (the year), and the
-    per-period objectives. layout.csv gains `opened`: the first year in which the cell's site is
-    established (docs/run-folder.md#layoutcsv); shadow prices per period come from the LP with the
-    sites fixed."""
-    ph: Phasing = prepared.phasing
-    values = formulation_values(prepared.model, highs, col_value)
+def objective_terms_over(periods: list[dict[str, Any]]) -> dict[str, float]:
+    """The phased objective split into its terms (summary.json `objective_terms`): each term weighted
+    over the periods, and the fixed cost of every site once; they sum to the objective."""
+    terms = dict.fromkeys(("value", "fixed_cost", "relocation", "transport", "backup"), 0.0)
+    for period in periods:
+        for name, value in period["terms"].items():
+            terms[name] += period["weight"] * value
+        terms["fixed_cost"] += period["fixed_cost"]
+    return terms
+
+
+def period_tables(ph: Phasing, values: np.ndarray, constraints: pd.DataFrame
+                  ) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]], dict[str, float]]:
+    """The run folder's tables over every period, each with a `period` column (the year), the
+    per-period objectives and the objective's terms, from `values` in the stacked formulation's
+    column order. layout.csv gains `opened`: the first year in which the cell's site is established
+    (docs/run-folder.md#layoutcsv); shadow prices per period come from the LP with the sites fixed;
+    flows.csv, backup.csv and recourse.csv, where the run has them, carry the year too."""
     ceilings = constraints[constraints["family"] == "ceiling"]
     per_period: dict[str, list[pd.DataFrame]] = {}
     sites = []
     for p, (inst, year) in enumerate(zip(ph.instances, ph.years)):
-        x, y = values[ph.cell_columns(p, "x")], values[ph.cell_columns(p, "y")]
+        own, f = values[ph.columns[p]], ph.formulations[p]
+        x, y = _group(f, own, "x"), _group(f, own, "y")
+        backup = np.zeros(len(x))
+        if inst.backup is not None:
+            backup[inst.backup.cells] = _group(f, own, "b")
         sites.append(np.round(y) > 0.5)
         price = np.zeros((len(inst.regions), len(inst.resources)))
         mine = ceilings[[key[-1] == year for key in ceilings["key"]]]
@@ -394,7 +431,8 @@ def period_tables(prepared: Any, highs: Any, col_value: np.ndarray,
             rn = {r: n for n, r in enumerate(inst.regions)}
             kn = {k: n for n, k in enumerate(inst.resources)}
             price[[rn[key[0]] for key in mine["key"]], [kn[key[1]] for key in mine["key"]]] = mine["shadow_price"]
-        for name, table in layout_tables(inst, x, y, price).items():
+        tables = layout_tables(inst, x, y, price, backup) | network_tables(inst, x, backup, _group(f, own, "f"))
+        for name, table in tables.items():
             per_period.setdefault(name, []).append(table.assign(period=year))
     tables = {name: pd.concat(parts, ignore_index=True) for name, parts in per_period.items()}
     established = np.array(sites)  # (P, cells)
@@ -404,16 +442,15 @@ def period_tables(prepared: Any, highs: Any, col_value: np.ndarray,
     layout = tables["layout"].merge(opened, on=["cluster", "region"], how="left")
     layout["opened"] = layout["opened"].where(layout["opened"] >= 0).astype("Int64")
     tables["layout"] = layout
-    return tables, period_objectives(ph, values)
+    periods = period_objectives(ph, values)
+    return tables, periods, objective_terms_over(periods)
 
 
 # --- workflows on phased models ----------------------------------------------------------------
 
 def last_period(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of the last period of a table with a `period` column (the table itself without one)."""
-    if "period" not in table.columns or not len(table):
-        return table
-    return table[table["period"] == table["period"].max()]
+    return last_year(table)
 
 
 def last_sites(prepared: Any) -> list[tuple[tuple[str, str], Any]]:
@@ -428,13 +465,17 @@ def round_sites(prepared: Any, highs: Any, values: np.ndarray, choose: Callable[
     """A site pattern from the LP relaxation of a phased model: the last period's sites chosen as
     the one-period rounding chooses them (`choose(inst, x)`), then each earlier period keeps those of
     its successor's sites that it would choose itself (so persistence holds), except for a cluster
-    that would fall below its minimum number of sites, which keeps its successor's."""
+    that would fall below its minimum number of sites, which keeps its successor's. Standby
+    capacity needs its site as output does."""
     ph: Phasing = prepared.phasing
     order = formulation_values(prepared.model, highs, values)
     chosen: list[np.ndarray] = [np.zeros(0, bool)] * len(ph.years)
     for p in range(ph.last, -1, -1):
         inst = ph.instances[p]
-        mine = choose(inst, order[ph.cell_columns(p, "x")])
+        held = order[ph.cell_columns(p, "x")].copy()
+        if inst.backup is not None:
+            held[inst.backup.cells] += _group(ph.formulations[p], order[ph.columns[p]], "b")
+        mine = choose(inst, held)
         if p == ph.last:
             chosen[p] = mine
             continue
@@ -449,14 +490,9 @@ def round_sites(prepared: Any, highs: Any, values: np.ndarray, choose: Callable[
             keep = np.where(short[i], after, keep)
         chosen[p] = keep
     pattern = np.asarray(values, dtype=float).copy()
+    columns = prepared.model.formulation_columns
     for p in range(len(ph.years)):
-        position = np.fromiter((highs.column_of(v) for v in _columns_of(prepared, ph.cell_columns(p, "y"))),
-                               dtype=np.int64)
+        position = highs.columns_of([columns[j] for j in ph.cell_columns(p, "y")])
         present = position >= 0
         pattern[position[present]] = chosen[p][present]
     return pattern
-
-
-def _columns_of(prepared: Any, columns: np.ndarray) -> list:
-    model_columns = prepared.model.objective.columns
-    return [model_columns[j] for j in columns]

@@ -61,9 +61,9 @@ class FamilyConstraint(MatrixConstraint):
         self._position: dict | None = None
 
     def construct(self, data: Any = None) -> None:
-        if self._constructed:
+        if self.is_constructed():
             return
-        self._constructed = True
+        self._constructed: bool = True
         ref = weakref.ref(self)
         self._data = tuple(_FamilyRow(j, ref) for j in range(len(self._lower)))
 
@@ -168,7 +168,7 @@ def column_bounds(variables: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         bounds = [v.bounds for v in variables]
         lower = np.array([-np.inf if lb is None else lb for lb, _ in bounds], dtype=float)
         upper = np.array([np.inf if ub is None else ub for _, ub in bounds], dtype=float)
-    kinds: dict[int, tuple[float, float, bool]] = {}
+    kinds: dict[int, tuple[float, float, bool]] = {}  # id of a domain -> its interval and integrality
     kind = np.empty(n, dtype=np.int64)
     for j, v in enumerate(variables):
         domain = v._domain
@@ -182,8 +182,8 @@ def column_bounds(variables: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         np.maximum(lower, lb, out=lower, where=mask)
         np.minimum(upper, ub, out=upper, where=mask)
         integer[mask] = is_integer
-    for j in np.flatnonzero([v._fixed for v in variables]):
-        lower[j] = upper[j] = variables[j]._value
+    for fixed in np.flatnonzero([v._fixed for v in variables]):
+        lower[fixed] = upper[fixed] = variables[fixed]._value
     return lower, upper, integer
 
 

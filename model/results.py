@@ -47,13 +47,17 @@ def versions() -> dict[str, str]:
     return out
 
 
-def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: np.ndarray) -> dict[str, pd.DataFrame]:
-    """The four tables of a run folder from output x and sites y on the allowed cells.
+def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: np.ndarray,
+                  backup: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+    """The four tables of a run folder from output x, sites y and standby capacity b on the allowed cells.
 
     `ceiling_price` is the (R, K) array of ceiling shadow prices (objective units per unit of resource).
+    Backup is not output: only the surviving shares of resilience.csv and the ceilings of
+    backup.resources count it (docs/model.md#backup).
     """
     cells = inst.cells
     x = np.where(np.abs(x) < TOLERANCE, 0.0, x)
+    b = np.zeros(len(x)) if backup is None else np.where(np.abs(backup) < TOLERANCE, 0.0, backup)
     established = (np.round(y) > 0.5).astype(int)
     I, R = len(inst.clusters), len(inst.regions)
     X = np.zeros((I, R))
@@ -71,7 +75,11 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
     regions = pd.DataFrame({"region": inst.regions, "output": X.sum(axis=0),
                             "n_clusters": sites.sum(axis=0), "effective_value": value.sum(axis=0)})
 
+    B = np.zeros((I, R))
+    B[cells["i"].to_numpy(), cells["r"].to_numpy()] = b
     used = X.T @ inst.intensity  # (R, K)
+    if inst.backup is not None:
+        used += (B.T @ inst.intensity) * inst.backup.resources[None, :]
     available = inst.ceiling
     with np.errstate(divide="ignore", invalid="ignore"):
         utilization = np.where(available > 0, used / available, np.where(used > TOLERANCE, np.inf, 0.0))
@@ -87,7 +95,8 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
     with np.errstate(divide="ignore", invalid="ignore"):
         region_share = np.where(T[:, None] > 0, X / T[:, None], np.nan)
         hinterland = np.where(T > 0, X[:, inst.hinterland].sum(axis=1) / T, np.nan)
-        surviving = {s: np.where(T > 0, X[:, ~lost].sum(axis=1) / T, np.nan) for s, lost in inst.disruptions.items()}
+        surviving = {s: np.where(T > 0, (X + B)[:, ~lost].sum(axis=1) / T, np.nan)
+                     for s, lost in inst.disruptions.items()}
     worst_name, worst_share = [], []
     for n in range(I):
         if surviving and T[n] > 0:
@@ -106,6 +115,67 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
     })
     resilience.loc[T <= 0, "max_region_share"] = np.nan
     return {"layout": layout, "regions": regions, "resources": resources, "resilience": resilience}
+
+
+def network_tables(inst: Instance, x: np.ndarray, backup: np.ndarray, flow: np.ndarray) -> dict[str, pd.DataFrame]:
+    """flows.csv (with chains), backup.csv (with backup) and recourse.csv (with recourse), from output x
+    and standby b on the allowed cells and the flow f of every upstream cluster on every arc
+    (docs/run-folder.md#flowscsv)."""
+    tables: dict[str, pd.DataFrame] = {}
+    net, cells = inst.network, inst.cells
+    if net is not None:
+        from model.network import Flows
+
+        nodes = np.asarray(inst.nodes, dtype=object)
+        if len(flow):
+            flows = Flows(inst)
+            moved = np.flatnonzero(flow > TOLERANCE)
+            arc = flows.arc[moved]
+            tables["flows"] = pd.DataFrame({
+                "cluster": np.asarray(inst.clusters, dtype=object)[flows.cluster[moved]],
+                "from": nodes[net.arc_from[arc]], "to": nodes[net.arc_to[arc]], "flow": flow[moved],
+                "distance_km": net.distance[arc]})
+        else:
+            tables["flows"] = pd.DataFrame(columns=["cluster", "from", "to", "flow", "distance_km"])
+    if inst.backup is not None:
+        held = np.flatnonzero(backup > TOLERANCE)
+        tables["backup"] = pd.DataFrame({"cluster": cells["cluster"].to_numpy()[held],
+                                         "region": cells["region"].to_numpy()[held], "backup": backup[held]})
+    if net is not None and net.recourse and inst.disruption_survival is not None:
+        tables["recourse"] = recourse_table(inst, x, backup)
+    return tables
+
+
+def recourse_table(inst: Instance, x: np.ndarray, backup: np.ndarray) -> pd.DataFrame:
+    """Per active disruption s and cluster i of I*: the capacity that survives, Σ_{r∉L_s} (x_ir + b_ir);
+    what must survive for every critical chain to deliver ρ (`network.required_output`); and how
+    many arcs s cuts (docs/run-folder.md#recoursecsv)."""
+    from model.network import required_output
+
+    net, cells = inst.network, inst.cells
+    assert net is not None
+    members = np.flatnonzero(net.chain_members)
+    held = np.zeros((len(inst.clusters), len(inst.regions)))
+    held[cells["i"].to_numpy(), cells["r"].to_numpy()] = x + backup
+    required = required_output(inst)
+    names = list(inst.disruptions)
+    lost = np.array([inst.disruptions[s] for s in names]).reshape(len(names), len(inst.regions))
+    surviving = held[members] @ (~lost).T.astype(float)                  # (members, S)
+    cut = np.array([int(net.cut(inst.node_lost(row)).sum()) for row in lost], dtype=int)
+    return pd.DataFrame({
+        "disruption": np.repeat(np.asarray(names, dtype=object), len(members)),
+        "cluster": np.tile(np.asarray(inst.clusters, dtype=object)[members], len(names)),
+        "surviving": surviving.T.ravel(), "required": np.tile(required[members], len(names)),
+        "cut_arcs": np.repeat(cut, len(members)),
+    })
+
+
+def last_year(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the last period of a table with a `period` column (docs/model.md#periods); the
+    table itself without one."""
+    if "period" not in table.columns or not len(table):
+        return table
+    return table[table["period"] == table["period"].max()]
 
 
 def critical_mask(resilience: pd.DataFrame) -> pd.Series:
@@ -173,6 +243,8 @@ class Result:
     """The run folder this result was read from, if it was."""
     recorded: dict[str, Any] | None = None
     """The summary as written, for a result read back (its provenance stays what it was)."""
+    objective_terms: dict[str, float] | None = None
+    """The objective split into value, fixed_cost, relocation, transport and backup (they sum to it)."""
 
     @classmethod
     def read(cls, folder: str | Path) -> "Result":
@@ -195,7 +267,7 @@ class Result:
                      handover_seconds=summary.get("handover_seconds", 0.0),
                      solve_seconds=summary.get("solve_seconds", 0.0), rows=summary.get("rows", 0),
                      columns=summary.get("columns", 0), integer_columns=summary.get("integer_columns", 0),
-                     path=folder, recorded=summary)
+                     path=folder, recorded=summary, objective_terms=summary.get("objective_terms"))
         if result.solved:
             for name in TABLES:
                 path = folder / f"{name}.csv"
@@ -242,6 +314,33 @@ class Result:
         return binding_ceilings(self.resources)
 
     @property
+    def flows(self) -> pd.DataFrame | None:
+        """flows.csv: every arc with flow > 0 (None without chains)."""
+        return self.tables.get("flows")
+
+    @property
+    def backup(self) -> pd.DataFrame | None:
+        """backup.csv: every cell with standby capacity (None without backup)."""
+        return self.tables.get("backup")
+
+    @property
+    def recourse(self) -> pd.DataFrame | None:
+        """recourse.csv: surviving and required capacity per disruption and cluster (None without recourse)."""
+        return self.tables.get("recourse")
+
+    def network_summary(self) -> dict[str, float] | None:
+        """Total flow, flow·distance (10⁸ yuan·km) and total backup, where the run has them; with periods
+        those of the last year (docs/run-folder.md#summaryjson)."""
+        out: dict[str, float] = {}
+        flows, backup = (None if t is None else last_year(t) for t in (self.flows, self.backup))
+        if flows is not None:
+            out["flow"] = float(flows["flow"].sum())
+            out["flow_km"] = float((flows["flow"] * flows["distance_km"]).sum())
+        if backup is not None:
+            out["backup"] = float(backup["backup"].sum())
+        return out or None
+
+    @property
     def name(self) -> str:
         """The run folder's path for a result read back, else the scenario's name."""
         return str(self.path) if self.path is not None else self.scenario.name
@@ -280,6 +379,10 @@ class Result:
         }
         if self.solved:
             summary["resilience"] = resilience_of(self.resilience)
+        summary["objective_terms"] = self.objective_terms
+        network = self.network_summary() if self.solved else None
+        if network is not None:
+            summary["network"] = network
         summary.update(self.extra)
         return summary
 

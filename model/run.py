@@ -15,9 +15,9 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
-from model.formulation import Formulation, formulate, to_pyomo
+from model.formulation import Formulation, formulate, objective_terms, to_pyomo
 from model.instance import Instance
-from model.results import Result, layout_tables
+from model.results import Result, layout_tables, network_tables
 from model.scenario import Scenario, dataset_of, load_scenario
 from model.solver import HighsModel, Outcome, Status
 
@@ -82,22 +82,38 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
                     solver_log="".join(highs.log) if highs.log is not None else None, instance=inst)
     if not result.solved:
         return result
+    # a variable in no row or objective sits at 0; `values` follows the formulation's columns
+    f = model.formulation
+    values = np.append(outcome.col_value, 0.0)[highs.columns_of(model.formulation_columns)]
+    x, y = group(f, values, "x"), group(f, values, "y")
     duals = highs.fixed_lp_duals(outcome.col_value)
     result.constraints = constraint_table(highs, duals, outcome.col_value)
-    if prepared.phasing is not None:
+    if prepared.phasing is not None:  # every table per period, each period's objective (docs/model.md#periods)
         from model.periods import period_tables
-        result.tables, result.extra["periods"] = period_tables(prepared, highs, outcome.col_value, result.constraints)
+        result.tables, result.extra["periods"], result.objective_terms = period_tables(
+            prepared.phasing, values, result.constraints)
         return result
-    values = np.append(outcome.col_value, 0.0)  # a variable in no row or objective sits at 0
-    x, y = values[cell_columns(prepared, highs, "x")], values[cell_columns(prepared, highs, "y")]
     price = np.zeros((len(inst.regions), len(inst.resources)))
     ceilings = result.constraints[result.constraints["family"] == "ceiling"]
     if len(ceilings):
         rn = {r: n for n, r in enumerate(inst.regions)}
         kn = {k: n for n, k in enumerate(inst.resources)}
         price[[rn[key[0]] for key in ceilings["key"]], [kn[key[1]] for key in ceilings["key"]]] = ceilings["shadow_price"]
-    result.tables = layout_tables(inst, x, y, price)
+    backup = np.zeros(len(x))
+    if inst.backup is not None:
+        backup[inst.backup.cells] = group(f, values, "b")
+    result.tables = layout_tables(inst, x, y, price, backup)
+    result.tables |= network_tables(inst, x, backup, group(f, values, "f"))
+    result.objective_terms = objective_terms(f, inst, values)
     return result
+
+
+def group(f: Formulation, values: np.ndarray, name: str) -> np.ndarray:
+    """The values of variable group `name` (empty if the formulation has none)."""
+    if not any(v.name == name for v in f.variables):
+        return np.zeros(0)
+    start = f.start(name)
+    return values[start:start + len(f.variable(name).index)]
 
 
 LP_ROUNDING_ABOVE = 5_000
@@ -126,14 +142,18 @@ def cell_columns(prepared: Prepared, highs: HighsModel, variable: str) -> np.nda
 
 def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np.ndarray | None:
     """A site pattern from an LP relaxation: per cluster, the cells it must keep (lock-ins, kept
-    existing output), then the cells with the largest LP output, up to its sites cap and at least
-    the minimum number of sites of a critical cluster."""
+    existing output), then the cells with the largest LP output and standby capacity, up to its sites
+    cap and at least the minimum number of sites of a critical cluster."""
     if prepared.phasing is not None:
         from model.periods import round_sites as round_periods
         return round_periods(prepared, highs, values, choose_sites)
     inst = prepared.instance
     xcol, ycol = cell_columns(prepared, highs, "x"), cell_columns(prepared, highs, "y")
-    y = choose_sites(inst, np.where(xcol >= 0, values[xcol], 0.0))
+    held = np.where(xcol >= 0, values[xcol], 0.0)
+    if inst.backup is not None:  # standby capacity needs its site too
+        bcol = highs.columns_of([prepared.model.b[c] for c in prepared.model.BACKUP_CELLS])
+        held[inst.backup.cells] += np.where(bcol >= 0, values[bcol], 0.0)
+    y = choose_sites(inst, held)
     pattern = values.copy()
     present = ycol >= 0
     pattern[ycol[present]] = y[present]
@@ -141,7 +161,8 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
 
 
 def choose_sites(inst: Instance, x: np.ndarray) -> np.ndarray:
-    """(cells,) bool: the sites `round_sites` chooses for LP output x on the allowed cells."""
+    """(cells,) bool: the sites `round_sites` chooses for the output and standby capacity `x` that an
+    LP relaxation puts on each allowed cell."""
     cells = inst.cells[["i", "existing"]].copy()
     cells["x"] = x
     locked = {(l.cluster, l.region) for l in inst.lock_in}
@@ -160,16 +181,19 @@ def choose_sites(inst: Instance, x: np.ndarray) -> np.ndarray:
 
 
 def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray) -> pd.DataFrame:
-    """Every row handed to HiGHS: family, key, sense, right-hand side, activity, slack and shadow price."""
-    activity = highs.matrix @ col_value
-    lower, upper = highs.row_lower, highs.row_upper
+    """Every row handed to HiGHS: family, key, sense, right-hand side, activity, slack and shadow price,
+    each row as docs/model.md states it (a row built in a compact form is turned back: `Rows.offset`)."""
+    offset, sign = highs.row_offset, highs.row_sign
+    activity = offset + sign * (highs.matrix @ col_value)
+    lower = np.where(sign > 0, offset + sign * highs.row_lower, offset + sign * highs.row_upper)
+    upper = np.where(sign > 0, offset + sign * highs.row_upper, offset + sign * highs.row_lower)
     at_least = ~np.isfinite(upper)
     sense = np.where(lower == upper, "=", np.where(at_least, ">=", "<="))
     rhs = np.where(at_least, lower, upper)
     return pd.DataFrame({
         "family": highs.row_family, "key": pd.Series(highs.row_key, dtype=object), "sense": sense,
         "rhs": rhs, "activity": activity, "slack": np.where(at_least, activity - rhs, rhs - activity),
-        "shadow_price": duals,
+        "shadow_price": sign * duals,
     })
 
 

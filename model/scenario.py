@@ -121,6 +121,28 @@ class ObjectiveWeights(_Schema):
     relocation_cost: NonNegative = 0.0
 
 
+class Chains(_Schema):
+    """The resilient network (docs/model.md#chains-corridors-and-backup), used when the dataset has
+    chains.csv and corridors.csv: `enabled` switches it off, θ = `transport_cost_scale` scales every
+    cluster's transport cost, `recourse` asks that every chain still works under every active
+    disruption (needs `resilience.disruption_survival`)."""
+
+    enabled: bool = True
+    transport_cost_scale: NonNegative = 1.0
+    recourse: bool = False
+
+
+class Backup(_Schema):
+    """Standby capacity of the critical clusters (docs/model.md#backup): `cost` per unit held,
+    at least `share` of each critical target held (null: no floor), only in the hinterland when
+    `hinterland_only`, counted against the ceilings of `resources`."""
+
+    cost: NonNegative = 0.05
+    share: Share | None = None
+    hinterland_only: bool = True
+    resources: list[str] = ["land"]
+
+
 class Periods(_Schema):
     """Phasing over the Plan (docs/model.md#periods): the years of the periods, how far each
     period's targets have come from existing output (`progress`, default p/P), each period's weight
@@ -191,6 +213,8 @@ class Scenario(_Schema):
     lock_out: list[LockOut] = []
     growth_poles: list[GrowthPole] = []
     objective: ObjectiveWeights = ObjectiveWeights()
+    chains: Chains = Chains()
+    backup: Backup | None = None
     periods: Periods | None = None
     solver: SolverOptions = SolverOptions()
     sweep: Sweep | None = None
@@ -407,6 +431,47 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
             if len(factors) != years:
                 fail(f"periods.ceilings.{resource}",
                      f"needs one entry per year: {len(factors)} given for {years} years")
+    if scenario.backup is not None:
+        for n, resource in enumerate(scenario.backup.resources):
+            known(f"backup.resources.{n}", resource, dataset.resource_ids, "resource")
+    if scenario.chains.recourse:
+        if scenario.resilience.disruption_survival is None:
+            fail("chains.recourse", "recourse needs resilience.disruption_survival (the share every chain must keep)")
+        if not dataset.has_network:
+            fail("chains.recourse", f"recourse needs chains: the dataset {dataset.folder} has no chains.csv and corridors.csv")
+        if not scenario.chains.enabled:
+            fail("chains.recourse", "recourse needs chains.enabled: true")
+    if dataset.has_network and scenario.chains.enabled:
+        check_chain_supply(scenario, dataset)
+
+
+def check_chain_supply(scenario: Scenario, dataset: Dataset) -> None:
+    """Σ_j q_ij·T_j ≤ T_i for every upstream cluster i, with the scenario's targets T — with periods in
+    every period, with T_ip = Ē_i + (T_i − Ē_i)·π_p (docs/model.md#periods): else no layout can supply the
+    chain (docs/model.md#chains). The error names the upstream cluster, the period and both totals."""
+    clusters = dataset.clusters.set_index("cluster")["target"]
+    final = {c: scenario.targets.scale * scenario.targets.clusters.get(c, 1.0) * float(d) for c, d in clusters.items()}
+    targets: list[tuple[int | None, dict[str, float]]] = [(None, final)]
+    if scenario.periods is not None:
+        existing = dataset.existing.groupby("cluster")["output"].sum().astype(float).to_dict()
+        P = len(scenario.periods.years)
+        progress = scenario.periods.progress or [(p + 1) / P for p in range(P)]
+        targets = [(year, {c: t * pi + existing.get(c, 0.0) * (1 - pi) for c, t in final.items()})
+                   for year, pi in zip(scenario.periods.years, progress)]
+    chains, lines = dataset.chains, dataset.lines.get("chains.csv", [])
+    for year, target in targets:
+        need: dict[str, float] = {}
+        for up, down, q in zip(chains["upstream"], chains["downstream"], chains["per_unit"]):
+            need[up] = need.get(up, 0.0) + float(q) * target[down]
+        for up, total in need.items():
+            if total > target[up] * (1 + 1e-9) + 1e-9:
+                first = next(n for n, u in enumerate(chains["upstream"]) if u == up)
+                line = f"line {lines[first]}, column upstream" if lines else None
+                when = f" in {year}" if year is not None else ""
+                raise InputError(dataset.folder / "chains.csv", line,
+                                 f"chain supply impossible{when}: the clusters downstream of {up} need Σ_j q_ij·T_j = "
+                                 f"{total:,.6g} of it, but its target T_i is {target[up]:,.6g} (targets of scenario "
+                                 f"{scenario.name!r}{when})")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

@@ -72,10 +72,14 @@ class HighsModel:
     row_family: np.ndarray
     row_key: list
     columns: list
+    row_offset: np.ndarray | None = None
+    row_sign: np.ndarray | None = None
+    """Row j as docs/model.md states it is row_offset[j] + row_sign[j]·(row j), for families built in a
+    compact form (`formulation.Rows.offset`); 0 and 1 elsewhere."""
     log: list[str] | None = None
     """HiGHS's log lines, once `keep_log()` asked for them."""
     handover_seconds: float = 0.0
-    highs: highspy.Highs = field(repr=False, default=None)
+    highs: highspy.Highs | None = field(repr=False, default=None)
     _position: dict[int, int] = field(repr=False, default_factory=dict)
     _restated: list[tuple] = field(repr=False, default_factory=list)
 
@@ -105,6 +109,8 @@ class HighsModel:
             blocks: list[tuple] = []
             restated: list[tuple] = []  # (row offset, rows as stated with the sites fixed, column positions, active)
             lower, upper, family, keys = [], [], [], []
+            offsets: list[np.ndarray] = []
+            signs: list[np.ndarray] = []
             for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
                 if isinstance(component, FamilyConstraint):
                     rows = component.rows
@@ -119,6 +125,8 @@ class HighsModel:
                     lower.append(rows.lower[active])
                     upper.append(rows.upper[active])
                     family.append(np.full(int(active.sum()), component.local_name, dtype=object))
+                    offsets.append(np.zeros(int(active.sum())) if rows.offset is None else rows.offset[active])
+                    signs.append(np.full(int(active.sum()), float(rows.sign)))
                     keys += rows.keys if everything else [k for k, a in zip(rows.keys, active) if a]
                     continue
                 for key, coefficients, variables, low, high in linear_rows(component):
@@ -127,6 +135,8 @@ class HighsModel:
                     upper.append([high])
                     family.append(np.array([component.local_name], dtype=object))
                     keys.append(key)
+                    offsets.append(np.zeros(1))
+                    signs.append(np.ones(1))
             maximise, cost_vars, cost_coefs, offset = objective_of(model)
             cost_columns = columns.positions(cost_vars)
             n = len(columns.vars)
@@ -138,7 +148,9 @@ class HighsModel:
                         row_lower=np.concatenate(lower) if lower else np.zeros(0),
                         row_upper=np.concatenate(upper) if upper else np.zeros(0), integer=integer,
                         row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
-                        columns=columns.vars, _restated=restated, _position=columns.position)
+                        columns=columns.vars, _restated=restated,
+                        row_offset=np.concatenate(offsets) if offsets else np.zeros(0),
+                        row_sign=np.concatenate(signs) if signs else np.zeros(0), _position=columns.position)
             highs.highs = highs._passed()
         highs.handover_seconds = time.perf_counter() - started
         return highs
@@ -162,6 +174,11 @@ class HighsModel:
         """The column of a Pyomo variable, −1 if it is in no row or objective (and so sits at 0)."""
         return self._position.get(id(var), -1)
 
+    def columns_of(self, variables) -> np.ndarray:
+        """The column of each Pyomo variable, −1 where one is in no row or objective."""
+        position = self._position
+        return np.fromiter((position.get(id(v), -1) for v in variables), dtype=np.int64, count=len(variables))
+
     @property
     def shape(self) -> tuple[int, int, int]:
         """(rows, columns, integer columns) as handed to HiGHS."""
@@ -170,6 +187,7 @@ class HighsModel:
     def solve(self, options: SolverOptions, start: np.ndarray | None = None) -> Outcome:
         """Branch and bound within the time limit; a start point (column values) may be given."""
         h = self.highs
+        assert h is not None, "solve() needs a model handed over (HighsModel.from_pyomo)"
         apply_options(h, options)
         if start is not None:
             solution = highspy.HighsSolution()
@@ -185,7 +203,8 @@ class HighsModel:
         """From now on, HiGHS's log of every solve of this model goes to `log` (never to the console)."""
         if self.log is None:
             self.log = [f"HiGHS {highspy_version()} through highspy\n"]
-            _log_into(self.highs, self.log)
+            if self.highs is not None:
+                _log_into(self.highs, self.log)
 
     def relaxed_lp(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
                    time_limit: float | None = None, interior_point: bool = False,
@@ -238,11 +257,11 @@ class HighsModel:
         if relaxation.status == Status.INFEASIBLE:
             return Outcome(Status.INFEASIBLE, solve_seconds=time.perf_counter() - started,
                            message="no layout satisfies every constraint (the LP relaxation is infeasible)")
-        start = None
-        pattern = rounding(relaxation.col_value) if relaxation.status == Status.OPTIMAL else None
-        if pattern is not None:
+        start, layout, bound, gap = None, None, 0.0, 0.0
+        pattern = rounding(relaxation.col_value) if relaxation.col_value is not None else None
+        if pattern is not None and relaxation.objective is not None:
             layout = self.with_integers_fixed(pattern, time_limit=options.time_limit)
-            if layout.status == Status.OPTIMAL:
+            if layout.status == Status.OPTIMAL and layout.objective is not None:
                 start = layout.col_value
                 bound = relaxation.objective
                 gap = (bound - layout.objective) / max(abs(layout.objective), 1e-9) if self.maximise \
@@ -252,7 +271,7 @@ class HighsModel:
                                    solve_seconds=time.perf_counter() - started, col_value=layout.col_value,
                                    message="LP-rounding layout within the MIP gap of the LP relaxation bound")
         remaining = options.time_limit - (time.perf_counter() - started)
-        if start is not None and remaining < relaxation.solve_seconds:
+        if start is not None and layout is not None and remaining < relaxation.solve_seconds:
             # HiGHS checks its time limit only between the phases of its root node, and the root LP alone
             # costs about what the relaxation did: starting now would overrun the limit by minutes.
             return Outcome(Status.FEASIBLE, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
@@ -262,10 +281,12 @@ class HighsModel:
         outcome = self.solve(options.model_copy(update={"time_limit": max(remaining, 1.0)}), start=start)
         if relaxation.status != Status.OPTIMAL:
             outcome.message += f" (plain branch and bound: the LP relaxation ended with {relaxation.message})"
-        if outcome.status == Status.ERROR and start is not None:  # no better layout in time: keep the rounded one
+        if outcome.status == Status.ERROR and start is not None and layout is not None:
+            # no better layout in time: keep the rounded one
             outcome = Outcome(Status.FEASIBLE, objective=layout.objective, bound=None, col_value=start,
                               message="time limit reached; the LP-rounding layout is kept")
-        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL:
+        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL \
+                and outcome.objective is not None:
             maximise = self.maximise
             bounds = [b for b in (outcome.bound, relaxation.objective) if b is not None and np.isfinite(b)]
             outcome.bound = min(bounds) if maximise else max(bounds)
@@ -389,8 +410,8 @@ def outcome_of(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
         return Outcome(Status.ERROR, solve_seconds=seconds, message=f"HiGHS ended with {h.modelStatusToString(status)}")
     objective = float(info.objective_function_value)
     bound = float(info.mip_dual_bound) if mip else objective
-    gap = float(info.mip_gap) if mip else 0.0
-    if not np.isfinite(gap):
+    gap: float | None = float(info.mip_gap) if mip else 0.0
+    if gap is not None and not np.isfinite(gap):
         gap = None
     return Outcome(result, objective=objective, bound=bound, gap=gap, solve_seconds=seconds, message=message,
                    col_value=np.asarray(h.getSolution().col_value, dtype=float))

@@ -34,6 +34,7 @@ regions × 40 clusters × 50 disruptions generate in about 0.1 s and are written
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,11 @@ REFERENCE_HEADROOM = (1.01, 1.1)  # each ceiling holds the reference layout's us
 def default_disruptions(regions: int) -> int:
     """max(4, regions // 60), capped at 50."""
     return min(50, max(4, regions // 60))
+
+
+def strategy_areas(regions: int) -> int:
+    """min(6, 3 + regions // 100)."""
+    return min(6, 3 + regions // 100)
 
 
 def _sig(values: np.ndarray, digits: int = 4) -> np.ndarray:
@@ -189,24 +195,45 @@ def _standardise(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / (sd if sd > 0 else 1.0)
 
 
-def generate(regions: int, clusters: int, disruptions: int | None = None, seed: int = 0) -> dict[str, pd.DataFrame]:
-    """The tables of a synthetic dataset (file name -> DataFrame), without writing them.
+@dataclass
+class _Regions:
+    """Drawn regions: macro-region index, location, size, and how attractive each is to rich clusters."""
 
-    Two extra tables are not written: `_meta` (the disruption and strategy-area counts) and
-    `_reference` (cluster, region, output): the reference layout that the ceilings were sized to
-    fit, a feasible point of a baseline-like scenario.
-    """
-    if regions < 4:
-        raise InputError(None, "regions", f"{regions}: a synthetic dataset needs at least 4 (one per macro-region)")
-    if clusters < 1:
-        raise InputError(None, "clusters", f"{clusters}: a synthetic dataset needs at least 1")
-    n_dis = default_disruptions(regions) if disruptions is None else int(disruptions)
-    if n_dis < 0:
-        raise InputError(None, "disruptions", f"{n_dis}: cannot be negative")
-    rng = np.random.default_rng(seed)
-    R, I, K = regions, clusters, len(RESOURCES)
+    macro: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    population: np.ndarray
+    gdp: np.ndarray
+    area: np.ndarray
+    attract: np.ndarray
 
-    # --- regions: macro-region, location, population, GDP, area ------------------------------
+    @property
+    def hinterland(self) -> np.ndarray:
+        return (self.macro == 1) | (self.macro == 2)
+
+
+@dataclass
+class _Clusters:
+    """Drawn clusters: category index, critical flag, target output."""
+
+    category: np.ndarray
+    critical: np.ndarray
+    target: np.ndarray
+
+
+@dataclass
+class _Sites:
+    """Where each cluster can be hosted, how well, and how many sites it and the reference layout use."""
+
+    latent: np.ndarray
+    host: np.ndarray
+    score: np.ndarray
+    max_sites: np.ndarray
+    n_ref: np.ndarray
+
+
+def _draw_regions(rng: np.random.Generator, R: int) -> _Regions:
+    """Macro-region, location, population, GDP and area of every region."""
     per_macro = _split(R, MACRO_SHARE)
     macro = np.repeat(np.arange(4), per_macro)
     lon = np.empty(R)
@@ -226,33 +253,44 @@ def generate(regions: int, clusters: int, disruptions: int | None = None, seed: 
     gdp = NATIONAL["gdp"] * pop_w * gdp_pc / (pop_w * gdp_pc).sum()
     area = NATIONAL["area_km2"] * area_w / area_w.sum()
     attract = 0.6 * _standardise(np.log(gdp / population)) + 0.4 * _standardise(np.log(gdp)) + MACRO_ATTRACT[macro]
+    return _Regions(macro, lon, lat, population, gdp, area, attract)
 
-    n_strat = min(6, 3 + R // 100)
+
+def _draw_strategy_areas(rng: np.random.Generator, regions: _Regions) -> list[str]:
+    """Each region's ";"-joined strategy areas: 3–6 areas, each the regions nearest an anchor."""
+    R = len(regions.macro)
+    n_strat = strategy_areas(R)
     anchors = np.array(ANCHORS[:n_strat])
     strat_size = np.maximum(2, np.round(R * rng.uniform(0.06, 0.15, n_strat))).astype(int)
-    strat_members = _nearest(lon, lat, anchors, strat_size)
+    strat_members = _nearest(regions.lon, regions.lat, anchors, strat_size)
     membership = np.zeros((n_strat, R), bool)
     for g, members in enumerate(strat_members):
         membership[g, members] = True
     strat_ids = [f"strategy_{g + 1}" for g in range(n_strat)]
-    strategies = [";".join(s for s, on in zip(strat_ids, col) if on) for col in membership.T]
+    return [";".join(s for s, on in zip(strat_ids, col) if on) for col in membership.T]
 
-    # --- clusters: category, critical, target ----------------------------------------------
+
+def _draw_clusters(rng: np.random.Generator, I: int) -> _Clusters:
+    """Category, critical flag and target of every cluster."""
     category = np.repeat(np.arange(len(CATEGORIES)), _split(I, CATEGORY_SHARE, minimum=1 if I >= 5 else 0))
     n_crit = max(1, int(round(CRITICAL_SHARE * I)))
     critical = np.zeros(I, bool)
     critical[rng.choice(I, size=n_crit, replace=False)] = True
     target = np.clip(np.round(rng.lognormal(np.log(5000), 0.8, I), -1), 300, 20000)
+    return _Clusters(category, critical, target)
 
-    # --- suitability: where each cluster can be hosted, and how productive it is -------------
+
+def _draw_sites(rng: np.random.Generator, regions: _Regions, clusters: _Clusters) -> _Sites:
+    """Suitability (where each cluster can be hosted, and how productive it is), max_sites, and how
+    many sites the reference layout uses; critical clusters get enough hostable hinterland regions."""
+    I, R = len(clusters.target), len(regions.macro)
+    category, critical, macro, hinterland = clusters.category, clusters.critical, regions.macro, regions.hinterland
     pull = CATEGORY_PULL[category] + rng.normal(0, 0.2, I)
     macro_pref = CATEGORY_MACRO[category] + rng.normal(0, 0.15, (I, 4))
-    latent = pull[:, None] * attract[None, :] + macro_pref[:, macro] + rng.normal(0, 0.5, (I, R))
+    latent = pull[:, None] * regions.attract[None, :] + macro_pref[:, macro] + rng.normal(0, 0.5, (I, R))
     n_host = np.clip(np.round(rng.uniform(*HOSTABLE, I) * R), 1, R).astype(int)
     host = _top(latent + rng.normal(0, 0.5, (I, R)), n_host)
-    hinterland = (macro == 1) | (macro == 2)
 
-    # --- sites: max_sites, and how many sites the reference layout uses -----------------------
     max_sites = np.round(R * rng.uniform(*MAX_SITES_SHARE, I)).astype(int)
     max_sites = np.maximum(max_sites, np.where(critical, 6, 3))
     n_ref = np.round(max_sites * rng.uniform(0.5, 0.9, I)).astype(int)
@@ -269,22 +307,31 @@ def generate(regions: int, clusters: int, disruptions: int | None = None, seed: 
     raw_score = np.exp(0.35 * latent)
     mean_hosted = (raw_score * host).sum(1) / host.sum(1)
     score = np.where(host, np.clip(np.round(raw_score / mean_hosted[:, None], 2), 0.1, 3.0), 0.0)
+    return _Sites(latent, host, score, max_sites, n_ref)
 
-    # --- disruptions: spatially clustered sets of regions ----------------------------------
-    if n_dis:
-        seeds = rng.choice(R, size=n_dis, replace=n_dis > R, p=gdp / gdp.sum())
-        lost_size = np.clip(np.round(R * rng.uniform(0.05, 0.15, n_dis)), 2, max(2, R // 3)).astype(int)
-        lost = _nearest(lon, lat, np.stack([lon[seeds], lat[seeds]], axis=1), lost_size)
-    else:
-        lost = []
-    lost_mask = np.zeros((n_dis, R), bool)
-    for d, members in enumerate(lost):
-        lost_mask[d, members] = True
 
-    # --- a reference layout that meets every goal of a baseline-like scenario -----------------
-    # Sites are drawn with probability ∝ score (Efraimidis–Spirakis keys); critical clusters take
-    # enough of them in the hinterland. Output is spread almost evenly over the sites. Ceilings are
-    # then sized so that this layout fits, which makes every synthetic dataset feasible.
+def _draw_disruptions(rng: np.random.Generator, regions: _Regions, n_dis: int) -> list[np.ndarray]:
+    """The regions each disruption loses: spatially clustered, the nearest neighbours of a seed region."""
+    if not n_dis:
+        return []
+    R = len(regions.macro)
+    lon, lat, gdp = regions.lon, regions.lat, regions.gdp
+    seeds = rng.choice(R, size=n_dis, replace=n_dis > R, p=gdp / gdp.sum())
+    lost_size = np.clip(np.round(R * rng.uniform(0.05, 0.15, n_dis)), 2, max(2, R // 3)).astype(int)
+    return _nearest(lon, lat, np.stack([lon[seeds], lat[seeds]], axis=1), lost_size)
+
+
+def _draw_reference(rng: np.random.Generator, regions: _Regions, clusters: _Clusters, sites: _Sites,
+                    lost_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sites, output) of a reference layout that meets every goal of a baseline-like scenario.
+
+    Sites are drawn with probability ∝ score (Efraimidis–Spirakis keys); critical clusters take
+    enough of them in the hinterland. Output is spread almost evenly over the sites. Ceilings are
+    then sized so that this layout fits, which makes every synthetic dataset feasible.
+    """
+    critical, target, hinterland = clusters.critical, clusters.target, regions.hinterland
+    score, host, n_ref = sites.score, sites.host, sites.n_ref
+    I, n_dis = len(target), len(lost_mask)
     hint_sites = np.where(critical, np.ceil(HINTERLAND_REF * n_ref).astype(int), 0)
     reference = _reference_sites(rng, score, host, n_ref, hint_sites, hinterland)
     x0 = _spread(rng, reference, target, critical)
@@ -300,33 +347,90 @@ def generate(regions: int, clusters: int, disruptions: int | None = None, seed: 
     else:
         raise RuntimeError("could not draw a reference layout that survives every disruption; "
                            "use fewer or smaller disruptions")
+    return reference, x0
 
-    # --- existing output: a few of the reference sites, the best ones -----------------------
-    n_exist = np.clip(np.round(np.sqrt(R) * rng.uniform(0.4, 0.8, I)), 1, n_ref - 1).astype(int)
-    incumbent = _top(np.where(reference, latent, -np.inf), n_exist) & reference
+
+def _draw_existing(rng: np.random.Generator, clusters: _Clusters, sites: _Sites, reference: np.ndarray,
+                   x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(incumbent cells, existing output): a few of the reference sites, the best ones."""
+    I, R = reference.shape
+    target = clusters.target
+    n_exist = np.clip(np.round(np.sqrt(R) * rng.uniform(0.4, 0.8, I)), 1, sites.n_ref - 1).astype(int)
+    incumbent = _top(np.where(reference, sites.latent, -np.inf), n_exist) & reference
     base = rng.uniform(0.4, 0.7, I)[:, None] * target[:, None]
-    share = np.where(incumbent, score * rng.uniform(0.5, 1.5, (I, R)), 0.0)
+    share = np.where(incumbent, sites.score * rng.uniform(0.5, 1.5, (I, R)), 0.0)
     existing = np.minimum(base * share / share.sum(1, keepdims=True), EXISTING_REF * x0)
     existing = np.where(incumbent, _sig(existing), 0.0)
     incumbent &= existing > 0
+    return incumbent, existing
 
-    # --- resources: intensity and capacity -------------------------------------------------
-    intensity = _sig(INTENSITY[category] * rng.lognormal(0, 0.35, (I, K)))
-    need = (intensity * target[:, None]).sum(0)
+
+def _draw_resources(rng: np.random.Generator, regions: _Regions, clusters: _Clusters,
+                    x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(I, K) intensity and (R, K) capacity: the reference layout's use with headroom, plus spare capacity."""
+    I, R, K = len(clusters.target), len(regions.macro), len(RESOURCES)
+    intensity = _sig(INTENSITY[clusters.category] * rng.lognormal(0, 0.35, (I, K)))
+    need = (intensity * clusters.target[:, None]).sum(0)
     used = x0.T @ intensity                                                # (R, K) by the reference layout
     ratio = rng.uniform(*CAPACITY_RATIO, K)
-    basis = np.log(np.stack([population, area, gdp], axis=1))  # (R, 3)
-    tilt = basis @ (CAPACITY_SIZE[None, :] + CAPACITY_TILT).T - CAPACITY_SCARCITY * attract[:, None]
+    basis = np.log(np.stack([regions.population, regions.area, regions.gdp], axis=1))  # (R, 3)
+    tilt = basis @ (CAPACITY_SIZE[None, :] + CAPACITY_TILT).T - CAPACITY_SCARCITY * regions.attract[:, None]
     weight = np.exp(tilt) * rng.lognormal(0, 0.15, (R, K))
     slack = (ratio - REFERENCE_HEADROOM[1]) * need * weight / weight.sum(0)
     capacity = _sig(used * rng.uniform(*REFERENCE_HEADROOM, (R, K)) + slack)
+    return intensity, capacity
 
-    # --- scale and cost ------------------------------------------------------------------
+
+def _draw_scale_and_cost(rng: np.random.Generator, reference: np.ndarray, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum scale below the smallest reference site's output, and a fixed cost near it."""
+    I = len(reference)
     smallest = np.where(reference, x0, np.inf).min(axis=1)
     min_scale = _sig(rng.uniform(0.2, 0.5, I) * smallest, 3)
     fixed_cost = _sig(min_scale * rng.uniform(0.6, 1.4, I), 3)
+    return min_scale, fixed_cost
 
-    # --- tables ---------------------------------------------------------------------------
+
+def generate(regions: int, clusters: int, disruptions: int | None = None, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """The tables of a synthetic dataset (file name -> DataFrame), without writing them.
+
+    Two extra tables are not written: `_meta` (the disruption and strategy-area counts) and
+    `_reference` (cluster, region, output): the reference layout that the ceilings were sized to
+    fit, a feasible point of a baseline-like scenario. Each `_draw_*` step takes its numbers from
+    the one generator, in the order they are called here.
+    """
+    if regions < 4:
+        raise InputError(None, "regions", f"{regions}: a synthetic dataset needs at least 4 (one per macro-region)")
+    if clusters < 1:
+        raise InputError(None, "clusters", f"{clusters}: a synthetic dataset needs at least 1")
+    n_dis = default_disruptions(regions) if disruptions is None else int(disruptions)
+    if n_dis < 0:
+        raise InputError(None, "disruptions", f"{n_dis}: cannot be negative")
+    rng = np.random.default_rng(seed)
+    R, I = regions, clusters
+
+    geo = _draw_regions(rng, R)
+    strategies = _draw_strategy_areas(rng, geo)
+    drawn = _draw_clusters(rng, I)
+    sites = _draw_sites(rng, geo, drawn)
+    lost = _draw_disruptions(rng, geo, n_dis)
+    lost_mask = np.zeros((n_dis, R), bool)
+    for d, members in enumerate(lost):
+        lost_mask[d, members] = True
+    reference, x0 = _draw_reference(rng, geo, drawn, sites, lost_mask)
+    incumbent, existing = _draw_existing(rng, drawn, sites, reference, x0)
+    intensity, capacity = _draw_resources(rng, geo, drawn, x0)
+    min_scale, fixed_cost = _draw_scale_and_cost(rng, reference, x0)
+    return _tables(geo, strategies, drawn, sites, lost, reference, x0, incumbent, existing, intensity, capacity,
+                   min_scale, fixed_cost)
+
+
+def _tables(geo: _Regions, strategies: list[str], drawn: _Clusters, sites: _Sites, lost: list[np.ndarray],
+            reference: np.ndarray, x0: np.ndarray, incumbent: np.ndarray, existing: np.ndarray,
+            intensity: np.ndarray, capacity: np.ndarray, min_scale: np.ndarray,
+            fixed_cost: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The drawn numbers as the dataset's tables, with ids `r0001`, `c001`, `disruption_01`."""
+    R, I, K, n_dis = len(geo.macro), len(drawn.target), len(RESOURCES), len(lost)
+    n_strat = strategy_areas(R)
     width = max(4, len(str(R)))
     region_ids = np.array([f"r{n + 1:0{width}d}" for n in range(R)], dtype=object)
     cwidth = max(3, len(str(I)))
@@ -336,25 +440,25 @@ def generate(regions: int, clusters: int, disruptions: int | None = None, seed: 
     tables: dict[str, pd.DataFrame] = {}
     tables["regions.csv"] = pd.DataFrame({
         "region": region_ids, "name": [f"Region {n + 1}" for n in range(R)], "name_zh": "",
-        "macro_region": np.array(MACRO_REGIONS, dtype=object)[macro],
-        "hinterland": np.where((macro == 1) | (macro == 2), "true", "false"),
-        "strategies": strategies, "population": np.round(population, 1), "gdp": np.round(gdp, 1),
-        "area_km2": np.round(area), "lon": np.round(lon, 3), "lat": np.round(lat, 3),
+        "macro_region": np.array(MACRO_REGIONS, dtype=object)[geo.macro],
+        "hinterland": np.where(geo.hinterland, "true", "false"),
+        "strategies": strategies, "population": np.round(geo.population, 1), "gdp": np.round(geo.gdp, 1),
+        "area_km2": np.round(geo.area), "lon": np.round(geo.lon, 3), "lat": np.round(geo.lat, 3),
     })
     tables["clusters.csv"] = pd.DataFrame({
         "cluster": cluster_ids, "name": [f"Cluster {n + 1}" for n in range(I)],
-        "category": np.array(CATEGORIES, dtype=object)[category],
-        "critical": np.where(critical, "true", "false"), "target": target, "min_scale": min_scale,
-        "max_sites": max_sites, "fixed_cost": fixed_cost,
+        "category": np.array(CATEGORIES, dtype=object)[drawn.category],
+        "critical": np.where(drawn.critical, "true", "false"), "target": drawn.target, "min_scale": min_scale,
+        "max_sites": sites.max_sites, "fixed_cost": fixed_cost,
     })
     tables["resources.csv"] = pd.DataFrame(RESOURCES, columns=["resource", "name", "unit", "line"])
     tables["intensity.csv"] = pd.DataFrame({
         "cluster": np.repeat(cluster_ids, K), "resource": np.tile(resource_ids, I), "per_unit": intensity.ravel()})
     tables["capacity.csv"] = pd.DataFrame({
         "region": np.repeat(region_ids, K), "resource": np.tile(resource_ids, R), "available": capacity.ravel()})
-    ii, rr = np.nonzero(host)
+    ii, rr = np.nonzero(sites.host)
     tables["suitability.csv"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr],
-                                              "score": score[ii, rr]})
+                                              "score": sites.score[ii, rr]})
     ii, rr = np.nonzero(incumbent)
     tables["existing.csv"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr],
                                            "output": existing[ii, rr]})

@@ -13,25 +13,33 @@ DEFAULT_DATA = ROOT / "data" / "provinces"
 
 def write_dataset(folder: Path, regions: list[dict], clusters: list[dict], resources: list[str],
                   intensity: dict, capacity: dict, suitability: dict, existing: dict | None = None,
-                  disruptions: dict | None = None) -> Path:
+                  disruptions: dict | None = None, chains: dict | None = None,
+                  corridors: dict | None = None) -> Path:
     """Write a dataset in the format of docs/dataset.md from plain Python values.
 
-    regions: dicts with region, macro_region and optional hinterland, strategies;
-    clusters: dicts with cluster, target and optional category, critical, min_scale, max_sites, fixed_cost;
+    regions: dicts with region, macro_region and optional hinterland, strategies, node (a `node`
+    column is written when some region gives one);
+    clusters: dicts with cluster, target and optional category, critical, min_scale, max_sites, fixed_cost,
+    transport_cost (a `transport_cost` column is written when some cluster gives one);
     intensity {(cluster, resource): a}; capacity {(region, resource): cap}; suitability {(cluster, region): s};
-    existing {(cluster, region): e}; disruptions {id: [regions]}.
+    existing {(cluster, region): e}; disruptions {id: [regions]};
+    chains {(upstream, downstream): q} and corridors {(node_a, node_b): distance_km or (distance_km, capacity)},
+    written (both) when either is given.
     """
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([{
         "region": r["region"], "name": r["region"].title(), "name_zh": "", "macro_region": r.get("macro_region", "east"),
         "hinterland": str(r.get("hinterland", False)).lower(), "strategies": ";".join(r.get("strategies", [])),
         "population": r.get("population", 100), "gdp": r.get("gdp", 1000), "area_km2": r.get("area_km2", 1000),
-        "lon": r.get("lon", 110.0), "lat": r.get("lat", 30.0)} for r in regions]).to_csv(folder / "regions.csv", index=False)
+        "lon": r.get("lon", 110.0), "lat": r.get("lat", 30.0)}
+        | ({"node": r.get("node", r["region"])} if any("node" in q for q in regions) else {})
+        for r in regions]).to_csv(folder / "regions.csv", index=False)
     pd.DataFrame([{
         "cluster": c["cluster"], "name": c["cluster"].title(), "category": c.get("category", "strategic_emerging"),
         "critical": str(c.get("critical", False)).lower(), "target": c["target"], "min_scale": c.get("min_scale", 0),
-        "max_sites": c.get("max_sites", 99), "fixed_cost": c.get("fixed_cost", 0)} for c in clusters]).to_csv(
-        folder / "clusters.csv", index=False)
+        "max_sites": c.get("max_sites", 99), "fixed_cost": c.get("fixed_cost", 0)}
+        | ({"transport_cost": c.get("transport_cost", 0)} if any("transport_cost" in q for q in clusters) else {})
+        for c in clusters]).to_csv(folder / "clusters.csv", index=False)
     pd.DataFrame([{"resource": k, "name": k, "unit": "unit", "line": k} for k in resources]).to_csv(
         folder / "resources.csv", index=False)
     pd.DataFrame([{"cluster": c, "resource": k, "per_unit": a} for (c, k), a in intensity.items()],
@@ -44,6 +52,15 @@ def write_dataset(folder: Path, regions: list[dict], clusters: list[dict], resou
                  columns=["cluster", "region", "output"]).to_csv(folder / "existing.csv", index=False)
     pd.DataFrame([{"disruption": s, "region": r} for s, rs in (disruptions or {}).items() for r in rs],
                  columns=["disruption", "region"]).to_csv(folder / "disruptions.csv", index=False)
+    if chains is not None or corridors is not None:
+        pd.DataFrame([{"upstream": i, "downstream": j, "per_unit": q} for (i, j), q in (chains or {}).items()],
+                     columns=["upstream", "downstream", "per_unit"]).to_csv(folder / "chains.csv", index=False)
+        rows = []
+        for (a, b), spec in (corridors or {}).items():
+            distance, capacity = spec if isinstance(spec, tuple) else (spec, None)
+            rows.append({"node_a": a, "node_b": b, "distance_km": distance, "capacity": "" if capacity is None else capacity})
+        pd.DataFrame(rows, columns=["node_a", "node_b", "distance_km", "capacity"]).to_csv(
+            folder / "corridors.csv", index=False)
     return folder
 
 
@@ -93,13 +110,24 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
         assert (row.cluster, row.region) in allowed, f"output outside the allowed cells: {row.cluster} in {row.region}"
         X[ci[row.cluster], ri[row.region]] = row.output
         Y[ci[row.cluster], ri[row.region]] = row.established
+    B = np.zeros((I, R))  # standby capacity (docs/model.md#backup)
+    held = {(c, r) for c, r in zip(inst.cells["cluster"].to_numpy()[inst.backup.cells],
+                                   inst.cells["region"].to_numpy()[inst.backup.cells])} if inst.backup is not None else set()
+    for row in (result.backup.itertuples() if result.backup is not None else []):
+        assert (row.cluster, row.region) in held, f"backup outside the backup cells: {row.cluster} in {row.region}"
+        B[ci[row.cluster], ri[row.region]] = row.backup
     tol = tolerance * max(1.0, float(inst.target.max()))
     assert np.allclose(X.sum(axis=1), inst.target, atol=tol), "target"
-    assert (X.T @ inst.intensity <= inst.ceiling + tol).all(), "ceiling"
+    use = X.T @ inst.intensity
+    if inst.backup is not None:
+        use += (B.T @ inst.intensity) * inst.backup.resources
+    assert (use <= inst.ceiling + tol).all(), "ceiling"
     upper = np.zeros((I, R))
     upper[inst.cells["i"], inst.cells["r"]] = inst.cells["upper"]
     assert (X >= inst.min_scale[:, None] * Y - tol).all(), "min_scale"
-    assert (X <= upper * Y + tol).all(), "link"
+    assert (X + B <= upper * Y + tol).all(), "link"
+    if inst.backup is not None and inst.backup.share is not None:
+        assert (B[inst.critical].sum(axis=1) >= inst.backup.share * inst.target[inst.critical] - tol).all(), "backup_share"
     assert (Y.sum(axis=1) <= inst.max_sites).all(), "max_sites"
     crit = inst.critical
     if inst.min_sites is not None:
@@ -108,7 +136,8 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
         assert (X[crit][:, inst.hinterland].sum(axis=1) >= inst.hinterland_share * inst.target[crit] - tol).all(), "hinterland"
     if inst.disruption_survival is not None:
         for lost in inst.disruptions.values():
-            assert (X[crit][:, ~lost].sum(axis=1) >= inst.disruption_survival * inst.target[crit] - tol).all(), "disruption"
+            assert ((X + B)[crit][:, ~lost].sum(axis=1) >= inst.disruption_survival * inst.target[crit] - tol).all(), \
+                "disruption"
     for macro, share in inst.balance.items():
         assert X[:, inst.macro_region == macro].sum() >= share * inst.target.sum() - tol, "balance"
     existing = np.zeros((I, R))
@@ -119,6 +148,31 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
     for pole in inst.growth_poles:
         members = inst.category == pole.category
         assert X[members][:, inst.strategies[pole.strategy]].sum() >= pole.share * inst.target[members].sum() - tol
+    if inst.network is not None:
+        assert_network_feasible(result, inst, X, tol)
+
+
+def assert_network_feasible(result, inst, X, tol) -> None:
+    """chain_supply and corridor_capacity from flows.csv (docs/model.md#chain_supply)."""
+    import numpy as np
+
+    net, N = inst.network, len(inst.nodes)
+    node = {n: k for k, n in enumerate(inst.nodes)}
+    flows = result.flows
+    inflow = np.zeros((len(inst.clusters), N))
+    on_arc: dict[tuple[str, str], float] = {}
+    for cluster, a, b, flow in zip(flows["cluster"], flows["from"], flows["to"], flows["flow"]):
+        i = inst.clusters.index(cluster)
+        inflow[i, node[b]] += flow
+        inflow[i, node[a]] -= flow
+        on_arc[(a, b)] = on_arc.get((a, b), 0.0) + flow
+    at_node = X @ np.eye(N)[inst.node]  # (I, N)
+    need = net.per_unit @ at_node
+    for i in net.upstream:
+        assert (at_node[i] + inflow[i] >= need[i] - tol).all(), f"chain_supply {inst.clusters[i]}"
+    for a in np.flatnonzero(np.isfinite(net.capacity)):
+        used = on_arc.get((inst.nodes[net.arc_from[a]], inst.nodes[net.arc_to[a]]), 0.0)
+        assert used <= net.capacity[a] + tol, "corridor_capacity"
 
 
 @pytest.fixture

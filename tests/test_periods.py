@@ -417,3 +417,51 @@ def test_the_phasing_scenario_is_valid_and_its_periods_tighten(capsys):
     carbon = instances[0].resources.index("carbon")
     assert instances[-1].ceiling[:, carbon].sum() < instances[0].ceiling[:, carbon].sum()
     assert np.all(np.diff([inst.target.sum() for inst in instances]) > 0)
+
+
+# --- periods with the resilient network --------------------------------------------------------------
+
+def test_one_year_with_chains_backup_and_recourse_is_the_one_period_model(tmp_path):
+    from test_network import RECOURSE, coast_chain
+
+    data = coast_chain(tmp_path / "d", u_in_r2=1, u_critical=True)
+    keys = dict(backup={"cost": 0.05, "resources": []}, **RECOURSE)
+    one = solved(write_scenario(tmp_path / "one.yaml", data, **keys))
+    year = solved(write_scenario(tmp_path / "year.yaml", data, periods={"years": [2030]}, **keys))
+    assert (year.rows, year.columns, year.integer_columns) == (one.rows, one.columns, one.integer_columns)
+    assert year.objective == pytest.approx(one.objective) == pytest.approx(49.7)
+    assert year.objective_terms == pytest.approx(one.objective_terms)
+    for name in ("flows", "backup", "recourse"):
+        assert "period" in year.tables[name].columns and set(year.tables[name]["period"]) == {2030}
+    assert year.backup["backup"].sum() == pytest.approx(one.backup["backup"].sum()) == pytest.approx(6)
+    # the compact disruption rows are stated as the survival they stand for, year or not
+    stated = lambda r: r.constraints[r.constraints["family"] == "disruption"][["rhs", "activity"]].to_numpy()  # noqa: E731
+    assert stated(year) == pytest.approx(stated(one))
+
+
+def test_identical_periods_with_backup_and_recourse_hold_the_same_standby_every_year(tmp_path):
+    from test_network import RECOURSE, coast_chain
+
+    data = coast_chain(tmp_path / "d", u_in_r2=1, u_critical=True)
+    result = solved(write_scenario(tmp_path / "s.yaml", data, backup={"cost": 0.05, "resources": []},
+                                   periods={"years": [2026, 2030], "progress": [1, 1]}, **RECOURSE))
+    assert result.objective == pytest.approx(49.7)
+    assert result.backup.groupby("period")["backup"].sum().to_dict() == pytest.approx({2026: 6, 2030: 6})
+    recourse = result.recourse.set_index(["period", "disruption", "cluster"])["required"]
+    assert recourse.loc[(2026, "coast", "u")] == pytest.approx(6) and recourse.loc[(2030, "coast", "u")] == pytest.approx(6)
+    terms = result.objective_terms
+    assert terms["backup"] == pytest.approx(-0.3) and sum(terms.values()) == pytest.approx(result.objective)
+    assert result.summary()["network"]["backup"] == pytest.approx(6)  # the last year's
+
+
+def test_chain_supply_is_checked_in_every_period(tmp_path, capsys):
+    # d's existing 30 exceeds its target 10: halfway, T_d = 20 needs 0.5·20 = 10 of u, whose target is then 5
+    from test_network import two_nodes
+
+    data = two_nodes(tmp_path / "d")
+    (data / "existing.csv").write_text("cluster,region,output\nd,r2,30\n")
+    path = write_scenario(tmp_path / "s.yaml", data, periods={"years": [2026, 2030], "progress": [0.5, 1.0]})
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "chain supply impossible in 2026" in err and "downstream of u need" in err
+    assert main(["validate", str(write_scenario(tmp_path / "ok.yaml", data, periods={"years": [2030]}))]) == 0

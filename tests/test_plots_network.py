@@ -6,6 +6,7 @@ dataset a `node` column grouping provinces, chains.csv and corridors.csv (docs/d
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import warnings
@@ -92,6 +93,12 @@ def with_network(run: Path, folder: Path, *, recourse: bool = True, backup: bool
     (copy / "scenario.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
     pd.DataFrame(FLOWS, columns=["cluster", "from", "to", "flow", "distance_km"]).to_csv(copy / "flows.csv",
                                                                                           index=False)
+    # the plain run's summary has a transport term of 0 (it had no network): give it the fake flows' cost
+    summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
+    if summary.get("objective_terms"):
+        moved = sum(flow * km for _, _, _, flow, km in FLOWS) / 1000
+        summary["objective_terms"]["transport"] = -(transport_cost or 0.0) * moved
+        (copy / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     if backup:
         pd.DataFrame(BACKUP, columns=["cluster", "region", "backup"]).to_csv(copy / "backup.csv", index=False)
     if recourse:

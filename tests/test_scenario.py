@@ -61,8 +61,8 @@ def test_resolved_scenario_spells_out_every_key_and_loads_again(tmp_path, tiny):
     scenario = model.load_scenario(write_scenario(tmp_path / "s.yaml", tiny))
     resolved = scenario.resolved()
     assert set(resolved) == {"name", "description", "extends", "data", "targets", "ceilings", "resilience",
-                             "coordination", "lock_in", "lock_out", "growth_poles", "objective", "periods",
-                             "solver", "sweep"}
+                             "coordination", "lock_in", "lock_out", "growth_poles", "objective", "chains", "backup",
+                             "periods", "solver", "sweep"}
     assert resolved["ceilings"] == {"water": {"scale": 1.0, "regions": {}}}
     (tmp_path / "again.yaml").write_text(scenario.resolved_yaml())
     assert model.load_scenario(tmp_path / "again.yaml").sha256() == scenario.sha256()
@@ -146,3 +146,84 @@ def test_conflicting_overrides(tmp_path, tiny):
         model.load_scenario(path, **{"ceilings.water": {"scale": 1}, "ceilings.water.scale": 0.5})
     with pytest.raises(InputError, match="--set resilience.hinterland_share"):
         model.load_scenario(path, **{"resilience.hinterland_share": 2})
+
+
+# --- chains and backup (docs/scenario.md#chains, docs/scenario.md#backup) -------------------------
+
+def _networked(tmp_path, per_unit=0.5):
+    """The tiny dataset with a chain a → b (q = per_unit) and a corridor r1–r2."""
+    from conftest import write_dataset
+
+    return write_dataset(
+        tmp_path / "net", regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
+        clusters=[{"cluster": "a", "target": 10, "critical": True}, {"cluster": "b", "target": 10}],
+        resources=["land"], intensity={}, capacity={("r1", "land"): 10, ("r2", "land"): 10},
+        suitability={("a", "r1"): 1, ("b", "r2"): 1}, disruptions={"coast": ["r1"]},
+        chains={("a", "b"): per_unit}, corridors={("r1", "r2"): 300})
+
+
+def test_chains_and_backup_keys_and_their_neutral_values(tmp_path, tiny):
+    scenario = model.load_scenario(write_scenario(tmp_path / "s.yaml", tiny))
+    assert scenario.chains.enabled and scenario.chains.transport_cost_scale == 1 and not scenario.chains.recourse
+    assert scenario.backup is None
+    scenario = model.load_scenario(write_scenario(tmp_path / "s.yaml", tiny, ceilings={}, backup={"resources": ["water"]}))
+    assert (scenario.backup.cost, scenario.backup.share, scenario.backup.hinterland_only) == (0.05, None, True)
+    assert scenario.resolved()["backup"] == {"cost": 0.05, "share": None, "hinterland_only": True, "resources": ["water"]}
+    assert model.load_scenario(write_scenario(tmp_path / "s.yaml", tiny, backup=None)).backup is None
+
+
+@pytest.mark.parametrize("keys, where, problem", [
+    ({"chains": {"recourse": True, "transport": 1}}, "chains.transport", "unknown key"),
+    ({"backup": {"cost": 0.05, "shares": 0.1}}, "backup.shares", "unknown key"),
+    ({"backup": {"share": 1.5, "resources": []}}, "backup.share", "less than or equal to 1"),
+    ({"backup": {"share": -0.1, "resources": []}}, "backup.share", "greater than or equal to 0"),
+    ({"backup": {"cost": -1, "resources": []}}, "backup.cost", "greater than or equal to 0"),
+    ({"chains": {"transport_cost_scale": "high"}}, "chains.transport_cost_scale", "valid number"),
+    ({"backup": {"resources": ["water", "sunshine"]}}, "backup.resources.1", "unknown resource 'sunshine'"),
+    ({"backup": {}}, "backup.resources.0", "unknown resource 'land'"),
+    ({"chains": {"recourse": True}}, "chains.recourse", "recourse needs resilience.disruption_survival"),
+    ({"chains": {"recourse": True}, "resilience": {"disruption_survival": 0.6}}, "chains.recourse",
+     "recourse needs chains: the dataset"),
+])
+def test_chains_and_backup_errors_name_the_key(tmp_path, tiny, keys, where, problem):
+    path = write_scenario(tmp_path / "bad.yaml", tiny, **keys)
+    with pytest.raises(InputError) as error:
+        model.load_scenario(path)
+    assert f"{path.resolve()}: {where}: " in str(error.value) and problem in str(error.value)
+
+
+def test_chain_supply_impossible_names_the_upstream_cluster_and_both_totals(tmp_path):
+    data = _networked(tmp_path, per_unit=0.5)
+    assert model.load_scenario(write_scenario(tmp_path / "s.yaml", data)).chains.enabled
+    # b's target 30 needs 0.5 × 30 = 15 of a, whose target is 10
+    with pytest.raises(InputError) as error:
+        model.load_scenario(write_scenario(tmp_path / "s.yaml", data, targets={"clusters": {"b": 3.0}}))
+    assert str(error.value) == (f"{data.resolve() / 'chains.csv'}: line 2, column upstream: chain supply impossible: "
+                                "the clusters downstream of a need Σ_j q_ij·T_j = 15 of it, but its target T_i is 10 "
+                                "(targets of scenario 's')")
+    # with chains off the check does not apply; and recourse wants them on
+    assert model.load_scenario(write_scenario(tmp_path / "s.yaml", data, targets={"clusters": {"b": 3.0}},
+                                              chains={"enabled": False})).chains.enabled is False
+    with pytest.raises(InputError, match="chains.recourse: recourse needs chains.enabled: true"):
+        model.load_scenario(write_scenario(tmp_path / "s.yaml", data, resilience={"disruption_survival": 0.5},
+                                           chains={"enabled": False, "recourse": True}))
+
+
+def test_network_input_errors_exit_2_without_a_traceback_or_a_folder(tmp_path):
+    import subprocess
+    import sys
+
+    data = _networked(tmp_path)
+    (data / "corridors.csv").write_text("node_a,node_b,distance_km,capacity\nr1,r2,300,\nr2,r1,300,\n")
+    scenario = write_scenario(tmp_path / "s.yaml", data)
+    bad_target = write_scenario(tmp_path / "t.yaml", _networked(tmp_path / "ok"), targets={"clusters": {"b": 3.0}})
+    recourse = write_scenario(tmp_path / "r.yaml", _networked(tmp_path / "ok2"), chains={"recourse": True})
+    for path, needle in ((scenario, "corridors.csv: line 3, column node_a: duplicate corridor"),
+                         (bad_target, "chains.csv: line 2, column upstream: chain supply impossible"),
+                         (recourse, "chains.recourse: recourse needs resilience.disruption_survival")):
+        for command in (["validate", str(path)], ["solve", str(path), "--out", str(tmp_path / "run")]):
+            done = subprocess.run([sys.executable, "-m", "model.cli", *command], capture_output=True, text=True)
+            assert done.returncode == 2, done.stderr
+            assert needle in done.stderr and "Traceback" not in done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1
+            assert not (tmp_path / "run").exists() and not list(tmp_path.glob(".run*"))
