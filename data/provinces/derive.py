@@ -149,15 +149,27 @@ def target_of(A: pd.DataFrame) -> pd.Series:
     return (t / 10).round() * 10
 
 
+def network_module():
+    """derive_network.py of this folder (the corridors, chains and transport costs)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("derive_network", HERE / "derive_network.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build_clusters(A: pd.DataFrame) -> pd.DataFrame:
     target = target_of(A)
     min_scale = (target * A["min_scale_frac"]).round(1)
+    transport = network_module().build_network(HERE)["transport_cost"].set_index("cluster")["transport_cost"]
     return pd.DataFrame({
         "cluster": A["cluster"], "name": A["name"], "category": A["category"],
         "critical": A["critical"].map(booltxt),
         "target": target.astype(int), "min_scale": min_scale,
         "max_sites": A["max_sites"].astype(int),
         "fixed_cost": (min_scale * A["fixed_cost_mult"]).round(1),
+        "transport_cost": A["cluster"].map(transport).to_numpy(),
     })
 
 
@@ -514,9 +526,7 @@ def main(argv: list[str]) -> None:
     check(*(out[k] for k in ("regions", "clusters", "intensity", "capacity", "suitability", "existing", "disruptions")))
     report_lines(I, out)
     # corridors.csv, chains.csv and the transport costs, from the regions just written (derive_network.py)
-    import derive_network
-
-    if derive_network.main(argv):
+    if network_module().main(argv):
         sys.exit(1)
 
 
