@@ -37,7 +37,8 @@ class Alternatives:
 
 
 def established_cells(result: Result) -> set[tuple[str, str]]:
-    layout = result.layout
+    """The cells with a site; in a phased run those of the last period, every site ever opened."""
+    layout = _last_period(result.layout)
     chosen = layout[layout["established"] == 1]
     return set(zip(chosen["cluster"], chosen["region"]))
 
@@ -61,8 +62,9 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
         m.benefit_floor = pyo.Constraint(expr=m.objective.expr >= floor - 1e-7 * max(1.0, abs(floor)))
         m.objective.deactivate()
         m.distance = pyo.Var(within=pyo.NonNegativeReals)
-        m.differs = pyo.Constraint(range(len(found)), rule=lambda block, j: block.distance <= sum(
-            (1 - block.y[c]) if c in found[j] else block.y[c] for c in block.CELLS))
+        sites = _sites(prepared)
+        m.differs = pyo.Constraint(range(len(found)), rule=lambda block, j, sites=sites: block.distance <= sum(
+            (1 - y) if c in found[j] else y for c, y in sites))
         m.most_different = pyo.Objective(expr=m.distance, sense=pyo.maximize)
         result = solve_prepared(prepared)
         if not result.solved:
@@ -77,14 +79,35 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
         rows.append({"alternative": n, "objective": results[n].objective, "distance_to_optimum": len(cells ^ found[0]),
                      "min_distance_to_others": min(others) if others else np.nan})
     core = set.intersection(*found)
-    layouts = pd.concat([r.layout.assign(alternative=n) for n, r in results.items()])
+    layouts = pd.concat([_last_period(r.layout).assign(alternative=n) for n, r in results.items()])
     in_core = layouts[[c in core for c in zip(layouts["cluster"], layouts["region"])]]
     robust = in_core.groupby(["cluster", "region"], as_index=False)["output"].agg(min_output="min", max_output="max")
     return Alternatives(pd.DataFrame(rows), robust, results)
 
 
+def _sites(prepared) -> list[tuple[tuple[str, str], pyo.Var]]:
+    """(cell, its site variable) for every allowed cell; with periods, the last period's sites."""
+    if prepared.phasing is not None:
+        from model.periods import last_sites
+        return last_sites(prepared)
+    return [(c, prepared.model.y[c]) for c in prepared.model.CELLS]
+
+
+def _last_period(table: pd.DataFrame) -> pd.DataFrame:
+    from model.periods import last_period
+    return last_period(table)
+
+
 def _benefit(prepared, result: Result) -> float:
-    """The original objective at an alternative's layout: Σ s·x − φ·Σ f·y(new) − κ·Σ max(e − x, 0) + constant."""
+    """The original objective at an alternative's layout: the sum of its objective terms (the planner's
+    objective at its columns, docs/run-folder.md#summaryjson), or, for a result without them,
+    Σ s·x − φ·Σ f·y(new) − κ·Σ max(e − x, 0) + constant; with periods, weighted over the periods as
+    docs/model.md#periods-objective says."""
+    if prepared.phasing is not None:
+        from model.periods import objective_of
+        return objective_of(result.extra["periods"])
+    if result.objective_terms is not None:  # the planner's objective at the layout, every term included
+        return float(sum(result.objective_terms.values()))
     inst = prepared.instance
     layout = result.layout
     cells = inst.cells.merge(layout, on=["cluster", "region"], how="left").fillna({"output": 0.0, "established": 0})

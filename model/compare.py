@@ -40,40 +40,69 @@ def _as_run(run: Result | str | Path) -> Result:
     return run
 
 
-def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Comparison:
-    """Compare two solved layouts: output deltas per cell, sites opened and closed, ceiling use, resilience."""
-    a, b = _as_run(run_a), _as_run(run_b)
-    keys = ["cluster", "region"]
-    la = a.layout[keys + ["output", "established"]]
-    lb = b.layout[keys + ["output", "established"]]
+def _by_period(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Two tables made comparable period by period (docs/model.md#periods): when both have a
+    `period` column they are joined on it too; when only one has, the other's one period is set
+    beside each of its years."""
+    if "period" in a.columns and "period" in b.columns:
+        return a, b, ["period"]
+    if "period" in a.columns:
+        return a, b.merge(a[["period"]].drop_duplicates(), how="cross"), ["period"]
+    if "period" in b.columns:
+        return a.merge(b[["period"]].drop_duplicates(), how="cross"), b, ["period"]
+    return a, b, []
+
+
+def _changes(la: pd.DataFrame, lb: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     changes = la.merge(lb, on=keys, how="outer", suffixes=("_a", "_b")).fillna(
         {"output_a": 0.0, "output_b": 0.0, "established_a": 0, "established_b": 0})
     changes["delta"] = changes["output_b"] - changes["output_a"]
     changes = changes[keys + ["output_a", "output_b", "delta", "established_a", "established_b"]]
     changes[["established_a", "established_b"]] = changes[["established_a", "established_b"]].astype(int)
-    changes = changes.sort_values(keys).reset_index(drop=True)
+    return changes.sort_values(keys).reset_index(drop=True)
 
-    ra, rb = a.resources, b.resources
-    ceilings = ra[["region", "resource", "used", "utilization"]].merge(
-        rb[["region", "resource", "used", "utilization"]], on=["region", "resource"], how="outer", suffixes=("_a", "_b"))
+
+def _moves(changes: pd.DataFrame) -> dict[str, Any]:
+    return {"moved_output": float(changes["delta"].abs().sum() / 2),
+            "opened_sites": int(((changes["established_b"] == 1) & (changes["established_a"] == 0)).sum()),
+            "closed_sites": int(((changes["established_a"] == 1) & (changes["established_b"] == 0)).sum())}
+
+
+def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Comparison:
+    """Compare two solved layouts: output deltas per cell, sites opened and closed, ceiling use, resilience.
+
+    Phased runs are compared period by period: every table gains a `period` column, and the summary's
+    moves are those of the last period, with the moves of every period under `periods`."""
+    a, b = _as_run(run_a), _as_run(run_b)
+    la, lb, period = _by_period(a.layout, b.layout)
+    keys = ["cluster", "region"] + period
+    changes = _changes(la[keys + ["output", "established"]], lb[keys + ["output", "established"]], keys)
+
+    ra, rb, _ = _by_period(a.resources, b.resources)
+    columns = ["region", "resource"] + period
+    ceilings = ra[columns + ["used", "utilization"]].merge(
+        rb[columns + ["used", "utilization"]], on=columns, how="outer", suffixes=("_a", "_b"))
     ceilings["delta"] = ceilings["used_b"] - ceilings["used_a"]
 
-    sa, sb = a.resilience, b.resilience
+    sa, sb, _ = _by_period(a.resilience, b.resilience)
     metrics = list(RESILIENCE_SUMMARY)
-    resilience = sa[["cluster"] + metrics].merge(sb[["cluster"] + metrics], on="cluster", how="outer", suffixes=("_a", "_b"))
+    resilience = sa[["cluster"] + period + metrics].merge(sb[["cluster"] + period + metrics], on=["cluster"] + period,
+                                                          how="outer", suffixes=("_a", "_b"))
     for metric in metrics:
         resilience[f"{metric}_delta"] = resilience[f"{metric}_b"] - resilience[f"{metric}_a"]
 
-    opened = int(((changes["established_b"] == 1) & (changes["established_a"] == 0)).sum())
-    closed = int(((changes["established_a"] == 1) & (changes["established_b"] == 0)).sum())
+    last = changes[changes["period"] == changes["period"].max()] if period else changes
     summary: dict[str, Any] = {
         "run_a": a.name, "run_b": b.name,
         "objective_a": a.objective, "objective_b": b.objective,
         "objective_change": b.objective - a.objective,
-        "moved_output": float(changes["delta"].abs().sum() / 2),
-        "opened_sites": opened, "closed_sites": closed,
-        "ceiling_use_change": {k: float(v) for k, v in ceilings.groupby("resource")["delta"].sum().items()},
+        **_moves(last),
+        "ceiling_use_change": {k: float(v) for k, v in
+                               (ceilings[ceilings["period"] == ceilings["period"].max()] if period else ceilings)
+                               .groupby("resource")["delta"].sum().items()},
     }
+    if period:
+        summary["periods"] = [{"year": int(year), **_moves(group)} for year, group in changes.groupby("period")]
     ca, cb = critical_summary(sa), critical_summary(sb)
     for metric, how in RESILIENCE_SUMMARY.items():
         summary[f"{metric}_{how}"] = {"a": ca[metric], "b": cb[metric], "change": cb[metric] - ca[metric]}
