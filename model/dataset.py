@@ -203,10 +203,10 @@ def _convert(path: Path, lineno: int, column: str, kind: str, text: str):
             return math.nan
         kind = "number"
     if kind == "bool":
-        value = _parse_bool(text)
-        if value is None:
+        flag = _parse_bool(text)
+        if flag is None:
             raise InputError(path, where, f"{text!r} is not true or false")
-        return value
+        return flag
     if kind == "ids":
         ids = tuple(s.strip() for s in text.split(";") if s.strip())
         for s in ids:

@@ -357,7 +357,7 @@ class Result:
     def summary(self) -> dict[str, Any]:
         if self.recorded is not None:
             return dict(self.recorded)
-        summary = {
+        summary: dict[str, Any] = {
             "scenario": self.scenario.name,
             "status": self.status.value,
             "message": self.message,
@@ -388,14 +388,15 @@ class Result:
 
     def write(self, folder: str | Path) -> Path:
         """Write the run folder atomically: a temporary folder beside it, renamed into place."""
-        files: dict[str, Callable[[Path], None]] = {
+        files: dict[str, Callable[[Path], object]] = {
             "summary.json": lambda p: p.write_text(json.dumps(finite(self.summary()), indent=2, default=_json_default) + "\n"),
             "scenario.yaml": lambda p: p.write_text(self.scenario.resolved_yaml(), encoding="utf-8"),
         }
         for name, table in self.tables.items():
-            files[f"{name}.csv"] = lambda p, t=table: t.to_csv(p, index=False)
+            files[f"{name}.csv"] = csv_writer(table)
         if self.solver_log is not None:
-            files["solver.log"] = lambda p: p.write_text(self.solver_log, encoding="utf-8")
+            log = self.solver_log
+            files["solver.log"] = lambda p: p.write_text(log, encoding="utf-8")
         return write_folder(folder, files)
 
 
@@ -416,7 +417,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value)} to JSON")
 
 
-def write_folder(folder: str | Path, files: dict[str, Callable[[Path], None]]) -> Path:
+def csv_writer(table: pd.DataFrame) -> Callable[[Path], object]:
+    """A writer of `table` as CSV (no index), for `write_folder`."""
+    return lambda path: table.to_csv(path, index=False)
+
+
+def write_folder(folder: str | Path, files: dict[str, Callable[[Path], object]]) -> Path:
     """Write files into `folder` all or nothing: build a sibling temporary folder, then swap it in."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)

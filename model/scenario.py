@@ -406,21 +406,21 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
         known(f"lock_out.{n}.macro_region", lock.macro_region, sorted(set(dataset.regions["macro_region"])),
               "macro-region")
     scores = dict(zip(zip(dataset.suitability["cluster"], dataset.suitability["region"]), dataset.suitability["score"]))
-    category = dict(zip(dataset.clusters["cluster"], dataset.clusters["category"]))
-    macro = dict(zip(dataset.regions["region"], dataset.regions["macro_region"]))
+    category_of = dict(zip(dataset.clusters["cluster"], dataset.clusters["category"]))
+    macro_of = dict(zip(dataset.regions["region"], dataset.regions["macro_region"]))
     seen: set[tuple[str, str]] = set()
-    for n, lock in enumerate(scenario.lock_in):
-        known(f"lock_in.{n}.cluster", lock.cluster, dataset.cluster_ids, "cluster")
-        known(f"lock_in.{n}.region", lock.region, dataset.region_ids, "region")
-        cell = (lock.cluster, lock.region)
+    for n, lock_in in enumerate(scenario.lock_in):
+        known(f"lock_in.{n}.cluster", lock_in.cluster, dataset.cluster_ids, "cluster")
+        known(f"lock_in.{n}.region", lock_in.region, dataset.region_ids, "region")
+        cell = (lock_in.cluster, lock_in.region)
         if cell in seen:
-            fail(f"lock_in.{n}", f"{lock.cluster} in {lock.region} is locked in twice")
+            fail(f"lock_in.{n}", f"{lock_in.cluster} in {lock_in.region} is locked in twice")
         seen.add(cell)
         if scores.get(cell, 0.0) <= 0:
-            fail(f"lock_in.{n}", f"{lock.cluster} cannot be locked in to {lock.region}: its suitability score there is 0")
+            fail(f"lock_in.{n}", f"{lock_in.cluster} cannot be locked in to {lock_in.region}: its suitability score there is 0")
         for m, out in enumerate(scenario.lock_out):
-            if out.matches_cluster(lock.cluster, category[lock.cluster]) and out.matches_region(lock.region, macro[lock.region]):
-                fail(f"lock_in.{n}", f"{lock.cluster} in {lock.region} is both locked in and locked out (lock_out.{m})")
+            if out.matches_cluster(lock_in.cluster, category_of[lock_in.cluster]) and out.matches_region(lock_in.region, macro_of[lock_in.region]):
+                fail(f"lock_in.{n}", f"{lock_in.cluster} in {lock_in.region} is both locked in and locked out (lock_out.{m})")
     for n, pole in enumerate(scenario.growth_poles):
         known(f"growth_poles.{n}.strategy", pole.strategy, dataset.strategies, "strategy")
         known(f"growth_poles.{n}.category", pole.category, dataset.categories, "category")
@@ -459,6 +459,7 @@ def check_chain_supply(scenario: Scenario, dataset: Dataset) -> None:
         targets = [(year, {c: t * pi + existing.get(c, 0.0) * (1 - pi) for c, t in final.items()})
                    for year, pi in zip(scenario.periods.years, progress)]
     chains, lines = dataset.chains, dataset.lines.get("chains.csv", [])
+    assert chains is not None, "check_chain_supply runs on datasets with chains.csv"
     for year, target in targets:
         need: dict[str, float] = {}
         for up, down, q in zip(chains["upstream"], chains["downstream"], chains["per_unit"]):
