@@ -79,7 +79,10 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def tipping_points(table: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
-    """Between which adjacent values of each parameter the set of established cells changes."""
+    """Between which adjacent values of each parameter the set of established cells changes.
+
+    Values are adjacent in numeric order, or in the order given when some value is not a number
+    (a null, say: no floor, no limit), since such a value has no place among the numbers."""
     layouts: dict[str, set] = {}
     for folder, status in zip(table["folder"], table["status"]):
         if status in ("optimal", "feasible"):
@@ -91,7 +94,9 @@ def tipping_points(table: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
         others = [p for p in parameters if p != parameter]
         groups = table.groupby(others, sort=False, dropna=False) if others else [((), table)]
         for _, group in groups:
-            group = group.sort_values(parameter, key=lambda s: pd.to_numeric(s, errors="coerce").fillna(0))
+            numbers = pd.to_numeric(group[parameter], errors="coerce")
+            if numbers.notna().all():
+                group = group.iloc[np.argsort(numbers.to_numpy(), kind="stable")]
             for (_, before), (_, after) in zip(group.iterrows(), list(group.iterrows())[1:]):
                 if before["folder"] not in layouts or after["folder"] not in layouts:
                     continue
