@@ -156,7 +156,7 @@ def test_sweep_of_the_backup_share_pays_for_standby_and_opens_a_hinterland_site(
     assert opened[["from_value", "to_value", "opened_cells"]].values.tolist() == [[0.0, 0.2, "a@r2"]]
 
 
-def test_cli_sweeps_a_corridor_capacity_by_its_dotted_path(tmp_path):
+def test_cli_sweeps_a_corridor_capacity_by_its_dotted_path(tmp_path, capsys, tiny):
     # the corridor r1–r2 of capacity c carries min(5, c) of d's 5 units; the rest u makes in r2
     # (score 1, not 3) at a third site: c ≥ 5 → 59.8 − 5·t (t = 1: 54.8); c < 5 → 60 − 0.3 − c − 2·(5 − c)
     scenario = write_scenario(tmp_path / "s.yaml", chain_pair(tmp_path / "d"))
@@ -173,7 +173,17 @@ def test_cli_sweeps_a_corridor_capacity_by_its_dotted_path(tmp_path):
     assert tipping[["from_value", "to_value", "opened_cells"]].values.tolist() == [[5, 4, "u@r2"]]
     # the reverse spelling is the same corridor; a corridor that does not exist, or a negative capacity, is an input error
     assert model.solve(scenario, **{"chains.corridors.r2--r1": 4}).objective == pytest.approx(60 - 0.3 - 4 - 2)
-    assert main(["sweep", str(scenario), "--param", "chains.corridors.r1--r3", "--values", "1,2", "--quiet",
-                 "--out", str(tmp_path / "bad")]) == 2
-    assert main(["sweep", str(scenario), "--param", "chains.corridors.r1--r2", "--values", "1,-2", "--quiet",
-                 "--out", str(tmp_path / "bad")]) == 2
+    capsys.readouterr()
+    for path, values, problem in (("chains.corridors.r1--r3", "1,2", "unknown node 'r3'"),
+                                  ("chains.corridors.r2--r2", "1", "no corridor between r2 and r2"),
+                                  ("chains.corridors.r1--r2", "1,-2", "greater than or equal to 0"),
+                                  ("chains.corridors.r1", "1", "node_a--node_b")):
+        assert main(["sweep", str(scenario), "--param", path, "--values", values, "--quiet",
+                     "--out", str(tmp_path / "bad")]) == 2
+        error = capsys.readouterr().err
+        assert f"{path}: " in error and problem in error, error
+    assert not (tmp_path / "bad" / "points").exists()
+    with pytest.raises(model.InputError, match="given twice"):
+        model.solve(scenario, **{"chains.corridors": {"r1--r2": 1, "r2--r1": 2}})
+    with pytest.raises(model.InputError, match="chains.corridors: the dataset .* has no corridors.csv"):
+        model.load_scenario(write_scenario(tmp_path / "t.yaml", tiny, chains={"corridors": {"r1--r2": 1}}))
