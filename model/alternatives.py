@@ -97,7 +97,9 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
     optimum = solve_prepared(prepare(scenario))
     if not optimum.solved:
         raise InputError(scenario.name, None, f"the scenario itself is {optimum.status.value}; run `layout diagnose`")
-    floor = optimum.objective - slack * abs(optimum.objective)
+    best = optimum.objective
+    assert best is not None
+    floor = best - slack * abs(best)
     found = [established_cells(optimum)]
     results = {0: optimum}
     for n in range(1, count + 1):

@@ -40,8 +40,9 @@ class Comparison:
             "resilience_changes.csv": lambda p: self.resilience.to_csv(p, index=False),
             "summary.json": lambda p: p.write_text(json.dumps(finite(self.summary), indent=2) + "\n"),
         }
-        if self.flows is not None:
-            files["flow_changes.csv"] = lambda p: self.flows.to_csv(p, index=False)
+        flows = self.flows
+        if flows is not None:
+            files["flow_changes.csv"] = lambda p: flows.to_csv(p, index=False)
         return write_folder(folder, files)
 
 
