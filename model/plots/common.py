@@ -25,6 +25,13 @@ def new_figure(width: float, height: float, constrained: bool = False) -> Figure
     return fig
 
 
+def agg_canvas(fig: Figure) -> FigureCanvasAgg:
+    """The Agg canvas `new_figure` gave `fig`: its renderer and its pixels."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg), "figures are made by new_figure, on the Agg canvas"
+    return canvas
+
+
 def save(fig: Figure, path: Path, colors: int = 256) -> Path:
     """Render on the Agg canvas and write a palette PNG (a quarter of the size of RGBA, as sharp).
 
@@ -34,7 +41,7 @@ def save(fig: Figure, path: Path, colors: int = 256) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.set_facecolor("white")
-    canvas = fig.canvas
+    canvas = agg_canvas(fig)
     canvas.draw()
     image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     image = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)

@@ -212,11 +212,11 @@ def china_map(tolerance: float = SIMPLIFY_DEGREES) -> ChinaMap | None:
     w, h = INSET_SCALE * (inset[1] - inset[0]), INSET_SCALE * (inset[3] - inset[2])
     taiwan = provinces.get("台湾省")
     east = max(x1, (taiwan.main_bounds[2] if taiwan else x1 - w) + 2 * pad + w)
-    box = (east - w, y0, w, h)
+    box = (float(east - w), float(y0), float(w), float(h))
     edge = 0.004 * (east - x0)   # so that the inset frame is not clipped by the axes
     return ChinaMap(provinces=provinces, boundaries=tuple(boundaries), maritime=tuple(maritime),
                     main_extent=(float(x0), float(east + edge), float(y0 - edge), float(y1)), inset_extent=inset,
-                    inset_box=tuple(float(v) for v in box))
+                    inset_box=box)
 
 
 def _norm_zh(text: object) -> str:

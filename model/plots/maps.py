@@ -8,24 +8,28 @@ the resilient network's flows as arrows between transport nodes on the same fram
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.colors import BoundaryNorm, Colormap, Normalize
 from matplotlib.ticker import MaxNLocator
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import ArrowStyle, FancyArrowPatch, Patch, PathPatch, Rectangle
 from matplotlib.transforms import Affine2D, Bbox
 
 from model.plots import fonts
 from model.formatting import number
-from model.plots.common import (HALO, MACRO_COLORS, NODATA, OUTPUT_UNIT, ZERO, new_figure, nice_levels,
-                                place_labels)
+from model.plots.common import (HALO, MACRO_COLORS, NODATA, OUTPUT_UNIT, ZERO, agg_canvas, new_figure,
+                                nice_levels, place_labels)
 from model.plots.geometry import ALBERS, ChinaMap, china_map, match_regions, region_table
 
 SEQUENTIAL = "YlOrRd"
@@ -67,7 +71,7 @@ def make_frame(regions: pd.DataFrame | None, ids: list[str], *, use_geometry: bo
     table["label"] = [fonts.label(n, z, cjk) for n, z in zip(table["name"], table["name_zh"])]
     geo = china_map() if use_geometry else None
     match = match_regions(table, geo)
-    if match is not None:
+    if match is not None and geo is not None:  # regions only match a loaded map
         table["x"] = [geo.provinces[match[r]].label_xy[0] for r in table["region"]]
         table["y"] = [geo.provinces[match[r]].label_xy[1] for r in table["region"]]
         return Frame(table, geo, match, "choropleth", cjk)
@@ -93,8 +97,10 @@ def classed_norm(values, diverging: bool = False, classes: int = 8, vmax: float 
     top = vmax if vmax else (float(np.abs(v).max()) if v.size else 0.0)
     top = top if top > 0 else 1.0
     n = matplotlib.colormaps[DIVERGING if diverging else SEQUENTIAL].N
+    edges: np.ndarray
     if diverging:
-        edges = MaxNLocator(nbins=classes + 2, symmetric=True, steps=[1, 2, 2.5, 5, 10]).tick_values(-top, top)
+        edges = np.asarray(MaxNLocator(nbins=classes + 2, symmetric=True, steps=[1, 2, 2.5, 5, 10])
+                           .tick_values(-top, top))
         edges = edges[(edges >= -top - 1e-12 * top) | (edges == edges.min())]
         step = edges[1] - edges[0]
         while edges[-1] < top:
@@ -105,7 +111,7 @@ def classed_norm(values, diverging: bool = False, classes: int = 8, vmax: float 
         edges = np.unique(np.concatenate([edges, -edges]))
         edges = edges[(edges >= -m) & (edges <= m)]
     else:
-        edges = MaxNLocator(nbins=classes, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top)
+        edges = np.asarray(MaxNLocator(nbins=classes, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top))
         edges = edges[edges >= 0]
         step = edges[1] - edges[0] if len(edges) > 1 else top
         while edges[-1] < top * (1 - 1e-12):
@@ -123,6 +129,7 @@ def diverging_norm(values: np.ndarray) -> Normalize:
 
 def _province_colors(frame: Frame, values: pd.Series, cmap: Colormap, norm: Normalize, zero_is_none: bool):
     """Face colour per province name_zh; provinces outside the dataset are grey."""
+    assert frame.match is not None, "province colours are for a choropleth frame"
     out = {}
     for region, zh in frame.match.items():
         v = values.get(region, np.nan)
@@ -133,17 +140,19 @@ def _province_colors(frame: Frame, values: pd.Series, cmap: Colormap, norm: Norm
     return out
 
 
-def _draw_provinces(ax, frame: Frame, facecolors: dict, names: list[str], *, lw: float, highlight: set[str],
-                    hatch: set[str], maritime_only: bool = False, transform: Affine2D | None = None,
-                    clip=None, zorder: float = 2):
+def _draw_provinces(ax, frame: Frame, facecolors: dict, names: list[str], *, lw: float,
+                    highlight: Collection[str], hatch: Collection[str], maritime_only: bool = False,
+                    transform: Affine2D | None = None, clip=None, zorder: float = 2):
     """Province patches (face, hatch for blocked, thick edge for highlighted) and the boundary lines."""
     geo = frame.geo
+    assert geo is not None, "provinces are drawn on a choropleth frame"
 
     def paths(ns):
         ps = [geo.provinces[n].path for n in ns]
         return [p.transformed(transform) for p in ps] if transform is not None else ps
 
-    layers = [(names, dict(facecolors=[facecolors.get(n, NODATA) for n in names], edgecolors=EDGE, linewidths=lw))]
+    layers: list[tuple[list[str], dict[str, Any]]] = [
+        (names, dict(facecolors=[facecolors.get(n, NODATA) for n in names], edgecolors=EDGE, linewidths=lw))]
     hatched = [n for n in names if n in hatch]
     if hatched:
         layers.append((hatched, dict(facecolors="none", edgecolors="#a8a8a8", linewidths=0, hatch="////")))
@@ -155,7 +164,7 @@ def _draw_provinces(ax, frame: Frame, facecolors: dict, names: list[str], *, lw:
         ax.add_collection(coll)
         if clip is not None:
             coll.set_clip_path(clip)
-    lines = geo.maritime if maritime_only else geo.boundaries
+    lines: Sequence[np.ndarray] = geo.maritime if maritime_only else geo.boundaries
     if transform is not None:
         lines = [transform.transform(xy) for xy in lines]
     lc = LineCollection(lines, colors="#555555", linewidths=max(lw * 1.6, 0.5), capstyle="butt",
@@ -165,13 +174,15 @@ def _draw_provinces(ax, frame: Frame, facecolors: dict, names: list[str], *, lw:
         lc.set_clip_path(clip)
 
 
-def _inset(ax, frame: Frame, facecolors: dict, *, lw: float, highlight: set[str], hatch: set[str], small: bool):
+def _inset(ax, frame: Frame, facecolors: dict, *, lw: float, highlight: Collection[str], hatch: Collection[str],
+           small: bool):
     """The South China Sea islands box at the lower right of the main map, at a reduced scale.
 
     Drawn into the main axes (no extra axes): the inset area is scaled and moved into `geo.inset_box`
     over a white box, and clipped to it. Returns the box in data coordinates.
     """
     geo = frame.geo
+    assert geo is not None, "the inset is drawn on a choropleth frame"
     x0, x1, y0, y1 = geo.inset_extent
     bx, by, bw, bh = geo.inset_box
     scale = min(bw / (x1 - x0), bh / (y1 - y0))
@@ -191,13 +202,14 @@ def _inset(ax, frame: Frame, facecolors: dict, *, lw: float, highlight: set[str]
 
 
 def draw_choropleth(ax, frame: Frame, values: pd.Series, cmap: Colormap, norm: Normalize, *,
-                    zero_is_none: bool = True, highlight: set[str] = frozenset(), hatch: set[str] = frozenset(),
-                    small: bool = False):
+                    zero_is_none: bool = True, highlight: Collection[str] = frozenset(),
+                    hatch: Collection[str] = frozenset(), small: bool = False):
     """Provinces coloured by `values` (indexed by region id), with the inset; returns the inset box."""
-    geo = frame.geo
+    geo, match = frame.geo, frame.match
+    assert geo is not None and match is not None, "a choropleth needs the frame's map and match"
     faces = _province_colors(frame, values, cmap, norm, zero_is_none)
-    hl = {frame.match[r] for r in highlight if r in frame.match}
-    ht = {frame.match[r] for r in hatch if r in frame.match}
+    hl = {match[r] for r in highlight if r in match}
+    ht = {match[r] for r in hatch if r in match}
     lw = 0.25 if small else 0.4
     x0, x1, y0, y1 = geo.main_extent
     ax.set_xlim(x0, x1)
@@ -209,7 +221,7 @@ def draw_choropleth(ax, frame: Frame, values: pd.Series, cmap: Colormap, norm: N
 
 
 def draw_bubbles(ax, frame: Frame, values: pd.Series, *, cmap: Colormap | None = None, norm: Normalize | None = None,
-                 max_size: float = 900.0, vmax: float | None = None, highlight: set[str] = frozenset(),
+                 max_size: float = 900.0, vmax: float | None = None, highlight: Collection[str] = frozenset(),
                  small: bool = False):
     """Bubbles at the regions' lon/lat (or grid cells): area ∝ |value|, colour by value or macro-region."""
     t = frame.table
@@ -222,6 +234,7 @@ def draw_bubbles(ax, frame: Frame, values: pd.Series, *, cmap: Colormap | None =
     marked = np.array([r in highlight for r in t["region"]])
     sizes = np.where(marked & (sizes < 16), 16.0, sizes)  # an established site with no output still shows
     if cmap is not None:
+        assert norm is not None, "a colour map comes with its norm"
         face = [cmap(norm(x)) if np.isfinite(x) else ZERO for x in v]
     else:
         face = [MACRO_COLORS.get(str(m), MACRO_COLORS[""]) for m in t["macro_region"]]
@@ -273,7 +286,8 @@ def _tick_format(cb) -> None:
 
 
 def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtitle: str = "",
-               diverging: bool = False, highlight: set[str] = frozenset(), hatch: set[str] = frozenset(),
+               diverging: bool = False, highlight: Collection[str] = frozenset(),
+               hatch: Collection[str] = frozenset(),
                label_regions: list[str] | None = None, label_text: dict[str, str] | None = None,
                norm: Normalize | None = None, cmap: str | None = None, max_labels: int = 12,
                notes: list[str] | None = None, zero_label: str = "none", backup: pd.Series | None = None) -> Figure:
@@ -287,17 +301,17 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
     cmap_obj = matplotlib.colormaps[cmap or (DIVERGING if diverging else SEQUENTIAL)]
     norm = norm or (diverging_norm(arr) if diverging else sequential_norm(arr))
     fig = new_figure(10, 8.3)
-    ax = fig.add_axes([0.02, 0.11, 0.96, 0.80] if frame.mode != "bubble" else [0.07, 0.11, 0.91, 0.80])
+    ax = fig.add_axes((0.02, 0.11, 0.96, 0.80) if frame.mode != "bubble" else (0.07, 0.11, 0.91, 0.80))
     fig.text(0.5, 0.975, title, ha="center", va="top", fontsize=13, weight="bold")
     if subtitle:
         fig.text(0.5, 0.935, subtitle, ha="center", va="top", fontsize=9, color="#444444")
-    obstacles = []
+    obstacles: list[Bbox] = []
     handles = []
     held = {str(r): float(v) for r, v in (backup if backup is not None else {}).items() if v > 1e-9}
     if frame.choropleth:
         box = draw_choropleth(ax, frame, values, cmap_obj, norm, highlight=highlight, hatch=hatch)
         ring, ring_key = draw_backup(ax, frame, held)
-        cax = fig.add_axes([0.28, 0.065, 0.44, 0.022])
+        cax = fig.add_axes((0.28, 0.065, 0.44, 0.022))
         cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap_obj), cax=cax, orientation="horizontal")
         cb.set_label(unit, fontsize=9)
         cb.ax.tick_params(labelsize=8)
@@ -311,26 +325,27 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
         if ring_key is not None:
             handles.append(ring_key)
         leg = ax.legend(handles=handles, loc="lower left", frameon=True, framealpha=0.92, fontsize=8)
-        renderer = fig.canvas.get_renderer()
+        renderer = agg_canvas(fig).get_renderer()
         ax.apply_aspect()
         (bx0, by0), (bx1, by1) = ax.transData.transform([(box[0], box[1]), (box[0] + box[2], box[1] + box[3])])
         obstacles += [leg.get_window_extent(renderer), Bbox([[bx0, by0], [bx1, by1]]), *marker_boxes(ax, ring)]
     else:
+        legends: list[Legend] = []
         if diverging:
             vmax, size = draw_bubbles(ax, frame, values, cmap=cmap_obj, norm=norm, highlight=highlight)
-            cax = fig.add_axes([0.28, 0.035, 0.44, 0.018])
+            cax = fig.add_axes((0.28, 0.035, 0.44, 0.018))
             cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap_obj), cax=cax, orientation="horizontal")
             cb.set_label(unit, fontsize=9)
             _tick_format(cb)
             leg = size_legend(ax, vmax, size, f"|{unit}|")
-            obstacles.append(leg)
+            legends.append(leg)
         else:
             vmax, size = draw_bubbles(ax, frame, values, highlight=highlight)
             ring, ring_key = draw_backup(ax, frame, held, values=values, vmax=vmax, max_size=size)
             leg = size_legend(ax, vmax, size, unit)
             macro = [m for m in MACRO_COLORS if m and m in set(frame.table["macro_region"])]
             if macro:
-                mh = [Patch(facecolor=MACRO_COLORS[m], label=m) for m in macro]
+                mh: list[Artist] = [Patch(facecolor=MACRO_COLORS[m], label=m) for m in macro]
                 if highlight:
                     mh.append(Line2D([], [], ls="", marker="o", markerfacecolor="white", markeredgecolor="#111111",
                                      markeredgewidth=1.4, markersize=9, label="site established"))
@@ -339,11 +354,11 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
                 leg2 = ax.legend(handles=mh, title="macro-region", loc="lower right", fontsize=7.5,
                                  title_fontsize=7.5, framealpha=0.9)
                 ax.add_artist(leg)
-                obstacles.append(leg2)
-            obstacles.append(leg)
-        renderer = fig.canvas.get_renderer()
+                legends.append(leg2)
+            legends.append(leg)
+        renderer = agg_canvas(fig).get_renderer()
         ax.apply_aspect()
-        obstacles = [o.get_window_extent(renderer) for o in obstacles]
+        obstacles = [o.get_window_extent(renderer) for o in legends]
         if not diverging:
             obstacles += marker_boxes(ax, ring)
     if notes:
@@ -383,14 +398,14 @@ def map_grid(frame: Frame, panels: list[tuple[str, pd.Series, set[str]]], *, tit
     for k, (name, values, hl) in enumerate(panels):
         r, c = divmod(k, cols)
         y0 = (bottom_in + (rows - 1 - r) * panel_h) / H
-        ax = fig.add_axes([c / cols + 0.004, y0, 1 / cols - 0.008, (panel_h - title_in) / H])
+        ax = fig.add_axes((c / cols + 0.004, y0, 1 / cols - 0.008, (panel_h - title_in) / H))
         if frame.choropleth:
             draw_choropleth(ax, frame, values, cmap, norm, highlight=hl, small=True)
         else:
             draw_bubbles(ax, frame, values, cmap=cmap, norm=norm, max_size=220, vmax=norm.vmax, highlight=hl,
                          small=True)
         ax.set_title(name, fontsize=8, weight="bold", pad=2, linespacing=1.0)
-    cax = fig.add_axes([0.3, 0.5 / H, 0.4, 0.14 / H])
+    cax = fig.add_axes((0.3, 0.5 / H, 0.4, 0.14 / H))
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
     cb.set_label(unit, fontsize=8.5)
     cb.ax.tick_params(labelsize=7.5)
@@ -544,7 +559,7 @@ def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: s
     clusters use get one arrow each, bent apart; without, one colour.
     """
     fig = new_figure(10, 8.3)
-    ax = fig.add_axes([0.02, 0.11, 0.96, 0.80] if frame.mode != "bubble" else [0.07, 0.11, 0.91, 0.80])
+    ax = fig.add_axes((0.02, 0.11, 0.96, 0.80) if frame.mode != "bubble" else (0.07, 0.11, 0.91, 0.80))
     fig.text(0.5, 0.975, title, ha="center", va="top", fontsize=13, weight="bold")
     if subtitle:
         fig.text(0.5, 0.935, subtitle, ha="center", va="top", fontsize=9, color="#444444")
@@ -555,11 +570,12 @@ def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: s
     norm = sequential_norm(arr)
     obstacles: list = []
     handles: list = []
+    key_loc: Literal["lower left", "lower right"]
     if frame.choropleth:
         box = draw_choropleth(ax, frame, base, cmap, norm)
         handles.append(Patch(facecolor=NODATA, edgecolor=EDGE, label="not in dataset"))
         if values is not None:
-            cax = fig.add_axes([0.28, 0.08, 0.44, 0.022])  # its label clears the notes' line
+            cax = fig.add_axes((0.28, 0.08, 0.44, 0.022))  # its label clears the notes' line
             cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
             cb.set_label(unit, fontsize=9)
             cb.ax.tick_params(labelsize=8)
@@ -606,7 +622,7 @@ def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: s
         r = 5.0 * fig.dpi / 72.0
         along += [Bbox.from_bounds(x - r, y - r, 2 * r, 2 * r)
                   for x, y in ax.transData.transform([xy[n] for n in ends])]
-    kinds = []
+    kinds: list[Artist] = []
     if colors:
         present = [c for c in colors if c in set(flows["cluster"])]
         kinds = [Line2D([], [], color="none", label="upstream cluster:")]
@@ -618,7 +634,7 @@ def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: s
         obstacles.append(ax.legend(handles=handles, loc=key_loc, fontsize=8, framealpha=0.92))
     if notes:
         fig.text(0.01, 0.008, "  ".join(notes), fontsize=7, color="#666666", ha="left", va="bottom")
-    renderer = fig.canvas.get_renderer()
+    renderer = agg_canvas(fig).get_renderer()
     boxes = [o if isinstance(o, Bbox) else o.get_window_extent(renderer) for o in obstacles]
     out_flow = flows.groupby("from")["flow"].sum()
     in_flow = flows.groupby("to")["flow"].sum()

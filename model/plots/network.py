@@ -7,9 +7,7 @@ function takes tables and returns tables (docs/model.md#chains-corridors-and-bac
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,77 +19,34 @@ SURVIVES, FAILS = "survives", "fails"
 TOLERANCE = 1e-6
 
 
-def _raw_csv(folder: Any, name: str) -> pd.DataFrame | None:
-    """An optional dataset file read as it stands (ids as text), or None when it is not there."""
-    if folder is None:
-        return None
-    path = Path(folder) / name
-    if not path.is_file():
-        return None
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError, pd.errors.ParserError):
-        return None
-
-
 def node_of(dataset: Any) -> dict[str, str]:
-    """Region id -> transport node: regions.csv's `node` column, blank or absent = the region itself."""
+    """Region id -> transport node (regions.csv's `node` column; the loader fills a blank with the region)."""
     if dataset is None:
         return {}
-    regions = dataset.regions
-    if "node" not in regions.columns:
-        raw = _raw_csv(getattr(dataset, "folder", None), "regions.csv")
-        if raw is None or "node" not in raw.columns or "region" not in raw.columns:
-            return {}
-        regions = raw
-    out = {}
-    for r, n in zip(regions["region"].astype(str), regions["node"]):
-        text = "" if n is None or (isinstance(n, float) and math.isnan(n)) else str(n).strip()
-        out[r] = text or r
-    return out
+    return dict(zip(dataset.regions["region"].astype(str), dataset.regions["node"].astype(str)))
 
 
 def chains_of(dataset: Any) -> pd.DataFrame | None:
     """upstream, downstream, per_unit of the dataset's chains.csv, or None without one."""
-    table = getattr(dataset, "chains", None) if dataset is not None else None
-    if table is None:
-        table = _raw_csv(getattr(dataset, "folder", None), "chains.csv")
-    if table is None or not {"upstream", "downstream"} <= set(table.columns):
+    if dataset is None or dataset.chains is None:
         return None
-    table = table.copy()
-    table["upstream"] = table["upstream"].astype(str).str.strip()
-    table["downstream"] = table["downstream"].astype(str).str.strip()
-    table["per_unit"] = pd.to_numeric(table.get("per_unit"), errors="coerce")
-    return table[["upstream", "downstream", "per_unit"]].reset_index(drop=True)
+    return dataset.chains[["upstream", "downstream", "per_unit"]].reset_index(drop=True)
 
 
 def corridors_of(dataset: Any) -> pd.DataFrame | None:
     """node_a, node_b, distance_km, capacity (NaN: no limit) of corridors.csv, or None without one."""
-    table = getattr(dataset, "corridors", None) if dataset is not None else None
-    if table is None:
-        table = _raw_csv(getattr(dataset, "folder", None), "corridors.csv")
-    if table is None or not {"node_a", "node_b"} <= set(table.columns):
+    if dataset is None or dataset.corridors is None:
         return None
-    table = table.copy()
-    for col in ("node_a", "node_b"):
-        table[col] = table[col].astype(str).str.strip()
-    for col in ("distance_km", "capacity"):
-        table[col] = pd.to_numeric(table[col], errors="coerce") if col in table.columns else np.nan
+    table = dataset.corridors.copy()
+    table["capacity"] = pd.to_numeric(table["capacity"], errors="coerce")
     return table[["node_a", "node_b", "distance_km", "capacity"]].reset_index(drop=True)
 
 
 def transport_costs(dataset: Any) -> dict[str, float] | None:
-    """t_i of clusters.csv's optional `transport_cost` column (default 0), or None without the dataset."""
+    """t_i of clusters.csv's `transport_cost` column (the loader's default 0), or None without the dataset."""
     if dataset is None:
         return None
-    clusters = dataset.clusters
-    if "transport_cost" not in clusters.columns:
-        raw = _raw_csv(getattr(dataset, "folder", None), "clusters.csv")
-        if raw is None or "transport_cost" not in raw.columns:
-            return {str(c): 0.0 for c in clusters["cluster"]}
-        clusters = raw
-    cost = pd.to_numeric(clusters["transport_cost"], errors="coerce").fillna(0.0)
-    return dict(zip(clusters["cluster"].astype(str), cost.astype(float)))
+    return dict(zip(dataset.clusters["cluster"].astype(str), dataset.clusters["transport_cost"].astype(float)))
 
 
 def _find_term(summary: Any, key: str) -> float | None:
