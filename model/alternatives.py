@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -33,10 +34,10 @@ class Alternatives:
     results: dict[int, Result]
 
     def write(self, folder: str | Path) -> Path:
-        files = {"alternatives.csv": lambda p: self.table.to_csv(p, index=False),
+        files: dict[str, Callable[[Path], Any]] = {"alternatives.csv": lambda p: self.table.to_csv(p, index=False),
                  "robust_core.csv": lambda p: self.robust_core.to_csv(p, index=False)}
         for n, result in self.results.items():
-            files[f"points/{'optimum' if n == 0 else f'alternative_{n}'}"] = lambda p, r=result: r.write(p)
+            files[f"points/{'optimum' if n == 0 else f'alternative_{n}'}"] = result.write
         return write_folder(folder, files)
 
 

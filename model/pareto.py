@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -31,9 +32,9 @@ class Front:
     results: dict[int, Result]
 
     def write(self, folder: str | Path) -> Path:
-        files = {"front.csv": lambda p: self.front.to_csv(p, index=False)}
+        files: dict[str, Callable[[Path], Any]] = {"front.csv": lambda p: self.front.to_csv(p, index=False)}
         for point, result in self.results.items():
-            files[f"points/{point}"] = lambda p, r=result: r.write(p)
+            files[f"points/{point}"] = result.write
         return write_folder(folder, files)
 
 
