@@ -10,19 +10,21 @@ The cells that all of them establish are the robust core a planner can commit to
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 
 from model.errors import InputError
-from model.formulation import Formulation, Variables
+from model.formulation import Formulation, Variables, to_pyomo
 from model.instance import Instance
 from model.results import Result, write_folder
-from model.run import as_scenario, prepare, solve_prepared
-from model.scenario import Scenario
+from model.run import Prepared, as_scenario, prepare, solve_prepared
+from model.scenario import Scenario, dataset_of
 
 
 @dataclass
@@ -42,7 +44,8 @@ class Alternatives:
 
 
 def established_cells(result: Result) -> set[tuple[str, str]]:
-    layout = result.layout
+    """The cells with a site; in a phased run those of the last period, every site ever opened."""
+    layout = _last_period(result.layout)
     chosen = layout[layout["established"] == 1]
     return set(zip(chosen["cluster"], chosen["region"]))
 
@@ -64,9 +67,9 @@ def most_different(found: list[set[tuple[str, str]]], floor: float):
         f.add("benefit_floor", ["benefit"], np.zeros(len(used), dtype=int), used, benefit[used],
               lower=floor - f.constant - 1e-7 * max(1.0, abs(floor)))
         distance = f.add_variables(Variables("distance", ["distance"], False, np.zeros(1), np.full(1, np.inf)))[0]
-        n = len(inst.cells)
+        y = _site_columns(f, inst)
+        n = len(y)
         members = np.array([established_mask(inst, cells) for cells in found]).reshape(len(found), n)
-        y = f.start("y") + np.arange(n)
         rows = np.arange(len(found))
         f.add("differs", list(range(len(found))), np.r_[rows, np.repeat(rows, n)],
               np.r_[np.full(len(found), distance), np.tile(y, len(found))],
@@ -78,12 +81,14 @@ def most_different(found: list[set[tuple[str, str]]], floor: float):
 
 
 def with_sites(cells: set[tuple[str, str]]):
-    """The edit that keeps exactly the sites `cells` (y_ir fixed), so that the planner's objective
-    chooses the output, flows and standby capacity for them."""
+    """The edit that keeps exactly the sites `cells` (y_ir fixed; in a phased model the last period's,
+    the earlier periods open them when they choose), so that the planner's objective chooses the
+    output, flows and standby capacity for them."""
     def edit(f: Formulation, inst: Instance) -> None:
         y = f.variable("y")
+        at = _site_columns(f, inst) - f.start("y")
         chosen = established_mask(inst, cells).astype(float)
-        y.lower, y.upper = np.maximum(y.lower, chosen), np.minimum(y.upper, chosen)
+        y.lower[at], y.upper[at] = np.maximum(y.lower[at], chosen), np.minimum(y.upper[at], chosen)
     return edit
 
 
@@ -104,11 +109,11 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
     found = [established_cells(optimum)]
     results = {0: optimum}
     for n in range(1, count + 1):
-        sites = solve_prepared(prepare(scenario, most_different(found, floor)))
+        sites = solve_prepared(_prepare(scenario, most_different(found, floor)))
         cells = established_cells(sites) if sites.solved else set()
         if not sites.solved or min(len(cells ^ earlier) for earlier in found) == 0:
             break  # no layout within the slack differs from every one before it
-        result = solve_prepared(prepare(scenario, with_sites(cells)))
+        result = solve_prepared(_prepare(scenario, with_sites(cells)))
         if not result.solved:
             break
         result.bound, result.gap = None, None
@@ -121,7 +126,38 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
         rows.append({"alternative": n, "objective": results[n].objective, "distance_to_optimum": len(cells ^ found[0]),
                      "min_distance_to_others": min(others) if others else np.nan})
     core = set.intersection(*found)
-    layouts = pd.concat([r.layout.assign(alternative=n) for n, r in results.items()])
+    layouts = pd.concat([_last_period(r.layout).assign(alternative=n) for n, r in results.items()])
     in_core = layouts[[c in core for c in zip(layouts["cluster"], layouts["region"])]]
     robust = in_core.groupby(["cluster", "region"], as_index=False)["output"].agg(min_output="min", max_output="max")
     return Alternatives(pd.DataFrame(rows), robust, results)
+
+
+def _site_columns(f: Formulation, inst: Instance) -> np.ndarray:
+    """The columns of the sites alternatives compare, in `inst.cells` order: y_ir, or in a phased
+    model the last period's y_irP, which are every site ever opened (persistence)."""
+    phasing = getattr(f, "phasing", None)
+    if phasing is not None:
+        return phasing.cell_columns(phasing.last, "y")
+    return f.start("y") + np.arange(len(inst.cells))
+
+
+def _prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None]) -> Prepared:
+    """`run.prepare` with `edit` applied to the whole model: in a phased model to the stacked periods
+    (the floor on the phased objective, docs/model.md#periods-objective, and the last period's sites),
+    not to each period apart."""
+    if scenario.periods is None:
+        return prepare(scenario, edit)
+    from model.periods import formulate_scenario
+
+    started = time.perf_counter()
+    with PauseGC():
+        instance, formulation = formulate_scenario(scenario, dataset_of(scenario))
+        edit(formulation, instance)
+        model = to_pyomo(formulation)
+    return Prepared(scenario, instance, model, time.perf_counter() - started,
+                    phasing=getattr(formulation, "phasing", None))
+
+
+def _last_period(table: pd.DataFrame) -> pd.DataFrame:
+    from model.periods import last_period
+    return last_period(table)

@@ -67,9 +67,16 @@ def print_result(result, out: Path | None) -> None:
     if not s.solved:
         print(f"  {s.message}")
         return
+    periods = s.summary().get("periods")
+    when = f" in {periods[-1]['year']}" if periods else ""
+    if periods:
+        print_periods(s, periods)
     binding = s.binding_ceilings()
+    if periods:
+        binding = binding[binding["period"] == periods[-1]["year"]]
     if len(binding):
-        print(f"  binding ceilings ({len(binding)}; shadow price = objective gained per unit more):")
+        print(f"  binding ceilings{when} ({len(binding)}; "
+              "shadow price = objective gained per unit more):")
         for row in binding.head(8).itertuples():
             print(f"    {row.resource:<12} {row.region:<16} {row.available:>12,.1f} available  price {row.shadow_price:,.4f}")
         if len(binding) > 8:
@@ -80,13 +87,32 @@ def print_result(result, out: Path | None) -> None:
     if line:
         print(line)
     critical = s.resilience[s.resilience["critical"]]
+    if periods:
+        critical = critical[critical["period"] == periods[-1]["year"]]
     if len(critical):
-        print("  critical clusters: sites, largest regional share, hinterland share, worst disruption (surviving share)")
+        print(f"  critical clusters{when}: sites, largest regional share, "
+              "hinterland share, worst disruption (surviving share)")
         for row in critical.itertuples():
             worst = f"{row.worst_disruption} ({row.worst_surviving_share:.0%})" if row.worst_disruption else "–"
             print(f"    {row.cluster:<28} {row.sites:>3}  {row.max_region_share:>5.0%}  {row.hinterland_share:>5.0%}  {worst}")
     if out is not None:
         print(f"  wrote {out}")
+
+
+def print_periods(result, periods: list[dict]) -> None:
+    """One line per period of a phased run (docs/cli.md#solve): its objective and weight, output,
+    sites (opened that year), binding ceilings and resilience."""
+    layout, resources, resilience = result.layout, result.binding_ceilings(), result.resilience
+    print("  periods: year, objective (weight), output, sites (opened), binding ceilings, resilience")
+    for period in periods:
+        year = period["year"]
+        output = layout.loc[layout["period"] == year, "output"].sum()
+        binding = int((resources["period"] == year).sum())
+        critical = resilience[(resilience["period"] == year) & resilience["critical"]]
+        worst = critical["worst_surviving_share"].min() if len(critical) else float("nan")
+        resilient = f"{worst:.0%}" if worst == worst else "–"
+        print(f"    {year}  {number(period['objective']):>12} ({period['weight']:.3g})  output {number(output):>10}  "
+              f"{period['sites']:>4} sites ({period['opened_sites']} opened)  {binding:>3} binding  {resilient:>5}")
 
 
 def network_line(result) -> str:
@@ -95,6 +121,11 @@ def network_line(result) -> str:
     if flows is None and backup is None:
         return ""
     terms = result.objective_terms or {}
+    periods = result.summary().get("periods")
+    if periods:  # a phased run: the network of the last year, with that year's costs
+        year = periods[-1]["year"]
+        flows, backup, recourse = (None if t is None else t[t["period"] == year] for t in (flows, backup, recourse))
+        terms = periods[-1]["terms"]
     parts = []
     if flows is not None:
         moved = float(flows["flow"].sum())
@@ -115,7 +146,7 @@ def network_line(result) -> str:
         parts.append(f"recourse holds under {count} disruption{'s' if count != 1 else ''} "
                      f"(tightest: {worst['cluster']} under {worst['disruption']}, "
                      f"{worst['surviving']:,.1f} surviving of {worst['required']:,.1f} required)")
-    return "  network: " + "; ".join(parts)
+    return f"  network{f' in {year}' if periods else ''}: " + "; ".join(parts)
 
 
 @command("solve")
@@ -153,7 +184,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
           + (f" {int((inst.network.per_unit > 0).sum())} chains over {len(inst.network.arc_from) // 2} corridors "
              f"between {len(inst.nodes)} nodes{', with recourse' if inst.network.recourse else ''}."
              if inst.network is not None else "")
-          + (f" Backup on {len(inst.backup.cells):,} cells." if inst.backup is not None else ""))
+          + (f" Backup on {len(inst.backup.cells):,} cells." if inst.backup is not None else "")
+          + (f" {len(scenario.periods.years)} periods: {', '.join(map(str, scenario.periods.years))}."
+             if scenario.periods is not None else ""))
     return EXIT_SOLVED
 
 
@@ -173,7 +206,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     s = comparison.summary
     print(f"{args.run_a} → {args.run_b}")
     print(f"  objective {number(s['objective_a'])} → {number(s['objective_b'])} ({s['objective_change']:+,.1f}); "
-          f"moved output {number(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed")
+          f"moved output {number(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed"
+          + (f" (in {s['periods'][-1]['year']})" if s.get("periods") else ""))
+    for period in s.get("periods", []):
+        print(f"    {period['year']}: moved output {number(period['moved_output'])}; {period['opened_sites']} sites opened, "
+              f"{period['closed_sites']} closed")
     for metric in ("worst_surviving_share_min", "hinterland_share_min", "max_region_share_max", "sites_min"):
         m = s[metric]
         if m["a"] is not None:
@@ -183,7 +220,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(moves):
         print("  largest moves (10^8 yuan):")
         for row in moves.itertuples():
-            print(f"    {row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  ({row.delta:+,.1f})")
+            year = f"{row.period}  " if "period" in moves.columns else ""
+            print(f"    {year}{row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  "
+                  f"({row.delta:+,.1f})")
     return finish(out, "plot_compare" if args.plot else None)
 
 

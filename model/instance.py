@@ -223,16 +223,7 @@ def _cells(scenario: Scenario, dataset: Dataset, target: np.ndarray, intensity: 
     c_i the concentration cap for critical clusters, else 1.
     """
     clusters, regions = dataset.cluster_ids, dataset.region_ids
-    I, R = len(clusters), len(regions)
-    cap_c = scenario.resilience.concentration_cap
-    concentration = np.where(critical & (cap_c is not None), cap_c if cap_c is not None else 1.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # per (i, r): min over resources with a_ik > 0 of ceiling_rk / a_ik
-        per_resource = np.where(intensity[:, None, :] > 0,
-                                ceiling[None, :, :] / np.where(intensity > 0, intensity, 1.0)[:, None, :],
-                                np.inf)
-    cap = np.broadcast_to((concentration * target)[:, None], (I, R))
-    upper = np.minimum(cap, per_resource.min(axis=2))
+    upper, cap = link_bounds(target, intensity, ceiling, critical, scenario.resilience.concentration_cap)
 
     ii, rr = np.nonzero(allowed)
     cells = pd.DataFrame({
@@ -246,6 +237,23 @@ def _cells(scenario: Scenario, dataset: Dataset, target: np.ndarray, intensity: 
         "output": existing[ui, ur],
     })
     return cells, unhosted
+
+
+def link_bounds(target: np.ndarray, intensity: np.ndarray, ceiling: np.ndarray, critical: np.ndarray,
+                concentration_cap: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """(I, R) link bounds U_ir = min(c_i·T_i, min_{k: a_ik > 0} σ_rk·cap_rk / a_ik) and (I, R) c_i·T_i,
+    c_i the concentration cap for critical clusters, else 1 (docs/model.md#link); one function for
+    the one-period instance and for every period's (docs/model.md#periods)."""
+    I, R = len(target), ceiling.shape[0]
+    concentration = np.where(critical & (concentration_cap is not None),
+                             concentration_cap if concentration_cap is not None else 1.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # per (i, r): min over resources with a_ik > 0 of ceiling_rk / a_ik
+        per_resource = np.where(intensity[:, None, :] > 0,
+                                ceiling[None, :, :] / np.where(intensity > 0, intensity, 1.0)[:, None, :],
+                                np.inf)
+    cap = np.broadcast_to((concentration * target)[:, None], (I, R))
+    return np.minimum(cap, per_resource.min(axis=2)), cap
 
 
 def _disruptions(scenario: Scenario, dataset: Dataset, ix: _Index) -> dict[str, np.ndarray]:
@@ -355,8 +363,18 @@ def _backup(scenario: Scenario, dataset: Dataset, ix: _Index, cells: pd.DataFram
     position = np.flatnonzero(chosen)
     resources = np.zeros(len(ix.resource), bool)
     resources[[ix.resource[k] for k in spec.resources]] = True
+    upper = backup_sites_fixed_upper(position, resources, cells, intensity, ceiling)
+    return Backup(cost=spec.cost, share=spec.share, resources=resources, cells=position, sites_fixed_upper=upper)
+
+
+def backup_sites_fixed_upper(position: np.ndarray, resources: np.ndarray, cells: pd.DataFrame, intensity: np.ndarray,
+                             ceiling: np.ndarray) -> np.ndarray:
+    """Per backup cell (rows `position` of `cells`): min(c_i·T_i, σ·cap / a over the resources outside
+    backup.resources), its link bound in the LP with the sites fixed; also recomputed for every period
+    from its own T_ip and ceilings (docs/model.md#periods)."""
+    i, r = cells["i"].to_numpy(int), cells["r"].to_numpy(int)
     # ceilings of resources outside backup.resources do not count b: they bound x + b only through U
     a = intensity[i[position]]                                         # (B, K)
-    limit = np.where((a > 0) & ~resources[None, :], ceiling[r[position]] / np.where(a > 0, a, 1.0), np.inf)
-    upper = np.minimum(cells["cap"].to_numpy(float)[position], limit.min(axis=1, initial=np.inf))
-    return Backup(cost=spec.cost, share=spec.share, resources=resources, cells=position, sites_fixed_upper=upper)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        limit = np.where((a > 0) & ~resources[None, :], ceiling[r[position]] / np.where(a > 0, a, 1.0), np.inf)
+    return np.minimum(cells["cap"].to_numpy(float)[position], limit.min(axis=1, initial=np.inf))

@@ -6,6 +6,10 @@ recourse (where the scenario has it) asked to deliver the same share of every cr
 that resource's total use Σ_r Σ_i a_ik·x_ir, minimised. The front runs from the benefit-optimal
 layout to the layout best in the second objective; each point maximises the benefit with the
 second objective held at least as good as its epsilon. Dominated points are dropped.
+
+With periods (docs/model.md#workflows-over-periods) the epsilon rows hold in every period:
+resilience is the worst share over the periods too, and a resource's value is the largest total
+use of one period.
 """
 from __future__ import annotations
 
@@ -59,9 +63,14 @@ def _resource_use(f: Formulation, inst: Instance, resource: str) -> np.ndarray:
 
 
 def _value(result: Result, against: str) -> float:
+    """The second objective of a solved layout; with periods the worst over the periods (resilience:
+    the lowest share, a resource: the largest total use of a period, which each period's row bounds)."""
     if against == "resilience":
         return resilience_of(result.resilience)
-    return float(result.resources.loc[result.resources["resource"] == against, "used"].sum())
+    used = result.resources.loc[result.resources["resource"] == against]
+    if "period" in used.columns:
+        return float(used.groupby("period")["used"].sum().max())
+    return float(used["used"].sum())
 
 
 def _extreme(scenario: Scenario, against: str) -> float:

@@ -170,6 +170,14 @@ def recourse_table(inst: Instance, x: np.ndarray, backup: np.ndarray) -> pd.Data
     })
 
 
+def last_year(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the last period of a table with a `period` column (docs/model.md#periods); the
+    table itself without one."""
+    if "period" not in table.columns or not len(table):
+        return table
+    return table[table["period"] == table["period"].max()]
+
+
 def critical_mask(resilience: pd.DataFrame) -> pd.Series:
     """Which rows of a resilience table are critical clusters (the column as booleans, or as read from CSV)."""
     return resilience["critical"].astype(str).str.lower().isin(["true", "1"])
@@ -321,13 +329,15 @@ class Result:
         return self.tables.get("recourse")
 
     def network_summary(self) -> dict[str, float] | None:
-        """Total flow, flow·distance (10⁸ yuan·km) and total backup, where the run has them."""
+        """Total flow, flow·distance (10⁸ yuan·km) and total backup, where the run has them; with periods
+        those of the last year (docs/run-folder.md#summaryjson)."""
         out: dict[str, float] = {}
-        if self.flows is not None:
-            out["flow"] = float(self.flows["flow"].sum())
-            out["flow_km"] = float((self.flows["flow"] * self.flows["distance_km"]).sum())
-        if self.backup is not None:
-            out["backup"] = float(self.backup["backup"].sum())
+        flows, backup = (None if t is None else last_year(t) for t in (self.flows, self.backup))
+        if flows is not None:
+            out["flow"] = float(flows["flow"].sum())
+            out["flow_km"] = float((flows["flow"] * flows["distance_km"]).sum())
+        if backup is not None:
+            out["backup"] = float(backup["backup"].sum())
         return out or None
 
     @property

@@ -30,6 +30,9 @@ class Prepared:
     instance: Instance
     model: pyo.ConcreteModel
     build_seconds: float
+    phasing: Any = None
+    """With `periods`: how the model's columns map to its periods (`model.periods.Phasing`); the
+    instance is then the last period's (docs/model.md#periods)."""
 
 
 def as_scenario(scenario: Scenario | str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -45,12 +48,17 @@ def prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None] | 
     extra rows, columns or objective), so that it too is built from arrays."""
     started = time.perf_counter()
     with PauseGC():  # hundreds of thousands of keys and Pyomo objects, none of them garbage
-        instance = Instance.of(scenario, dataset_of(scenario))
-        formulation = formulate(instance)
-        if edit is not None:
-            edit(formulation, instance)
+        if scenario.periods is not None:  # phased: `edit` applies to every period (docs/model.md#periods)
+            from model.periods import formulate_scenario
+            instance, formulation = formulate_scenario(scenario, dataset_of(scenario), edit)
+        else:
+            instance = Instance.of(scenario, dataset_of(scenario))
+            formulation = formulate(instance)
+            if edit is not None:
+                edit(formulation, instance)
         model = to_pyomo(formulation)
-    return Prepared(scenario, instance, model, time.perf_counter() - started)
+    return Prepared(scenario, instance, model, time.perf_counter() - started,
+                    phasing=getattr(formulation, "phasing", None))
 
 
 def infeasible_rows_message(model: pyo.ConcreteModel) -> str:
@@ -80,6 +88,11 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
     x, y = group(f, values, "x"), group(f, values, "y")
     duals = highs.fixed_lp_duals(outcome.col_value)
     result.constraints = constraint_table(highs, duals, outcome.col_value)
+    if prepared.phasing is not None:  # every table per period, each period's objective (docs/model.md#periods)
+        from model.periods import period_tables
+        result.tables, result.extra["periods"], result.objective_terms = period_tables(
+            prepared.phasing, values, result.constraints)
+        return result
     price = np.zeros((len(inst.regions), len(inst.resources)))
     ceilings = result.constraints[result.constraints["family"] == "ceiling"]
     if len(ceilings):
@@ -131,13 +144,27 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
     """A site pattern from an LP relaxation: per cluster, the cells it must keep (lock-ins, kept
     existing output), then the cells with the largest LP output and standby capacity, up to its sites
     cap and at least the minimum number of sites of a critical cluster."""
+    if prepared.phasing is not None:
+        from model.periods import round_sites as round_periods
+        return round_periods(prepared, highs, values, choose_sites)
     inst = prepared.instance
     xcol, ycol = cell_columns(prepared, highs, "x"), cell_columns(prepared, highs, "y")
-    cells = inst.cells[["i", "existing"]].copy()
-    cells["x"] = np.where(xcol >= 0, values[xcol], 0.0)
+    held = np.where(xcol >= 0, values[xcol], 0.0)
     if inst.backup is not None:  # standby capacity needs its site too
         bcol = highs.columns_of([prepared.model.b[c] for c in prepared.model.BACKUP_CELLS])
-        cells.loc[cells.index[inst.backup.cells], "x"] += np.where(bcol >= 0, values[bcol], 0.0)
+        held[inst.backup.cells] += np.where(bcol >= 0, values[bcol], 0.0)
+    y = choose_sites(inst, held)
+    pattern = values.copy()
+    present = ycol >= 0
+    pattern[ycol[present]] = y[present]
+    return pattern
+
+
+def choose_sites(inst: Instance, x: np.ndarray) -> np.ndarray:
+    """(cells,) bool: the sites `round_sites` chooses for the output and standby capacity `x` that an
+    LP relaxation puts on each allowed cell."""
+    cells = inst.cells[["i", "existing"]].copy()
+    cells["x"] = x
     locked = {(l.cluster, l.region) for l in inst.lock_in}
     cells["forced"] = [cell in locked for cell in inst.cell_keys]
     cells["forced"] |= (inst.keep_existing * cells["existing"]) > 0
@@ -148,12 +175,9 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
     if inst.min_sites is not None:
         wanted |= inst.critical[i] & (rank < inst.min_sites)
     chosen = cells["forced"].to_numpy() | (wanted & (rank < inst.max_sites[i]))
-    pattern = values.copy()
-    y = np.zeros(len(cells))
+    y = np.zeros(len(cells), dtype=bool)
     y[cells.index.to_numpy()] = chosen
-    present = ycol >= 0
-    pattern[ycol[present]] = y[present]
-    return pattern
+    return y
 
 
 def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray) -> pd.DataFrame:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from model.errors import InputError
 
@@ -150,6 +151,36 @@ class Backup(_Schema):
     resources: list[str] = ["land"]
 
 
+class Periods(_Schema):
+    """Phasing over the Plan (docs/model.md#periods): the years of the periods, how far each
+    period's targets have come from existing output (`progress`, default p/P), each period's weight
+    in the objective (`weights`, default 1/P), a factor per resource and period on the ceilings
+    (`ceilings`, default 1) and how fast output may decline from one period to the next
+    (`decline_limit`, docs/model.md#decline; null: no limit). Every list has one entry per year."""
+
+    years: Annotated[list[int], Field(min_length=1)]
+    progress: list[Share] | None = None
+    weights: list[Share] | None = None
+    ceilings: dict[str, list[NonNegative]] = {}
+    decline_limit: Share | None = None
+
+    @field_validator("years")
+    @classmethod
+    def _increasing(cls, years: list[int]) -> list[int]:
+        if any(b <= a for a, b in zip(years, years[1:])):
+            raise PydanticCustomError("years", "the years must be strictly increasing")
+        return years
+
+    @field_validator("progress", "weights")
+    @classmethod
+    def _one_per_year(cls, values: list[float] | None, info) -> list[float] | None:
+        years = info.data.get("years")
+        if values is not None and years is not None and len(values) != len(years):
+            raise PydanticCustomError("per_year", "needs one entry per year: {entries} given for {count} years",
+                                      {"entries": len(values), "count": len(years)})
+        return values
+
+
 class SolverOptions(_Schema):
     """HiGHS options: seconds, relative MIP gap, threads, random seed, and the solve strategy.
 
@@ -192,6 +223,7 @@ class Scenario(_Schema):
     objective: ObjectiveWeights = ObjectiveWeights()
     chains: Chains = Chains()
     backup: Backup | None = None
+    periods: Periods | None = None
     solver: SolverOptions = SolverOptions()
     sweep: Sweep | None = None
 
@@ -417,6 +449,13 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
     for n, pole in enumerate(scenario.growth_poles):
         known(f"growth_poles.{n}.strategy", pole.strategy, dataset.strategies, "strategy")
         known(f"growth_poles.{n}.category", pole.category, dataset.categories, "category")
+    if scenario.periods is not None:
+        years = len(scenario.periods.years)
+        for resource, factors in scenario.periods.ceilings.items():
+            known(f"periods.ceilings.{resource}", resource, dataset.resource_ids, "resource")
+            if len(factors) != years:
+                fail(f"periods.ceilings.{resource}",
+                     f"needs one entry per year: {len(factors)} given for {years} years")
     if scenario.backup is not None:
         for n, resource in enumerate(scenario.backup.resources):
             known(f"backup.resources.{n}", resource, dataset.resource_ids, "resource")
@@ -471,22 +510,32 @@ def corridor_overrides(scenario: Scenario, dataset: Dataset,
 
 
 def check_chain_supply(scenario: Scenario, dataset: Dataset) -> None:
-    """Σ_j q_ij·T_j ≤ T_i for every upstream cluster i, with the scenario's targets T: else no layout
-    can supply the chain (docs/model.md#chains). The error names the upstream cluster and both totals."""
+    """Σ_j q_ij·T_j ≤ T_i for every upstream cluster i, with the scenario's targets T — with periods in
+    every period, with T_ip = Ē_i + (T_i − Ē_i)·π_p (docs/model.md#periods): else no layout can supply the
+    chain (docs/model.md#chains). The error names the upstream cluster, the period and both totals."""
     clusters = dataset.clusters.set_index("cluster")["target"]
-    target = {c: scenario.targets.scale * scenario.targets.clusters.get(c, 1.0) * float(d) for c, d in clusters.items()}
+    final = {c: scenario.targets.scale * scenario.targets.clusters.get(c, 1.0) * float(d) for c, d in clusters.items()}
+    targets: list[tuple[int | None, dict[str, float]]] = [(None, final)]
+    if scenario.periods is not None:
+        existing = dataset.existing.groupby("cluster")["output"].sum().astype(float).to_dict()
+        P = len(scenario.periods.years)
+        progress = scenario.periods.progress or [(p + 1) / P for p in range(P)]
+        targets = [(year, {c: t * pi + existing.get(c, 0.0) * (1 - pi) for c, t in final.items()})
+                   for year, pi in zip(scenario.periods.years, progress)]
     chains, lines = dataset.chains, dataset.lines.get("chains.csv", [])
-    need: dict[str, float] = {}
-    for up, down, q in zip(chains["upstream"], chains["downstream"], chains["per_unit"]):
-        need[up] = need.get(up, 0.0) + float(q) * target[down]
-    for up, total in need.items():
-        if total > target[up] * (1 + 1e-9) + 1e-9:
-            first = next(n for n, u in enumerate(chains["upstream"]) if u == up)
-            line = f"line {lines[first]}, column upstream" if lines else None
-            raise InputError(dataset.folder / "chains.csv", line,
-                             f"chain supply impossible: the clusters downstream of {up} need Σ_j q_ij·T_j = "
-                             f"{total:,.6g} of it, but its target T_i is {target[up]:,.6g} (targets of scenario "
-                             f"{scenario.name!r})")
+    for year, target in targets:
+        need: dict[str, float] = {}
+        for up, down, q in zip(chains["upstream"], chains["downstream"], chains["per_unit"]):
+            need[up] = need.get(up, 0.0) + float(q) * target[down]
+        for up, total in need.items():
+            if total > target[up] * (1 + 1e-9) + 1e-9:
+                first = next(n for n, u in enumerate(chains["upstream"]) if u == up)
+                line = f"line {lines[first]}, column upstream" if lines else None
+                when = f" in {year}" if year is not None else ""
+                raise InputError(dataset.folder / "chains.csv", line,
+                                 f"chain supply impossible{when}: the clusters downstream of {up} need Σ_j q_ij·T_j = "
+                                 f"{total:,.6g} of it, but its target T_i is {target[up]:,.6g} (targets of scenario "
+                                 f"{scenario.name!r}{when})")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

@@ -129,3 +129,23 @@ def test_alternative_objectives_are_the_whole_objective_of_their_layouts(tmp_pat
             by_term[term] += amount
     assert all(amount > 0 for amount in by_term.values()), by_term  # every term mattered somewhere
     assert (found.table.loc[1:, "distance_to_optimum"] > 0).all()
+
+
+def test_alternatives_of_a_phased_run_hold_the_floor_on_the_phased_objective(tmp_path):
+    # the instance of test_alternative_objectives_count_transport over two identical periods (progress 1, 1;
+    # weights ½, ½): the phased objective is the one-period objective, so are the alternatives
+    data = write_dataset(
+        tmp_path / "d", regions=[{"region": "r1"}, {"region": "r2"}],
+        clusters=[{"cluster": "u", "target": 10, "fixed_cost": 0.1, "min_scale": 1, "transport_cost": 2},
+                  {"cluster": "d", "target": 10, "fixed_cost": 0.1, "min_scale": 1}],
+        resources=["land"], intensity={}, capacity={("r1", "land"): 100, ("r2", "land"): 100},
+        suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
+        chains={("u", "d"): 0.5}, corridors={("r1", "r2"): 1000})
+    scenario = model.load_scenario(write_scenario(tmp_path / "s.yaml", data,
+                                                  periods={"years": [2026, 2030], "progress": [1, 1]}))
+    found = alternatives(scenario, slack=0.005, count=2)
+    assert found.table["objective"].tolist() == pytest.approx([49.8, 49.7])
+    alternative = found.results[1]
+    assert established_cells(alternative) == {("u", "r1"), ("u", "r2"), ("d", "r2")}
+    assert sum(alternative.objective_terms.values()) == pytest.approx(49.7)
+    assert set(alternative.layout["period"]) == {2026, 2030}

@@ -73,3 +73,20 @@ def test_compare_reports_flow_changes_per_corridor(tmp_path):
     assert off.summary["total_flow"] == pytest.approx({"a": 0.0, "b": 5.0, "change": 5.0})
     without = compare(tmp_path / "c", tmp_path / "c")
     assert without.flows is None and not (without.write(tmp_path / "cmp_off") / "flow_changes.csv").exists()
+
+
+def test_flow_changes_of_phased_runs_are_per_year(tmp_path):
+    # the two-node chain of the test above over two identical years: each year's flow changes as the one period's
+    data = write_dataset(
+        tmp_path / "d", regions=[{"region": "r1"}, {"region": "r2"}],
+        clusters=[{"cluster": "u", "target": 10, "fixed_cost": 0.1}, {"cluster": "d", "target": 10, "fixed_cost": 0.1}],
+        resources=["land"], intensity={}, capacity={("r1", "land"): 100, ("r2", "land"): 100},
+        suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
+        chains={("u", "d"): 0.5}, corridors={("r1", "r2"): 1000})
+    path = write_scenario(tmp_path / "s.yaml", data, periods={"years": [2026, 2030], "progress": [1, 1]})
+    a, b = model.solve(path), model.solve(path, **{"chains.corridors.r1--r2": 3})
+    flows = compare(a, b).flows
+    assert flows[["period", "flow_a", "flow_b", "delta"]].values.tolist() == \
+        [[2026, pytest.approx(5), pytest.approx(3), pytest.approx(-2)], [2030, pytest.approx(5), pytest.approx(3), pytest.approx(-2)]]
+    flat = model.solve(write_scenario(tmp_path / "flat.yaml", data))  # one period, set beside each year
+    assert compare(flat, b).flows["period"].tolist() == [2026, 2030]

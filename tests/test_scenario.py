@@ -62,7 +62,7 @@ def test_resolved_scenario_spells_out_every_key_and_loads_again(tmp_path, tiny):
     resolved = scenario.resolved()
     assert set(resolved) == {"name", "description", "extends", "data", "targets", "ceilings", "resilience",
                              "coordination", "lock_in", "lock_out", "growth_poles", "objective", "chains", "backup",
-                             "solver", "sweep"}
+                             "periods", "solver", "sweep"}
     assert resolved["ceilings"] == {"water": {"scale": 1.0, "regions": {}}}
     (tmp_path / "again.yaml").write_text(scenario.resolved_yaml())
     assert model.load_scenario(tmp_path / "again.yaml").sha256() == scenario.sha256()

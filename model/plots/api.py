@@ -20,6 +20,7 @@ from model.plots.common import OUTPUT_UNIT, OUTPUT_UNIT_TEXT, pretty_unit, save,
 from model.plots.geometry import PROVINCES
 from model.plots.maps import CLUSTER_COLORS, Frame, flow_map, make_frame, map_figure, map_grid, node_positions
 from model.plots.network import FAILS, Network, backup_held, survival, top_corridors
+from model.plots.periods import Phased, periods_section, plot_periods
 from model.plots.report import Report
 from model.results import Result, binding_ceilings, critical_rows
 
@@ -148,6 +149,9 @@ def plot_run(run: Result | str | Path) -> list[Path]:
             return []
         layout, regions, resources, resilience = (result.layout.copy(), result.regions.copy(), result.resources,
                                                   result.resilience)
+        phased = Phased.of(result.tables, summary)  # with periods the one-layout pictures show the last year
+        if phased is not None:
+            layout, regions, resources, resilience = (phased.last(t) for t in (layout, regions, resources, resilience))
         ctx = _context(folder, scenario, summary, [str(r) for r in regions["region"]])
         layout["cluster"] = layout["cluster"].astype(str)
         layout["region"] = layout["region"].astype(str)
@@ -237,7 +241,9 @@ def plot_run(run: Result | str | Path) -> list[Path]:
         if network is not None and network.flows is not None and len(network.flows):
             _flow_maps(ctx, network, layout, out, paths, captions)
 
-        _run_report(ctx, summary, paths, captions, layout, regions, resources, resilience, network)
+        if phased is not None:
+            plot_periods(ctx, phased, out, paths, captions)
+        _run_report(ctx, summary, paths, captions, layout, regions, resources, resilience, network, phased)
         return list(paths.values())
 
 
@@ -306,7 +312,7 @@ def _map_notes(frame: Frame) -> list[str]:
 
 
 def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layout, regions, resources,
-                resilience=None, network: Network | None = None) -> Path:
+                resilience=None, network: Network | None = None, phased: Phased | None = None) -> Path:
     report = Report(f"Layout — {ctx.name}", (ctx.scenario.get("description") or "")
                     + f" · status {s.get('status')} · dataset {Path(str(ctx.scenario.get('data', ''))).name}")
     report.heading("Summary")
@@ -369,6 +375,8 @@ def _run_report(ctx: Context, s: dict, paths: dict, captions: dict | None, layou
         report.table(r, "Resilience of every cluster (goals apply to the critical ones).", max_rows=40, formats=shares)
     if network is not None:
         _network_section(report, ctx, paths, captions, network, resilience)
+    if phased is not None:
+        periods_section(report, ctx, paths, captions, phased)
     return report.write(ctx.folder / "report.html")
 
 
@@ -486,6 +494,10 @@ def plot_compare(compare_folder: str | Path) -> list[Path]:
     folder = Path(compare_folder)
     changes = _read_csv(folder / "changes.csv")
     summary = _read_json(folder / "summary.json")
+    year = None
+    if "period" in changes.columns and len(changes):  # phased runs: the last year, as the summary counts it
+        year = int(changes["period"].max())
+        changes = changes[changes["period"] == year].drop(columns="period").reset_index(drop=True)
     for col in ("cluster", "region"):
         changes[col] = changes[col].astype(str)
     scenario = None
@@ -514,7 +526,8 @@ def plot_compare(compare_folder: str | Path) -> list[Path]:
         order = list(moved.abs().sort_values(ascending=False).index)
         text = {r: ("+" if delta[r] > 0 else "−") + number(abs(delta[r]), 3) for r in order}
         sub = (f"B − A, summed over clusters · objective {number(summary.get('objective_a'))} → "
-               f"{number(summary.get('objective_b'))} · moved output {number(summary.get('moved_output'))}")
+               f"{number(summary.get('objective_b'))} · moved output {number(summary.get('moved_output'))}"
+               + (f" · year {year}" if year is not None else ""))
         fig = map_figure(ctx.frame, delta, title=f"Change in output — {ctx.name}", subtitle=sub,
                          unit=f"change in output, B − A ({OUTPUT_UNIT})", diverging=True, label_regions=order,
                          label_text=text, max_labels=14, notes=_map_notes(ctx.frame), zero_label="no change")
