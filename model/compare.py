@@ -19,18 +19,32 @@ class Comparison:
     ceilings: pd.DataFrame
     resilience: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    flows: pd.DataFrame | None = None
+    """Flow of every cluster on every arc in either run (docs/run-folder.md#compare-folder); None
+    when neither run has chains."""
 
     def largest_moves(self, n: int = 10) -> pd.DataFrame:
         order = self.changes["delta"].abs().sort_values(ascending=False).index
         return self.changes.loc[order].head(n)
 
+    def corridor_flows(self) -> pd.DataFrame | None:
+        """The flow changes summed over clusters: one row per arc (from, to) in either run (and period)."""
+        if self.flows is None:
+            return None
+        by = ["from", "to", "distance_km"] + (["period"] if "period" in self.flows.columns else [])
+        return self.flows.groupby(by, as_index=False)[["flow_a", "flow_b", "delta"]].sum()
+
     def write(self, folder: str | Path) -> Path:
-        return write_folder(folder, {
+        files = {
             "changes.csv": lambda p: self.changes.to_csv(p, index=False),
             "ceiling_changes.csv": lambda p: self.ceilings.to_csv(p, index=False),
             "resilience_changes.csv": lambda p: self.resilience.to_csv(p, index=False),
             "summary.json": lambda p: p.write_text(json.dumps(finite(self.summary), indent=2) + "\n"),
-        })
+        }
+        flows = self.flows
+        if flows is not None:
+            files["flow_changes.csv"] = lambda p: flows.to_csv(p, index=False)
+        return write_folder(folder, files)
 
 
 def _as_run(run: Result | str | Path) -> Result:
@@ -111,8 +125,25 @@ def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Compariso
         summary["objective_terms"] = {term: {"a": terms_a[term], "b": terms_b[term], "change": terms_b[term] - terms_a[term]}
                                       for term in terms_a if term in terms_b}
     network_a, network_b = a.network_summary() or {}, b.network_summary() or {}
-    for total in ("backup", "flow_km"):  # docs/run-folder.md#compare-folder
+    for total in ("backup", "flow", "flow_km"):  # docs/run-folder.md#compare-folder
         if total in network_a or total in network_b:
             va, vb = network_a.get(total, 0.0), network_b.get(total, 0.0)
             summary[f"total_{total}"] = {"a": va, "b": vb, "change": vb - va}
-    return Comparison(changes, ceilings, resilience, summary)
+    return Comparison(changes, ceilings, resilience, summary, flow_changes(a, b))
+
+
+def flow_changes(a: Result, b: Result) -> pd.DataFrame | None:
+    """cluster, from, to, distance_km, flow_a, flow_b, delta for every arc a cluster uses in either run
+    (0 where a run has no flow there, or no chains), and the period where a run is phased; None when
+    neither run has chains."""
+    if a.flows is None and b.flows is None:
+        return None
+    empty = pd.DataFrame(columns=["cluster", "from", "to", "flow", "distance_km"])
+    fa, fb, period = _by_period(*(run.flows if run.flows is not None else empty for run in (a, b)))
+    keys = ["cluster", "from", "to"] + period
+    flows = fa[keys + ["flow", "distance_km"]].merge(fb[keys + ["flow", "distance_km"]], on=keys, how="outer",
+                                                     suffixes=("_a", "_b"))
+    flows["distance_km"] = flows["distance_km_a"].fillna(flows["distance_km_b"]).astype(float)
+    flows[["flow_a", "flow_b"]] = flows[["flow_a", "flow_b"]].astype(float).fillna(0.0)
+    flows["delta"] = flows["flow_b"] - flows["flow_a"]
+    return flows[keys + ["distance_km", "flow_a", "flow_b", "delta"]].sort_values(keys).reset_index(drop=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from model.dataset import Dataset
-from model.scenario import Scenario
+from model.scenario import Scenario, corridor_overrides
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,8 @@ def _nodes(dataset: Dataset) -> tuple[list[str], np.ndarray]:
 
 def _network(scenario: Scenario, dataset: Dataset, ix: _Index, critical: np.ndarray,
              nodes: list[str]) -> Network | None:
-    """Chains q_ij, the two arcs of every corridor, θ·t_i, and I* for recourse; None without a network."""
+    """Chains q_ij, the two arcs of every corridor, θ·t_i, and I* for recourse; None without a network.
+    A corridor's capacity is corridors.csv's, unless `chains.corridors` gives another (null: no limit)."""
     if not dataset.has_network or not scenario.chains.enabled:
         return None
     per_unit = _per_unit(dataset, ix)
@@ -325,7 +326,9 @@ def _network(scenario: Scenario, dataset: Dataset, ix: _Index, critical: np.ndar
     corridors = dataset.corridors
     a = corridors["node_a"].map(position).to_numpy(int)
     b = corridors["node_b"].map(position).to_numpy(int)
-    capacity = corridors["capacity"].to_numpy(float)
+    capacity = corridors["capacity"].to_numpy(float).copy()
+    for row, given in corridor_overrides(scenario, dataset).items():  # chains.corridors (docs/scenario.md#chains)
+        capacity[row] = np.nan if given is None else given
     return Network(
         per_unit=per_unit,
         transport=scenario.chains.transport_cost_scale * dataset.clusters["transport_cost"].to_numpy(float),

@@ -1,7 +1,8 @@
 """Trade-off fronts by the epsilon-constraint method (`layout pareto`, docs/model.md#pareto).
 
 Against `resilience` the second objective is the worst surviving share,
-min over critical i and active s of Σ_{r∉L_s} (x_ir + b_ir) / T_i (b where backup exists), maximised; against a resource it is
+min over critical i and active s of Σ_{r∉L_s} (x_ir + b_ir) / T_i (b where backup exists), maximised, with
+recourse (where the scenario has it) asked to deliver the same share of every critical chain; against a resource it is
 that resource's total use Σ_r Σ_i a_ik·x_ir, minimised. The front runs from the benefit-optimal
 layout to the layout best in the second objective; each point maximises the benefit with the
 second objective held at least as good as its epsilon. Dominated points are dropped.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -34,9 +36,9 @@ class Front:
     results: dict[int, Result]
 
     def write(self, folder: str | Path) -> Path:
-        files = {"front.csv": lambda p: self.front.to_csv(p, index=False)}
+        files: dict[str, Callable[[Path], Any]] = {"front.csv": lambda p: self.front.to_csv(p, index=False)}
         for point, result in self.results.items():
-            files[f"points/{point}"] = lambda p, r=result: r.write(p)
+            files[f"points/{point}"] = result.write
         return write_folder(folder, files)
 
 
@@ -73,16 +75,21 @@ def _value(result: Result, against: str) -> float:
 
 def _extreme(scenario: Scenario, against: str) -> float:
     """The best value the second objective can reach on its own: the largest worst surviving share z
-    (the disruption rows become Σ_{r∉L_s} (x_ir + b_ir) − T_i·z ≥ 0), or the smallest use of the resource.
+    (the disruption rows become Σ_{r∉L_s} (x_ir + b_ir) − T_i·z ≥ 0, standby capacity b counted), or
+    the smallest use of the resource.
 
     The disruption rows are built in a compact form whose stated row is offset + sign·(row)
-    (docs/model.md#size), so −T_i·z enters the built row as −sign·T_i·z."""
+    (docs/model.md#size), so −T_i·z enters the built row as −sign·T_i·z. With recourse the
+    recourse_survival rows ask the same z (Σ_n p_ins − T_i·z ≥ 0), as every point of the front
+    asks ρ = ε of both (docs/model.md#pareto)."""
     def second_objective(f: Formulation, inst: Instance) -> None:
         if against == "resilience":
             z = f.add_variables(Variables("worst_surviving_share", [0], False, np.zeros(1), np.ones(1)))
-            rows = f.family("disruption")
             target = dict(zip(inst.clusters, inst.target))
-            rows.add_column(z[0], -rows.sign * np.array([target[cluster] for cluster, _ in rows.keys]))
+            for family in ("disruption", "recourse_survival"):
+                rows = f.family(family)
+                if rows is not None:
+                    rows.add_column(z[0], -rows.sign * np.array([target[cluster] for cluster, _ in rows.keys]))
             cost = np.zeros(f.num_columns)
             cost[z] = 1.0
         else:

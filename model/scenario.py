@@ -14,7 +14,7 @@ import copy
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -121,15 +121,23 @@ class ObjectiveWeights(_Schema):
     relocation_cost: NonNegative = 0.0
 
 
+CORRIDOR = "--"
+"""Joins the two nodes of a corridor in a key of `chains.corridors` (`anhui--henan`): ids have no
+`-` and no `.`, so the key survives a dotted path (`--set chains.corridors.anhui--henan=500`)."""
+
+
 class Chains(_Schema):
     """The resilient network (docs/model.md#chains-corridors-and-backup), used when the dataset has
     chains.csv and corridors.csv: `enabled` switches it off, θ = `transport_cost_scale` scales every
     cluster's transport cost, `recourse` asks that every chain still works under every active
-    disruption (needs `resilience.disruption_survival`)."""
+    disruption (needs `resilience.disruption_survival`), and `corridors` overrides corridors.csv's
+    capacity of a corridor, `node_a--node_b` (either order) → capacity, null for no limit
+    (docs/scenario.md#chains)."""
 
     enabled: bool = True
     transport_cost_scale: NonNegative = 1.0
     recourse: bool = False
+    corridors: dict[str, NonNegative | None] = {}
 
 
 class Backup(_Schema):
@@ -348,8 +356,7 @@ def _validate(data: dict, provenance: dict[str, str]) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        # union members and validators add loc parts such as "literal['all']"; they are not keys
-        path = ".".join(str(p) for p in error["loc"] if not any(ch in str(p) for ch in "[(-"))
+        path = _key_path(error["loc"], data)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "missing":
             message = "this key is required"
@@ -360,6 +367,24 @@ def _validate(data: dict, provenance: dict[str, str]) -> Scenario:
         if error.get("input") is not None and error["type"] not in ("missing", "extra_forbidden"):
             message += f" (got {error['input']!r})"
         raise InputError(_source_of(path, provenance), path or None, message) from None
+
+
+def _key_path(loc: tuple, data: Any) -> str:
+    """The dotted key path of a validation error's location. Union members and validators add loc
+    parts such as "literal['all']" or "function-after[…]"; they are not keys, unless the data has
+    them as keys (a corridor `anhui--henan`)."""
+    parts, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif any(ch in str(part) for ch in "[(-"):
+            continue
+        else:
+            node = None
+        parts.append(str(part))
+    return ".".join(parts)
 
 
 @lru_cache(maxsize=8)
@@ -441,8 +466,47 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
             fail("chains.recourse", f"recourse needs chains: the dataset {dataset.folder} has no chains.csv and corridors.csv")
         if not scenario.chains.enabled:
             fail("chains.recourse", "recourse needs chains.enabled: true")
+    if scenario.chains.corridors:
+        if not dataset.has_network:
+            fail("chains.corridors", f"the dataset {dataset.folder} has no corridors.csv")
+        corridor_overrides(scenario, dataset, provenance)
     if dataset.has_network and scenario.chains.enabled:
         check_chain_supply(scenario, dataset)
+
+
+def corridor_overrides(scenario: Scenario, dataset: Dataset,
+                       provenance: dict[str, str] | None = None) -> dict[int, float | None]:
+    """Row of corridors.csv → the capacity `chains.corridors` gives it (None: no limit). Each key is
+    `node_a--node_b` in either order; a key that names no corridor, or a corridor named twice, is an
+    error naming the key path (docs/scenario.md#chains)."""
+    def problem(path: str, text: str) -> NoReturn:
+        raise InputError(_source_of(path, provenance or {"": "scenario"}), path, text)
+
+    corridors = dataset.corridors
+    assert corridors is not None
+    row_of: dict[tuple[str, str], int] = {}
+    for n, (a, b) in enumerate(zip(corridors["node_a"], corridors["node_b"])):
+        row_of[(a, b)] = row_of[(b, a)] = n
+    named = [f"{a}{CORRIDOR}{b}" for a, b in zip(corridors["node_a"], corridors["node_b"])]
+    out: dict[int, float | None] = {}
+    for key, capacity in scenario.chains.corridors.items():
+        path = f"chains.corridors.{key}"
+        ends = key.split(CORRIDOR)
+        if len(ends) != 2 or not all(ends):
+            problem(path, f"a corridor is written node_a{CORRIDOR}node_b (e.g. {named[0] if named else 'a--b'})")
+        row = row_of.get((ends[0], ends[1]))
+        if row is None:
+            nodes = set(dataset.node_ids)
+            unknown = [n for n in ends if n not in nodes]
+            if unknown:
+                problem(path, f"unknown node {unknown[0]!r} (the dataset's nodes are its regions' `node` ids)")
+            near = sorted(b for a, b in row_of if a == ends[0])
+            problem(path, f"unknown corridor {key!r}: corridors.csv has no corridor between {ends[0]} and {ends[1]} "
+                          f"({ends[0]} has corridors to {', '.join(near) if near else 'no node'})")
+        if row in out:
+            problem(path, f"the corridor {named[row]} is given twice (a corridor has no direction)")
+        out[row] = capacity
+    return out
 
 
 def check_chain_supply(scenario: Scenario, dataset: Dataset) -> None:

@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from model.run import as_scenario, solve
 from model.scenario import Scenario
 
 
-def grid(parameters: dict[str, Iterable[Any]]) -> list[dict[str, Any]]:
+def grid(parameters: Mapping[str, Iterable[Any]]) -> list[dict[str, Any]]:
     """Every combination of the swept values, the first parameter varying slowest."""
     names = list(parameters)
     return [dict(zip(names, combo)) for combo in itertools.product(*(list(v) for v in parameters.values()))]
@@ -79,7 +79,10 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def tipping_points(table: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
-    """Between which adjacent values of each parameter the set of established cells changes."""
+    """Between which adjacent values of each parameter the set of established cells changes.
+
+    Values are adjacent in numeric order, or in the order given when some value is not a number
+    (a null, say: no floor, no limit), since such a value has no place among the numbers."""
     layouts: dict[str, set] = {}
     for folder, status in zip(table["folder"], table["status"]):
         if status in ("optimal", "feasible"):
@@ -91,7 +94,9 @@ def tipping_points(table: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
         others = [p for p in parameters if p != parameter]
         groups = table.groupby(others, sort=False, dropna=False) if others else [((), table)]
         for _, group in groups:
-            group = group.sort_values(parameter, key=lambda s: pd.to_numeric(s, errors="coerce").fillna(0))
+            numbers = pd.to_numeric(group[parameter], errors="coerce")
+            if numbers.notna().all():
+                group = group.iloc[np.argsort(numbers.to_numpy(), kind="stable")]
             for (_, before), (_, after) in zip(group.iterrows(), list(group.iterrows())[1:]):
                 if before["folder"] not in layouts or after["folder"] not in layouts:
                     continue
@@ -121,7 +126,7 @@ def _executor(jobs: int, executor: Any) -> tuple[cf.Executor | None, bool]:
     return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")), True
 
 
-def sweep(scenario: Scenario | str | Path, parameters: dict[str, Iterable[Any]] | None = None, *, jobs: int | None = None,
+def sweep(scenario: Scenario | str | Path, parameters: Mapping[str, Iterable[Any]] | None = None, *, jobs: int | None = None,
           executor: Any = None, out: str | Path | None = None, progress: bool = False) -> pd.DataFrame:
     """Solve the scenario once per point of the parameter grid; return (and write) the sweep table.
 
@@ -135,11 +140,11 @@ def sweep(scenario: Scenario | str | Path, parameters: dict[str, Iterable[Any]] 
         if scenario.sweep is None:
             raise InputError(scenario.name, "sweep", "no parameters to sweep: give --param or a `sweep:` block")
         parameters = scenario.sweep.parameters
-    parameters = {path: list(values) for path, values in parameters.items()}
-    if not parameters or any(not values for values in parameters.values()):
+    swept = {path: list(values) for path, values in parameters.items()}
+    if not swept or any(not values for values in swept.values()):
         raise InputError(scenario.name, "sweep", "every swept parameter needs at least one value")
     jobs = jobs or (scenario.sweep.jobs if scenario.sweep else 1)
-    points = point_scenarios(scenario, parameters)
+    points = point_scenarios(scenario, swept)
     out = Path(out) if out else Path("runs") / f"{scenario.name}-sweep"
     (out / "points").mkdir(parents=True, exist_ok=True)
 
@@ -158,7 +163,7 @@ def sweep(scenario: Scenario | str | Path, parameters: dict[str, Iterable[Any]] 
                 future.result().write(folders[futures[future]])
                 bar and bar.update()
     finally:
-        if owned:
+        if owned and pool is not None:
             pool.shutdown(cancel_futures=True)
         bar and bar.close()
 
@@ -167,7 +172,7 @@ def sweep(scenario: Scenario | str | Path, parameters: dict[str, Iterable[Any]] 
         rows.append(_summary_row(point, Result.read(folders[n]), folders[n]))
     table = pd.DataFrame(rows)
     _write_atomically(out / "sweep.csv", table.to_csv(index=False))
-    _write_atomically(out / "tipping_points.csv", tipping_points(table, list(parameters)).to_csv(index=False))
+    _write_atomically(out / "tipping_points.csv", tipping_points(table, list(swept)).to_csv(index=False))
     return table
 
 
