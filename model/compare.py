@@ -106,6 +106,7 @@ def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Compariso
         resilience[f"{metric}_delta"] = resilience[f"{metric}_b"] - resilience[f"{metric}_a"]
 
     last = changes[changes["period"] == changes["period"].max()] if period else changes
+    assert a.objective is not None and b.objective is not None, "solved runs have an objective"
     summary: dict[str, Any] = {
         "run_a": a.name, "run_b": b.name,
         "objective_a": a.objective, "objective_b": b.objective,

@@ -89,7 +89,7 @@ def _ids(family: str, key) -> dict[str, str]:
 
 def _unit(family: str, resource: str | None, units: dict[str, str]) -> str:
     if family == "ceiling":
-        return units.get(resource, "")
+        return units.get(resource or "", "")
     if family in ("max_sites", "min_sites"):
         return "sites"
     return OUTPUT_UNIT
@@ -259,7 +259,7 @@ def dataset_figures(dataset: Dataset, inst: Instance) -> Callable[[str, object, 
             return (inst.hinterland_share or 0.0) * target[key[0]]
         if family in ("disruption", "recourse_survival"):
             return (inst.disruption_survival or 0.0) * target[key[0]]
-        if family == "backup_share":
+        if family == "backup_share" and inst.backup is not None:
             return (inst.backup.share or 0.0) * target[key[0]]
         if family == "balance":
             return inst.balance[key[0]] * total
@@ -299,6 +299,7 @@ def _relax(scenario: Scenario, relax_targets: bool, units: dict[str, str],
     outcome = highs.solve(scenario.solver)
     if outcome.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return _Relaxation(outcome.status, [], [])
+    assert outcome.col_value is not None, "a solved outcome has its column values"
     values = np.append(outcome.col_value, 0.0)
     shortfalls = [(family, key, rhs, float(values[highs.column_of(s)])) for s, family, key, rhs in m.slacks]
     shortfalls += [(family, key, short, short) for family, key, short in m.trivially_infeasible]

@@ -410,7 +410,7 @@ def add_diminishing_returns(f: Formulation, inst: Instance, c: _Cells) -> None:
     """diminishing_returns: excess_ir ≥ x_ir − h·T_i on A — the output beyond h·T_i in one region,
     which the objective values at g·s_ir instead of s_ir (concave, so no binaries are needed)."""
     cell = c.with_excess
-    if len(cell) == 0:
+    if len(cell) == 0 or inst.diminishing_returns is None:
         return
     share = inst.diminishing_returns[0]
     rows = np.arange(len(cell))
@@ -422,7 +422,7 @@ def add_chain_supply(f: Formulation, inst: Instance, c: _Cells) -> None:
     """chain_supply: Σ_{r∈R_n} x_ir + Σ_{a into n} f_ia − Σ_{a out of n} f_ia ≥ Σ_j q_ij·Σ_{r∈R_n} x_jr
     for every upstream cluster i ∈ U and node n — a nodal balance (docs/model.md#chains): what i makes
     in n, plus what flows in, less what flows out, covers what its downstream clusters use there."""
-    if c.flows is None:
+    if c.flows is None or inst.network is None:
         return
     flows, N, net = c.flows, len(inst.nodes), inst.network
     made = np.flatnonzero(flows.rank[c.i] >= 0)
@@ -454,7 +454,7 @@ def add_corridor_capacity(f: Formulation, inst: Instance, c: _Cells) -> None:
 def add_backup_total(f: Formulation, inst: Instance, c: _Cells) -> None:
     """backup_total: B_i − Σ_r b_ir = 0 for every critical i — the total standby capacity as one column,
     so that each compact disruption row needs one nonzero for it (docs/model.md#size)."""
-    if not len(c.backup_total):
+    if not len(c.backup_total) or inst.backup is None:
         return
     held = inst.backup.cells
     rank = c.critical_rank[c.i[held]]
@@ -566,11 +566,11 @@ def define_objective(f: Formulation, inst: Instance, c: _Cells) -> None:
     cost = np.zeros(f.num_columns)
     score = inst.cells["score"].to_numpy(float)
     cost[c.x] = score
-    if len(c.with_excess):
+    if len(c.with_excess) and inst.diminishing_returns is not None:
         cost[c.excess] = -(1 - inst.diminishing_returns[1]) * score[c.with_excess]
     cost[c.y] = -inst.fixed_cost_weight * inst.fixed_cost[c.i] * (c.existing <= 0)
     cost[c.d] = -inst.relocation_cost
-    if c.flows is not None:
+    if c.flows is not None and inst.network is not None:
         cost[c.f] = -inst.network.transport[c.flows.cluster] * inst.network.distance[c.flows.arc] / 1000.0
     if inst.backup is not None:
         cost[c.b] = -inst.backup.cost
@@ -594,6 +594,7 @@ def objective_terms(f: Formulation, inst: Instance, values: np.ndarray) -> dict[
         if term is not None:
             start = f.start(v.name)
             columns = slice(start, start + len(v.index))
+            assert f.benefit is not None, "a formulation's objective is defined before its terms are read"
             terms[term] += float(f.benefit[columns] @ values[columns])
     return terms
 
@@ -665,7 +666,7 @@ def formulate(inst: Instance, literal: bool = False) -> Formulation:
     c = _Cells(inst, f)
     for name, add_family in FAMILIES.items():
         if name in LITERAL:
-            add_family(f, inst, c, literal=literal)
+            add_family(f, inst, c, literal=literal)  # type: ignore[call-arg]  # the LITERAL families take it
         else:
             add_family(f, inst, c)
     define_objective(f, inst, c)
@@ -679,7 +680,7 @@ def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteMod
     with PauseGC():
         m = pyo.ConcreteModel(name=name)
         m.trivially_infeasible = list(f.trivially_infeasible)
-        columns = []
+        data_of: list = []
         for v in f.variables:
             index = v.index
             if v.index_set is not None:
@@ -694,10 +695,11 @@ def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteMod
                 data[j].setlb(float(v.lower[j]))
             for j in np.flatnonzero(v.upper != (1.0 if v.binary else np.inf)):
                 data[j].setub(float(v.upper[j]) if np.isfinite(v.upper[j]) else None)
-            columns += data
-        columns = tuple(columns)
+            data_of += data
+        columns = tuple(data_of)
         for rows in f.families:
             m.add_component(rows.family, FamilyConstraint(rows, columns))
+        assert f.cost is not None, "a formulation's objective is defined before it becomes a Pyomo model"
         m.objective = FamilyObjective(f.cost, columns, f.constant, f.maximise)
         m.formulation, m.formulation_columns = f, columns
     return m

@@ -112,6 +112,7 @@ class Instance:
 
     def node_lost(self, lost: np.ndarray) -> np.ndarray:
         """(nodes,) bool: nodes whose every region is in the (R,) mask `lost` (a node stands while any region does)."""
+        assert self.node is not None, "nodes are known only with a network"
         regions = np.bincount(self.node, minlength=len(self.nodes))
         return np.bincount(self.node, weights=lost.astype(float), minlength=len(self.nodes)) >= regions
 
@@ -324,6 +325,7 @@ def _network(scenario: Scenario, dataset: Dataset, ix: _Index, critical: np.ndar
         members = grown
     position = {n: k for k, n in enumerate(nodes)}
     corridors = dataset.corridors
+    assert corridors is not None, "a network needs corridors.csv (the loader checks it comes with chains.csv)"
     a = corridors["node_a"].map(position).to_numpy(int)
     b = corridors["node_b"].map(position).to_numpy(int)
     capacity = corridors["capacity"].to_numpy(float).copy()
@@ -344,6 +346,7 @@ def _per_unit(dataset: Dataset, ix: _Index) -> np.ndarray:
     I = len(ix.cluster)
     q = np.zeros((I, I))
     chains = dataset.chains
+    assert chains is not None, "a network needs chains.csv"
     q[chains["upstream"].map(ix.cluster).to_numpy(int), chains["downstream"].map(ix.cluster).to_numpy(int)] = \
         chains["per_unit"].to_numpy(float)
     return q

@@ -105,6 +105,7 @@ class Recourse:
         cells = inst.cells
         i, r = cells["i"].to_numpy(int), cells["r"].to_numpy(int)
         self.cells = np.flatnonzero(self.rank[i] >= 0)             # cells of clusters in I*
+        assert inst.node is not None, "recourse needs the network's nodes"
         self.cell_key = self.rank[i[self.cells]] * N + inst.node[r[self.cells]]
         keys = len(self.members) * N
         onehot = scipy.sparse.csr_matrix((np.ones(len(self.cells)), (np.arange(len(self.cells)), self.cell_key)),

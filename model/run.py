@@ -83,6 +83,7 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
     if not result.solved:
         return result
     # a variable in no row or objective sits at 0; `values` follows the formulation's columns
+    assert outcome.col_value is not None, "a solved outcome has its column values"
     f = model.formulation
     values = np.append(outcome.col_value, 0.0)[highs.columns_of(model.formulation_columns)]
     x, y = group(f, values, "x"), group(f, values, "y")
@@ -184,6 +185,7 @@ def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray
     """Every row handed to HiGHS: family, key, sense, right-hand side, activity, slack and shadow price,
     each row as docs/model.md states it (a row built in a compact form is turned back: `Rows.offset`)."""
     offset, sign = highs.row_offset, highs.row_sign
+    assert offset is not None and sign is not None, "the hand-over states every row's offset and sign"
     activity = offset + sign * (highs.matrix @ col_value)
     lower = np.where(sign > 0, offset + sign * highs.row_lower, offset + sign * highs.row_upper)
     upper = np.where(sign > 0, offset + sign * highs.row_upper, offset + sign * highs.row_lower)
