@@ -25,6 +25,12 @@ from model.instance import Instance
 INF = np.inf
 
 
+def covers(form: str, inst: Instance) -> bool:
+    """Whether `form` states every family the instance switches on: the linopy form has no resilient
+    network (chains, corridors, backup, recourse); the matrix form has them all."""
+    return form != "linopy" or (inst.network is None and inst.backup is None)
+
+
 # --- raw highspy matrix -------------------------------------------------------------------
 
 class _Rows:
@@ -119,8 +125,55 @@ class MatrixModel:
         return h
 
 
+def _recourse_sets(inst: Instance) -> dict:
+    """The index sets of docs/model.md#recourse, from the instance's numbers: I* (`members`), U ∩ I*
+    (`suppliers`), per (s, i ∈ I*, n) the surviving and lost allowed cells, which p exist, which arcs s
+    cuts, and where recourse_capacity is written against the node total X_in (docs/model.md#size)."""
+    net = inst.network
+    cells = inst.cells
+    ci, cr = cells["i"].to_numpy(np.int64), cells["r"].to_numpy(np.int64)
+    N, I = len(inst.nodes), len(inst.clusters)
+    lost = np.stack([inst.disruptions[s] for s in inst.disruptions])            # (S, R)
+    S = len(lost)
+    members = np.flatnonzero(net.chain_members)
+    mrank = np.full(I, -1)
+    mrank[members] = np.arange(len(members))
+    member_cells = np.flatnonzero(mrank[ci] >= 0)
+    key = mrank[ci[member_cells]] * N + inst.node[cr[member_cells]]           # (i ∈ I*, n) of each cell
+    n_keys = len(members) * N
+    onehot = sp.csr_matrix((np.ones(len(member_cells)), (np.arange(len(member_cells)), key)),
+                           shape=(len(member_cells), n_keys))
+    cell_lost = lost[:, cr[member_cells]]                                        # (S, member cells)
+    surviving = np.asarray((~cell_lost).astype(float) @ onehot)                  # (S, keys): allowed cells left
+    total = np.asarray(onehot.sum(axis=0)).ravel()
+    has_p = surviving > 0
+    # a node stands while any of its regions does; an arc is cut when either end node falls
+    regions_in = np.bincount(inst.node, minlength=N)
+    node_lost = np.stack([np.bincount(inst.node, weights=row.astype(float), minlength=N) >= regions_in for row in lost])
+    cut = node_lost[:, net.arc_from] | node_lost[:, net.arc_to]                 # (S, A)
+    # against the node total where that row is shorter: 1 + lost + 1 nonzeros instead of 1 + surviving
+    compact = has_p & (total - surviving + 1 < surviving)
+    p_s, p_key = np.nonzero(has_p)                                               # p order: s, i ∈ I*, n
+    p_at = np.full((S, n_keys), -1)
+    p_at[p_s, p_key] = np.arange(len(p_s))
+    totals = np.flatnonzero(compact.any(axis=0))
+    total_at = np.full(n_keys, -1)
+    total_at[totals] = np.arange(len(totals))
+    upstream = np.flatnonzero((net.per_unit > 0).any(axis=1))
+    suppliers = upstream[mrank[upstream] >= 0]
+    g_s, g_rank, g_arc = np.nonzero(np.broadcast_to(~cut[:, None, :], (S, len(suppliers), len(net.arc_from))))
+    return dict(S=S, N=N, members=members, mrank=mrank, member_cells=member_cells, key=key, cell_lost=cell_lost,
+                p_s=p_s, p_key=p_key, p_at=p_at, compact=compact, totals=totals, total_at=total_at,
+                suppliers=suppliers, g_s=g_s, g_rank=g_rank, g_arc=g_arc)
+
+
 def assemble(inst: Instance) -> MatrixModel:
-    """The model as a sparse matrix, every family that the instance switches on."""
+    """The model as a sparse matrix, every family that the instance switches on (docs/model.md), the
+    disruption and recourse_capacity rows in their compact forms (docs/model.md#size).
+
+    Columns: x, y, d on the allowed cells; then, as the instance has them, f (upstream cluster × arc),
+    b (backup cells), B (critical clusters), p, g and the node totals X (docs/model.md#recourse).
+    """
     cells = inst.cells
     ci = cells["i"].to_numpy(np.int64)
     cr = cells["r"].to_numpy(np.int64)
@@ -129,33 +182,77 @@ def assemble(inst: Instance) -> MatrixModel:
     upper = cells["upper"].to_numpy(float)
     I, R, K = len(inst.clusters), len(inst.regions), len(inst.resources)
     n = len(ci)
+    if inst.diminishing_returns is not None and inst.diminishing_returns[1] < 1:
+        raise NotImplementedError("diminishing_returns is not in the matrix form")
     ex = np.flatnonzero(existing > 0)
-    X = np.arange(n)
-    Y = n + X
-    D = 2 * n + np.arange(len(ex))
-    n_cols = 2 * n + len(ex)
+    net, backup = inst.network, inst.backup
+    resilient = inst.disruption_survival is not None and bool(inst.disruptions)
+    rho = inst.disruption_survival
     T = inst.target
-    rows = _Rows(n_cols)
     critical = np.flatnonzero(inst.critical)
     crank = np.full(I, -1)
     crank[critical] = np.arange(len(critical))
     in_crit = crank[ci] >= 0
+    names = list(inst.disruptions)
+    S = len(names)
 
+    # --- columns
+    n_cols = 0
+
+    def columns(count: int) -> np.ndarray:
+        nonlocal n_cols
+        out = n_cols + np.arange(count)
+        n_cols += count
+        return out
+
+    X, Y, D = columns(n), columns(n), columns(len(ex))
+    upstream = np.flatnonzero((net.per_unit > 0).any(axis=1)) if net is not None else np.zeros(0, np.int64)
+    A = len(net.arc_from) if net is not None else 0
+    F = columns(len(upstream) * A)                                 # f_ia: upstream-major, then arc
+    urank = np.full(I, -1)
+    urank[upstream] = np.arange(len(upstream))
+    held_at = np.full(n, -1)                                       # column of b_ir on each backup cell
+    Bk = Btot = np.zeros(0, np.int64)
+    if backup is not None:
+        Bk = columns(len(backup.cells))
+        held_at[backup.cells] = Bk
+        if resilient:
+            Btot = columns(len(critical))
+    rc = _recourse_sets(inst) if net is not None and net.recourse and resilient else None
+    P = G = XN = np.zeros(0, np.int64)
+    if rc is not None:
+        P, G, XN = columns(len(rc["p_s"])), columns(len(rc["g_s"])), columns(len(rc["totals"]))
+
+    def held(cell: np.ndarray, row: np.ndarray, sign: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """sign·(x_ir + b_ir) of each cell[j] in row[j] (b on backup cells only)."""
+        has = held_at[cell] >= 0
+        return (np.concatenate([row, row[has]]), np.concatenate([X[cell], held_at[cell[has]]]),
+                np.full(len(cell) + int(has.sum()), sign))
+
+    rows = _Rows(n_cols)
     # target: Σ_r x_ir = T_i
     rows.add("target", I, ci, X, 1.0, T, T)
-    # ceiling: Σ_i a_ik x_ir ≤ σ_rk cap_rk, rows (r, k) r-major
+    # ceiling: Σ_i a_ik x_ir (+ Σ a_ik b_ir, k ∈ backup.resources) ≤ σ_rk cap_rk, rows (r, k) r-major
     a = inst.intensity[ci]                              # (n, K)
     cell_k, k_of = np.nonzero(a > 0)
-    rows.add("ceiling", R * K, cr[cell_k] * K + k_of, X[cell_k], a[cell_k, k_of], -INF, inst.ceiling.ravel())
+    row, col, val = cr[cell_k] * K + k_of, X[cell_k], a[cell_k, k_of]
+    if backup is not None:
+        bc, bk = np.nonzero((a[backup.cells] > 0) & backup.resources[None, :])
+        cell = backup.cells[bc]
+        row, col, val = np.r_[row, cr[cell] * K + bk], np.r_[col, held_at[cell]], np.r_[val, a[cell, bk]]
+    rows.add("ceiling", R * K, row, col, val, -INF, inst.ceiling.ravel())
     # min_scale: x_ir − m_i y_ir ≥ 0 where m_i > 0
     ms = inst.min_scale[ci]
     on = np.flatnonzero(ms > 0)
     local = np.arange(len(on))
     rows.add("min_scale", len(on), np.concatenate([local, local]), np.concatenate([X[on], Y[on]]),
              np.concatenate([np.ones(len(on)), -ms[on]]), 0.0, INF)
-    # link: x_ir − U_ir y_ir ≤ 0
-    rows.add("link", n, np.concatenate([X, X]), np.concatenate([X, Y]), np.concatenate([np.ones(n), -upper]),
-             -INF, 0.0)
+    # link: x_ir (+ b_ir on backup cells) − U_ir y_ir ≤ 0
+    local = np.arange(n)
+    row, col, val = np.concatenate([local, local]), np.concatenate([X, Y]), np.concatenate([np.ones(n), -upper])
+    if backup is not None:
+        row, col, val = np.r_[row, backup.cells], np.r_[col, Bk], np.r_[val, np.ones(len(Bk))]
+    rows.add("link", n, row, col, val, -INF, 0.0)
     # max_sites: Σ_r y_ir ≤ max_sites_i
     rows.add("max_sites", I, ci, Y, 1.0, -INF, inst.max_sites.astype(float))
     # min_sites: Σ_r y_ir ≥ n_min, i ∈ C
@@ -165,22 +262,29 @@ def assemble(inst: Instance) -> MatrixModel:
     if inst.hinterland_share is not None:
         on = in_crit & inst.hinterland[cr]
         rows.add("hinterland", len(critical), crank[ci[on]], X[on], 1.0, inst.hinterland_share * T[critical], INF)
-    # disruption: Σ_{r∉L_s} x_ir ≥ ρ T_i, rows (i, s) i-major
-    if inst.disruption_survival is not None and inst.disruptions:
-        lost = np.stack(list(inst.disruptions.values()))  # (S, R)
-        S = len(lost)
+    # disruption, compact (docs/model.md#size): Σ_{r∈L_s} (x_ir + b_ir) − B_i ≤ (1 − ρ) T_i, rows (i, s) i-major;
+    # a row without a lost cell always holds, a cluster with no allowed cell outside L_s cannot hold it
+    if resilient:
+        lost = np.stack([inst.disruptions[s] for s in names])  # (S, R)
         cc = np.flatnonzero(in_crit)
-        s_of, j = np.nonzero(~lost[:, cr[cc]])           # (S, critical cells) that survive
-        rows.add("disruption", len(critical) * S, crank[ci[cc[j]]] * S + s_of, X[cc[j]], 1.0,
-                 np.repeat(inst.disruption_survival * T[critical], S), INF)
+        row_of = crank[ci[cc]] * S                            # + s
+        s_sv, j_sv = np.nonzero(~lost[:, cr[cc]])
+        hopeless = np.bincount(row_of[j_sv] + s_sv, minlength=len(critical) * S) == 0
+        s_of, j = np.nonzero(lost[:, cr[cc]])
+        keep = ~hopeless[row_of[j] + s_of]
+        row, col, val = held(cc[j[keep]], (row_of[j] + s_of)[keep])
+        if len(Btot):
+            hit = np.unique(row)
+            row, col, val = np.r_[row, hit], np.r_[col, Btot[hit // S]], np.r_[val, -np.ones(len(hit))]
+        rows.add("disruption", len(critical) * S, row, col, val, -INF, np.repeat((1 - rho) * T[critical], S))
     # balance: Σ_{m(r)=m} Σ_i x_ir ≥ β_m Σ_i T_i
     if inst.balance:
-        names = list(inst.balance)
-        code = {m: b for b, m in enumerate(names)}
+        names_b = list(inst.balance)
+        code = {m: b for b, m in enumerate(names_b)}
         cell_macro = np.array([code.get(m, -1) for m in inst.macro_region])[cr]
         on = cell_macro >= 0
-        rows.add("balance", len(names), cell_macro[on], X[on], 1.0,
-                 np.array([inst.balance[m] for m in names]) * float(T.sum()), INF)
+        rows.add("balance", len(names_b), cell_macro[on], X[on], 1.0,
+                 np.array([inst.balance[m] for m in names_b]) * float(T.sum()), INF)
     # keep_existing: x_ir ≥ k e_ir where e_ir > 0
     if inst.keep_existing > 0:
         rows.add("keep_existing", len(ex), np.arange(len(ex)), X[ex], 1.0, inst.keep_existing * existing[ex], INF)
@@ -206,13 +310,96 @@ def assemble(inst: Instance) -> MatrixModel:
     rows.add("relocation", len(ex), np.concatenate([local, local]), np.concatenate([D, X[ex]]), 1.0,
              existing[ex], INF)
 
-    # objective: max Σ s x − φ Σ_{e=0} f y − κ Σ d − κ Σ_{not A} e
+    if net is not None:
+        N = len(inst.nodes)
+        node = inst.node[cr]
+        f_up, f_arc = np.repeat(np.arange(len(upstream)), A), np.tile(np.arange(A), len(upstream))
+        # chain_supply: Σ_{r∈R_n} x_ir + Σ_{a into n} f_ia − Σ_{a out of n} f_ia − Σ_j q_ij Σ_{r∈R_n} x_jr ≥ 0,
+        # rows (i ∈ U, n)
+        made = np.flatnonzero(urank[ci] >= 0)
+        q_i, q_j = np.nonzero(net.per_unit[upstream] > 0)        # pairs (position in U, downstream j)
+        pair_cells = [np.flatnonzero(ci == j) for j in q_j]
+        used = np.concatenate(pair_cells) if pair_cells else np.zeros(0, np.int64)
+        used_pair = np.repeat(np.arange(len(q_j)), [len(c) for c in pair_cells])
+        rows.add("chain_supply", len(upstream) * N,
+                 np.concatenate([urank[ci[made]] * N + node[made], q_i[used_pair] * N + node[used],
+                                 f_up * N + net.arc_to[f_arc], f_up * N + net.arc_from[f_arc]]),
+                 np.concatenate([X[made], X[used], F, F]),
+                 np.concatenate([np.ones(len(made)), -net.per_unit[upstream[q_i[used_pair]], q_j[used_pair]],
+                                 np.ones(len(F)), -np.ones(len(F))]), 0.0, INF)
+        # corridor_capacity: Σ_{i∈U} f_ia ≤ cap_a, arcs with a capacity
+        limited = np.flatnonzero(np.isfinite(net.capacity))
+        position = np.full(A, -1)
+        position[limited] = np.arange(len(limited))
+        on = position[f_arc] >= 0
+        rows.add("corridor_capacity", len(limited), position[f_arc[on]], F[on], 1.0, -INF, net.capacity[limited])
+    if backup is not None:
+        b_rank = crank[ci[backup.cells]]
+        # backup_total: B_i − Σ_r b_ir = 0, i ∈ C
+        if len(Btot):
+            rows.add("backup_total", len(critical), np.r_[np.arange(len(critical)), b_rank], np.r_[Btot, Bk],
+                     np.r_[np.ones(len(critical)), -np.ones(len(Bk))], 0.0, 0.0)
+        # backup_share: Σ_r b_ir ≥ share T_i, i ∈ C
+        if backup.share is not None:
+            rows.add("backup_share", len(critical), b_rank, Bk, 1.0, backup.share * T[critical], INF)
+    if rc is not None:
+        N, S = rc["N"], rc["S"]
+        mc, key, cell_lost, p_at = rc["member_cells"], rc["key"], rc["cell_lost"], rc["p_at"]
+        # node_output: X_in − Σ_{r∈R_n} (x_ir + b_ir) = 0 where some recourse_capacity row uses X_in
+        e = np.flatnonzero(rc["total_at"][key] >= 0)
+        row, col, val = held(mc[e], rc["total_at"][key[e]], -1.0)
+        nt = len(rc["totals"])
+        rows.add("node_output", nt, np.r_[np.arange(nt), row], np.r_[XN, col], np.r_[np.ones(nt), val], 0.0, 0.0)
+        # recourse_capacity: p_ins − Σ_{r∈R_n∖L_s} (x_ir + b_ir) ≤ 0, or p_ins − X_in + Σ_{r∈R_n∩L_s} (x_ir + b_ir) ≤ 0
+        s, j = np.nonzero(p_at[:, key] >= 0)
+        compact = rc["compact"][s, key[j]]
+        lost_here = cell_lost[s, j]
+        p_row = p_at[s, key[j]]
+        r1, c1, v1 = held(mc[j[~compact & ~lost_here]], p_row[~compact & ~lost_here], -1.0)
+        r2, c2, v2 = held(mc[j[compact & lost_here]], p_row[compact & lost_here], 1.0)
+        n_p = len(P)
+        with_total = np.flatnonzero(rc["compact"][rc["p_s"], rc["p_key"]])
+        rows.add("recourse_capacity", n_p, np.r_[np.arange(n_p), r1, r2, with_total],
+                 np.r_[P, c1, c2, XN[rc["total_at"][rc["p_key"][with_total]]]],
+                 np.r_[np.ones(n_p), v1, v2, -np.ones(len(with_total))], -INF, 0.0)
+        # recourse_survival: Σ_n p_ins ≥ ρ T_i, rows (i ∈ C, s)
+        p_cluster = rc["members"][rc["p_key"] // N]
+        chosen = np.flatnonzero(crank[p_cluster] >= 0)
+        rows.add("recourse_survival", len(critical) * S, crank[p_cluster[chosen]] * S + rc["p_s"][chosen], P[chosen],
+                 1.0, np.repeat(rho * T[critical], S), INF)
+        # recourse_supply: p_ins + Σ_{a into n} g_ias − Σ_{a out of n} g_ias − Σ_{j∈I*} q_ij p_jns ≥ 0,
+        # rows (s, i ∈ U ∩ I*, n)
+        suppliers, Gn = rc["suppliers"], len(rc["suppliers"])
+        srank = np.full(I, -1)
+        srank[suppliers] = np.arange(Gn)
+        p_node = rc["p_key"] % N
+        mine = np.flatnonzero(srank[p_cluster] >= 0)
+        q = np.where(net.chain_members[:, None] & net.chain_members[None, :], net.per_unit, 0.0)
+        e_p, e_i = np.nonzero(q[:, p_cluster].T > 0)                 # p of a downstream j, its upstream i
+        rows.add("recourse_supply", S * Gn * N,
+                 np.concatenate([(rc["p_s"][mine] * Gn + srank[p_cluster[mine]]) * N + p_node[mine],
+                                 (rc["p_s"][e_p] * Gn + srank[e_i]) * N + p_node[e_p],
+                                 (rc["g_s"] * Gn + rc["g_rank"]) * N + net.arc_to[rc["g_arc"]],
+                                 (rc["g_s"] * Gn + rc["g_rank"]) * N + net.arc_from[rc["g_arc"]]]),
+                 np.concatenate([P[mine], P[e_p], G, G]),
+                 np.concatenate([np.ones(len(mine)), -q[e_i, p_cluster[e_p]], np.ones(len(G)), -np.ones(len(G))]),
+                 0.0, INF)
+        # recourse_corridor: Σ_i g_ias ≤ cap_a, arcs with a capacity that s leaves open, rows (s, a)
+        on = np.isfinite(net.capacity[rc["g_arc"]])
+        rows.add("recourse_corridor", S * A, (rc["g_s"] * A + rc["g_arc"])[on], G[on], 1.0, -INF,
+                 np.tile(net.capacity, S))
+
+    # objective: max Σ s x − φ Σ_{e=0} f y − κ Σ d − κ Σ_{not A} e − θ Σ t_i (dist_a / 1000) f_ia − cost Σ b
     cost = np.zeros(n_cols)
     cost[X] = score
     f = inst.fixed_cost[ci]
     new = (existing <= 0) & (f > 0)
     cost[Y[new]] = -inst.fixed_cost_weight * f[new]
     cost[D] = -inst.relocation_cost
+    if len(F):
+        cost[F] = -net.transport[upstream[f_up]] * net.distance[f_arc] / 1000.0
+    if backup is not None:
+        cost[Bk] = -backup.cost
     integer = np.zeros(n_cols, bool)
     integer[Y] = True
     col_upper = np.full(n_cols, INF)
@@ -230,6 +417,8 @@ def build_linopy(inst: Instance):
     import linopy
     import xarray as xr
 
+    if inst.network is not None or inst.backup is not None:
+        raise NotImplementedError("the resilient network (chains, backup, recourse) is not in the linopy form")
     linopy.options["semantics"] = "v1"
     cells = inst.cells
     ci = cells["i"].to_numpy(np.int64)
@@ -280,11 +469,13 @@ def build_linopy(inst: Instance):
         m.add_constraints(x.sel(i=crit).where(H).sum("r") >= inst.hinterland_share * T.sel(i=crit),
                           name="hinterland", mask=(allowed.sel(i=crit) & H).any("r"))
     if crit and inst.disruption_survival is not None and inst.disruptions:
-        survive = xr.DataArray(~np.stack(list(inst.disruptions.values())),
-                               coords={"s": list(inst.disruptions), "r": coords["r"]}, dims=("s", "r"))
-        lhs = x.sel(i=crit).where(survive).sum("r")
-        m.add_constraints(lhs >= inst.disruption_survival * T.sel(i=crit), name="disruption",
-                          mask=(allowed.sel(i=crit) & survive).any("r").transpose("i", "s"))
+        # compact (docs/model.md#size): Σ_{r∈L_s} x_ir ≤ (1 − ρ) T_i, where i has lost and surviving cells
+        lost = xr.DataArray(np.stack(list(inst.disruptions.values())),
+                            coords={"s": list(inst.disruptions), "r": coords["r"]}, dims=("s", "r"))
+        lhs = x.sel(i=crit).where(lost).sum("r")
+        hit = (allowed.sel(i=crit) & lost).any("r") & (allowed.sel(i=crit) & ~lost).any("r")
+        m.add_constraints(lhs <= (1 - inst.disruption_survival) * T.sel(i=crit), name="disruption",
+                          mask=hit.transpose("i", "s"))
     if inst.balance:
         names = list(inst.balance)
         member = xr.DataArray(np.array([[mr == b for mr in inst.macro_region] for b in names]),

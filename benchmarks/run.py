@@ -39,12 +39,18 @@ from pathlib import Path
 from model.formatting import number
 
 HERE = Path(__file__).resolve().parent
-SCALES = {  # regions, clusters, disruptions (None: the generator's default, max(4, regions // 60))
-    "province": (31, 20, None),
-    "prefecture": (333, 30, None),
-    "county": (2844, 40, 50),
+SCALES = {  # regions, clusters, disruptions (None: the generator's default, max(4, regions // 60)), network
+    "province": (31, 20, None, False),
+    "prefecture": (333, 30, None, False),
+    "county": (2844, 40, 50, False),
+    "county_network": (2844, 40, 50, True),
 }
+"""A network scale's dataset is `layout synth --chains` (31 nodes) and its scenario adds chains with recourse
+and backup (`NETWORK`) to the baseline-like goals."""
 FORMS = ("cli", "project", "highspy", "linopy")
+NETWORK = {"chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": True},
+           "backup": {"cost": 0.05, "share": 0.05, "hinterland_only": True, "resources": ["land"]}}
+"""The resilient network of a network scale: scenarios/resilient_network.yaml's keys, with half its backup share."""
 
 
 # --- workers (each runs in its own process) --------------------------------------------------------
@@ -132,7 +138,8 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
 
     if form == "project":
         rows, cols, ints = handed.shape
-        result.update(rows=rows, columns=cols, integer_columns=ints, nnz=int(handed.matrix.nnz))
+        result.update(rows=rows, columns=cols, integer_columns=ints, nnz=int(handed.matrix.nnz),
+                      families=family_sizes(handed.row_family, handed.matrix))
         outcome = solve_highs(built, handed)
         result.update(status=outcome.status.value, objective=outcome.objective, bound=outcome.bound, gap=outcome.gap,
                       solve_s=outcome.solve_seconds, message=outcome.message)
@@ -145,13 +152,22 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
     return result
 
 
+def family_sizes(row_family, matrix) -> list[list]:
+    """[family, rows, nonzeros] of every constraint family, in the order the rows reach HiGHS."""
+    import numpy as np
+
+    per_row = np.diff(matrix.indptr)
+    names = list(dict.fromkeys(row_family))
+    return [[name, int((row_family == name).sum()), int(per_row[row_family == name].sum())] for name in names]
+
+
 def verify(scenario_path: str) -> dict:
     """Build all three forms in this process and compare what each hands HiGHS, element by element."""
     import highspy
     import numpy as np
     import scipy.sparse as sp
 
-    from forms import assemble, build_linopy, linopy_to_highs
+    from forms import assemble, build_linopy, covers, linopy_to_highs
     from model.run import prepare
     from model.scenario import load_scenario
     from model.solver import HighsModel
@@ -174,8 +190,11 @@ def verify(scenario_path: str) -> dict:
 
     reference = arrays(HighsModel.from_pyomo(prepared.model).highs)
     out = {}
-    for form, h in (("highspy", assemble(inst).to_highs()), ("linopy", linopy_to_highs(build_linopy(inst), inst))):
-        other = arrays(h)
+    builders = {"highspy": lambda: assemble(inst).to_highs(), "linopy": lambda: linopy_to_highs(build_linopy(inst), inst)}
+    for form, build in builders.items():
+        if not covers(form, inst):
+            continue
+        other = arrays(build())
         same: dict[str, bool] = {}
         for key, value in reference.items():
             if key == "A":
@@ -190,8 +209,9 @@ def verify(scenario_path: str) -> dict:
 
 # --- orchestration ------------------------------------------------------------------------------
 
-def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float) -> Path:
-    """The baseline scenario's goals (scenarios/baseline.yaml) on a synthetic dataset."""
+def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float, network: bool = False) -> Path:
+    """The baseline scenario's goals (scenarios/baseline.yaml) on a synthetic dataset; with `network`,
+    chains with recourse and backup too (`NETWORK`)."""
     import yaml
 
     content = {
@@ -203,6 +223,7 @@ def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float) 
                        "min_sites": 3, "disruptions": "all"},
         "coordination": {"keep_existing": 0.5, "max_sites_scale": 1.0},
         "objective": {"fixed_cost_weight": 1.0, "relocation_cost": 0.2},
+        **(NETWORK if network else {}),
         "solver": {"time_limit": time_limit, "mip_gap": mip_gap, "threads": 1, "seed": 0},
     }
     path = folder / "scenario.yaml"
@@ -272,6 +293,24 @@ def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats
     result.update(exit_code=code, wall_s=wall, peak_rss_mib_wait4=rss)
     result.setdefault("peak_rss_mib", rss)
     return result
+
+
+JSON_KEYS = ("scale", "form", "rows", "columns", "integer_columns", "nnz", "build_s", "handover_s", "build_handover_s",
+             "solve_s", "status", "objective", "bound", "gap", "message", "peak_rss_mib", "wall_s")
+
+
+def json_line(result: dict) -> dict:
+    """The headline numbers of one form's result, for one JSON line."""
+    return {key: result[key] for key in JSON_KEYS if result.get(key) is not None}
+
+
+def print_families(families: list[list]) -> None:
+    """Rows and nonzeros of every constraint family as the project hands them to HiGHS."""
+    width = max(len(f[0]) for f in families)
+    print(f"  {'family':<{width}}  {'rows':>9}  {'nonzeros':>10}")
+    for name, rows, nnz in families:
+        print(f"  {name:<{width}}  {rows:>9,}  {nnz:>10,}")
+    print(f"  {'all':<{width}}  {sum(f[1] for f in families):>9,}  {sum(f[2] for f in families):>10,}", flush=True)
 
 
 def print_table(rows: list[dict]) -> None:
@@ -350,11 +389,11 @@ def versions() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scales", default="province,prefecture,county",
+    parser.add_argument("--scales", default="province,prefecture,county,county_network",
                         help=f"comma-separated, from {', '.join(SCALES)}")
     parser.add_argument("--forms", default=",".join(FORMS), help=f"comma-separated, from {', '.join(FORMS)}")
     parser.add_argument("--cli-scales", default="province", help="scales at which `layout solve` runs end to end")
-    parser.add_argument("--verify-scales", default="province,prefecture,county",
+    parser.add_argument("--verify-scales", default="province,prefecture,county,county_network",
                         help="scales at which the three forms are compared element by element ('' for none)")
     parser.add_argument("--time-limit", type=float, default=300.0, help="HiGHS time limit per solve, seconds")
     parser.add_argument("--mip-gap", type=float, default=0.01, help="relative MIP gap (default 1 %%, the gap of the county target)")
@@ -397,21 +436,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"benchmark in {workdir}: scales {', '.join(scales)}; forms {', '.join(forms)}; "
           f"time limit {args.time_limit:g} s, MIP gap {args.mip_gap:g}, 1 thread", flush=True)
     for scale in scales:
-        regions, clusters, disruptions = SCALES[scale]
+        regions, clusters, disruptions, network = SCALES[scale]
         folder = workdir / scale
         folder.mkdir(exist_ok=True)
         started = time.perf_counter()
-        data = synthesize(regions, clusters, folder / "data", disruptions=disruptions, seed=args.seed)
+        data = synthesize(regions, clusters, folder / "data", disruptions=disruptions, seed=args.seed, chains=network)
         synth_s = time.perf_counter() - started
-        scenario = write_scenario(folder, data, args.time_limit, args.mip_gap)
+        scenario = write_scenario(folder, data, args.time_limit, args.mip_gap, network)
         n_dis = len({line.split(",")[0] for line in (data / "disruptions.csv").read_text().splitlines()[1:]})
-        report["scales"][scale] = {"regions": regions, "clusters": clusters, "disruptions": n_dis,
+        report["scales"][scale] = {"regions": regions, "clusters": clusters, "disruptions": n_dis, "network": network,
                                    "synthesize_s": synth_s, "scenario": str(scenario.relative_to(workdir))}
-        print(f"\n{scale}: {regions} regions x {clusters} clusters, {n_dis} disruptions "
-              f"(synthesized in {synth_s:.2f} s)", flush=True)
+        described = f"{regions} regions x {clusters} clusters, {n_dis} disruptions"
+        if network:
+            nodes = len({line.rsplit(",", 1)[1] for line in (data / "regions.csv").read_text().splitlines()[1:]})
+            links = len((data / "chains.csv").read_text().splitlines()) - 1
+            corridors = len((data / "corridors.csv").read_text().splitlines()) - 1
+            report["scales"][scale].update(nodes=nodes, chains=links, corridors=corridors)
+            described += f", {nodes} nodes, {links} chain links, {corridors} corridors, backup and recourse"
+        print(f"\n{scale}: {described} (synthesized in {synth_s:.2f} s)", flush=True)
         results: dict[str, dict] = {}
         for form in forms:
             if form == "cli" and scale not in cli_scales:
+                continue
+            if form == "linopy" and network:
+                print("  linopy   not built: the linopy form has no resilient network (benchmarks/forms.py)", flush=True)
                 continue
             r = run_form(form, folder, scenario, wall_limit, args.repeats)
             r["scale"] = scale
@@ -420,6 +468,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {form:<8} build+hand-over {number(r.get('build_handover_s'))} s  solve "
                   f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}  "
                   f"peak {number(r.get('peak_rss_mib'))} MiB  wall {r['wall_s']:.1f} s", flush=True)
+            print("  json " + json.dumps(json_line(r), default=float), flush=True)
+        if results.get("project", {}).get("families"):
+            print_families(results["project"]["families"])
         verified = None
         if scale in verify_scales:
             target = folder / "verify.json"
@@ -436,11 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\nbuild+hand-over ratios (project = Instance.of + numpy families + Pyomo model + hand-over):")
     for scale, r in report["ratios"].items():
         parts = [f"{k} {v:.3g}x" for k, v in r.items()]
-        print(f"  {scale:<11} " + ("; ".join(parts) if parts else "–"))
+        print(f"  {scale:<14} " + ("; ".join(parts) if parts else "–"))
     print("\nchecks:")
     for c in report["checks"]:
         mark = {True: "OK  ", False: "FAIL", None: "--  "}[c["ok"]]
-        print(f"  {mark} {c['scale']:<11} {c['text']}")
+        print(f"  {mark} {c['scale']:<14} {c['text']}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=float) + "\n")

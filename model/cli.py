@@ -315,8 +315,17 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from model.synth import synthesize
 
-    out = synthesize(args.regions, args.clusters, Path(args.out), disruptions=args.disruptions, seed=args.seed)
-    print(f"wrote a synthetic dataset of {args.regions} regions and {args.clusters} clusters to {out} (seed {args.seed})")
+    out = synthesize(args.regions, args.clusters, Path(args.out), disruptions=args.disruptions, seed=args.seed,
+                     chains=args.chains, nodes=args.nodes)
+    network = ""
+    if args.chains:
+        import pandas as pd
+
+        nodes = pd.read_csv(out / "regions.csv", usecols=["node"])["node"].nunique()
+        links, corridors = len(pd.read_csv(out / "chains.csv")), len(pd.read_csv(out / "corridors.csv"))
+        network = f", {nodes} nodes, {links} chain links, {corridors} corridors"
+    print(f"wrote a synthetic dataset of {args.regions} regions and {args.clusters} clusters{network} to {out} "
+          f"(seed {args.seed})")
     return EXIT_SOLVED
 
 
@@ -390,6 +399,10 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--clusters", type=int, required=True, help="number of clusters")
     q.add_argument("--disruptions", type=int, default=None, help="number of disruption sets (default max(4, regions/60))")
     q.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    q.add_argument("--chains", action="store_true",
+                   help="also write the resilient network: chains.csv, corridors.csv, a node column, transport costs")
+    q.add_argument("--nodes", type=int, default=None,
+                   help="with --chains: number of transport nodes the regions are grouped into (default min(31, regions))")
     q.add_argument("--out", required=True, help="dataset folder to write")
     return p
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
 
 from model.errors import InputError
 
@@ -390,13 +391,297 @@ def _draw_scale_and_cost(rng: np.random.Generator, reference: np.ndarray, x0: np
     return min_scale, fixed_cost
 
 
-def generate(regions: int, clusters: int, disruptions: int | None = None, seed: int = 0) -> dict[str, pd.DataFrame]:
+# --- the resilient network (layout synth --chains) ---------------------------------------------------
+
+NODES = 31                   # default number of transport nodes with --chains (about the provinces)
+NEIGHBOURS = 3               # corridors from each node to its nearest nodes, plus a spanning tree
+ROUTE_FACTOR = (1.15, 1.45)  # corridor km per great-circle km between node centres
+EARTH_RADIUS_KM = 6371.0
+CATEGORY_TIER = np.array([1.6, 1.2, 0.8, 0.0, 0.3])  # how far downstream a category sits (traditional first)
+UPSTREAM_SHARE = 0.2         # share of clusters that supply others
+CHAIN_LINKS = 0.55           # chain links per cluster
+CHAIN_USE = (0.2, 0.7)       # Σ_j q_ij·T_j / T_i of an upstream cluster (at most 0.8 by construction)
+PER_UNIT_MAX = 0.5           # no link uses more than half a unit of input per unit of output
+TRANSPORT_COST = np.array([0.01, 0.015, 0.03, 0.06, 0.04])  # t_i by category, per unit moved 1,000 km
+CORRIDOR_CAPACITY_SHARE = 0.33
+CORRIDOR_HEADROOM = (1.5, 3.0)  # a corridor's capacity: the reference layout's load on it (at least a floor) × this
+CONCENTRATION_CAP = 0.35     # the baseline-like scenario's cap, which bounds a backup cell with x
+SURVIVAL_REF = 0.6           # ρ of the baseline-like scenario, for which the reference recourse is built
+BACKUP_SHARE_REF = 0.1       # each critical cluster's reference standby capacity (backup.share up to this)
+
+
+@dataclass
+class _Network:
+    """Drawn network: node of every region, corridors, chains, transport cost, and the reference
+    standby capacity that, with the reference layout, meets chains, backup and recourse."""
+
+    node: np.ndarray              # (R,) node index, numbered in order of first appearance
+    corridor_a: np.ndarray        # (E,) node index, corridor_a < corridor_b
+    corridor_b: np.ndarray
+    distance: np.ndarray          # (E,) km
+    capacity: np.ndarray          # (E,) NaN: no limit
+    resource_capacity: np.ndarray  # (R, K) capacity.csv, the land ceiling raised where the reference backup needs it
+    per_unit: np.ndarray          # (I, I) q_ij
+    transport: np.ndarray         # (I,) t_i
+    backup: np.ndarray            # (I, R) reference standby capacity b0
+
+
+def _sig_up(values: np.ndarray, digits: int = 3) -> np.ndarray:
+    """Round up to `digits` significant digits (a capacity rounded this way still holds what it was sized for)."""
+    v = np.asarray(values, dtype=float)
+    exponent = np.floor(np.log10(np.where(v > 0, v, 1.0)))
+    scale = 10.0 ** (digits - 1 - exponent)
+    return np.where(v > 0, np.ceil(v * scale - 1e-9) / scale, 0.0)
+
+
+def _draw_nodes(rng: np.random.Generator, regions: _Regions, n_nodes: int) -> np.ndarray:
+    """(R,) node of every region: k-means on the map (k-means++ seeds, Lloyd's iterations), so that a
+    node is a spatial group of regions; nodes are numbered in order of their first region."""
+    R = len(regions.lon)
+    n_nodes = min(n_nodes, R)
+    points = np.stack([regions.lon * np.cos(np.radians(regions.lat)), regions.lat], axis=1)
+    centres = np.empty((n_nodes, 2))
+    centres[0] = points[rng.integers(R)]
+    nearest = ((points - centres[0]) ** 2).sum(1)
+    for k in range(1, n_nodes):
+        total = nearest.sum()
+        centres[k] = points[rng.choice(R, p=nearest / total) if total > 0 else rng.integers(R)]
+        nearest = np.minimum(nearest, ((points - centres[k]) ** 2).sum(1))
+    for _ in range(50):
+        assign = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(2).argmin(1)
+        counts = np.bincount(assign, minlength=n_nodes)
+        sums = np.zeros((n_nodes, 2))
+        np.add.at(sums, assign, points)
+        moved = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres)
+        if np.allclose(moved, centres, rtol=0, atol=1e-12):
+            break
+        centres = moved
+    used, first = np.unique(assign, return_index=True)
+    number = np.full(n_nodes, -1)
+    number[used[np.argsort(first, kind="stable")]] = np.arange(len(used))
+    return number[assign]
+
+
+def _great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """(N, N) great-circle distances between points, km."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    h = (np.sin((phi[:, None] - phi[None, :]) / 2) ** 2
+         + np.cos(phi[:, None]) * np.cos(phi[None, :]) * np.sin((lam[:, None] - lam[None, :]) / 2) ** 2)
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def _draw_corridors(rng: np.random.Generator, regions: _Regions,
+                    node: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(node_a, node_b, distance_km) of the corridors: each node to its NEIGHBOURS nearest nodes, plus a
+    minimum spanning tree so that the graph is connected; distance = great circle × a route factor."""
+    N = int(node.max()) + 1
+    count = np.bincount(node, minlength=N)
+    lon = np.bincount(node, regions.lon, N) / count
+    lat = np.bincount(node, regions.lat, N) / count
+    km = _great_circle_km(lon, lat)
+    pairs = set()
+    if N > 1:
+        apart = km + np.diag(np.full(N, np.inf))
+        for a, row in enumerate(np.argsort(apart, axis=1, kind="stable")[:, :min(NEIGHBOURS, N - 1)]):
+            pairs.update((min(a, int(b)), max(a, int(b))) for b in row)
+        in_tree = np.zeros(N, bool)  # Prim's algorithm over the N nodes
+        in_tree[0] = True
+        best, parent = km[0].copy(), np.zeros(N, int)
+        for _ in range(N - 1):
+            b = int(np.argmin(np.where(in_tree, np.inf, best)))
+            pairs.add((min(b, int(parent[b])), max(b, int(parent[b]))))
+            in_tree[b] = True
+            closer = ~in_tree & (km[b] < best)
+            best[closer], parent[closer] = km[b][closer], b
+    ends = np.array(sorted(pairs), dtype=int).reshape(-1, 2)
+    factor = rng.uniform(*ROUTE_FACTOR, len(ends))
+    distance = np.maximum(1.0, np.round(km[ends[:, 0], ends[:, 1]] * factor))
+    return ends[:, 0], ends[:, 1], distance
+
+
+def _draw_chains(rng: np.random.Generator, clusters: _Clusters) -> np.ndarray:
+    """(I, I) q_ij: an acyclic set of supply links. Clusters are ordered by a drawn tier (materials
+    first, future industries last); the UPSTREAM_SHARE most upstream supply clusters later in that
+    order, preferring critical ones; each upstream i's links use CHAIN_USE of its target, so that
+    Σ_j q_ij·T_j ≤ 0.8·T_i."""
+    I, target = len(clusters.target), clusters.target
+    per_unit = np.zeros((I, I))
+    if I < 2:
+        return per_unit
+    tier = CATEGORY_TIER[clusters.category] + rng.uniform(0, 1.2, I)
+    n_up = int(np.clip(round(UPSTREAM_SHARE * I), 1, I - 1))
+    upstream = np.argsort(tier, kind="stable")[:n_up]
+    links = _split(max(n_up, int(round(CHAIN_LINKS * I))), rng.dirichlet(np.ones(n_up)))
+    for i, n_links in zip(upstream, links):
+        candidates = np.flatnonzero(tier > tier[i])
+        k = min(int(n_links), len(candidates))
+        if k == 0:
+            continue
+        weight = 1.0 + 2.0 * clusters.critical[candidates]
+        chosen = np.sort(rng.choice(candidates, size=k, replace=False, p=weight / weight.sum()))
+        share = rng.uniform(*CHAIN_USE)
+        w = rng.uniform(0.5, 1.5, k)
+        q = share * target[i] * w / (w * target[chosen]).sum()
+        per_unit[i, chosen] = _sig(np.minimum(q, PER_UNIT_MAX), 3)
+    return per_unit
+
+
+def _draw_transport(rng: np.random.Generator, clusters: _Clusters) -> np.ndarray:
+    """(I,) t_i: objective units per unit of output moved 1,000 km, heavier goods costing more."""
+    return _sig(TRANSPORT_COST[clusters.category] * rng.lognormal(0, 0.4, len(clusters.target)), 3)
+
+
+def _reference_backup(regions: _Regions, clusters: _Clusters, reference: np.ndarray, x0: np.ndarray,
+                      intensity: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((I, R) standby capacity b0, (R, K) capacity) of the reference layout: BACKUP_SHARE_REF of each critical target on
+    its hinterland reference sites, within the room the link bound (concentration cap 0.35, every
+    ceiling for the cluster alone) and the regions' land ceilings leave; the land ceiling is raised
+    where that room falls short, so that backup.share up to BACKUP_SHARE_REF fits by construction."""
+    capacity = capacity.copy()
+    land = [r[0] for r in RESOURCES].index("land")
+    on = clusters.critical[:, None] & reference & regions.hinterland[None, :]
+    with np.errstate(divide="ignore"):
+        alone = np.where(intensity[:, None, :] > 0, capacity[None, :, :] / intensity[:, None, :], np.inf).min(2)
+    upper = np.minimum(CONCENTRATION_CAP * clusters.target[:, None], alone)
+    room = np.where(on, np.maximum(upper - x0, 0.0), 0.0) * (1 - 1e-6)
+    land_use = x0.T @ intensity[:, land]
+    land_room = np.maximum(capacity[:, land] - land_use, 0.0)       # (R,)
+    claim = room * intensity[:, land][:, None]                      # land the room would take
+    claimed = claim.sum(0)
+    fit = np.where(claimed > land_room, land_room / np.where(claimed > 0, claimed, 1.0), 1.0)
+    room = room * fit[None, :] * (1 - 1e-6)
+    need = BACKUP_SHARE_REF * clusters.target * clusters.critical
+    held = room.sum(1)
+    backup = room * np.where(held > 0, np.minimum(1.0, need / np.where(held > 0, held, 1.0)), 0.0)[:, None]
+    short = need - backup.sum(1)
+    if (short > 1e-9 * clusters.target).any():  # take the rest on the largest hinterland sites, with more land
+        extra = np.where(on, x0, 0.0)
+        extra = extra / np.maximum(extra.sum(1, keepdims=True), 1e-300) * np.maximum(short, 0.0)[:, None]
+        extra = np.minimum(extra, np.maximum(upper - x0 - backup, 0.0))
+        backup += extra
+        capacity[:, land] = _sig_up(np.maximum(capacity[:, land], land_use + backup.T @ intensity[:, land]), 4)
+    return backup, capacity
+
+
+def _incidence(N: int, arc_from: np.ndarray, arc_to: np.ndarray) -> scipy.sparse.csr_matrix:
+    """(N, A): +1 where arc a leaves node n, −1 where it enters."""
+    A = len(arc_from)
+    return scipy.sparse.csr_matrix((np.r_[np.ones(A), -np.ones(A)], (np.r_[arc_from, arc_to], np.r_[np.arange(A), np.arange(A)])),
+                                   shape=(N, A))
+
+
+def _reference_routing(node: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarray, distance: np.ndarray,
+                       per_unit: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    """(A,) the load of the reference layout's chain flows on every arc: the cheapest routing (min Σ dist·f)
+    that meets chain_supply at the reference output, without corridor capacities."""
+    from scipy.optimize import linprog
+
+    N, A = int(node.max()) + 1, len(arc_from)
+    upstream = np.flatnonzero((per_unit > 0).any(1))
+    if not len(upstream) or not A:
+        return np.zeros(A)
+    at_node = scipy.sparse.csr_matrix((np.ones(len(node)), (node, np.arange(len(node)))), shape=(N, len(node)))
+    made = (at_node @ x0.T).T                                       # (I, N)
+    surplus = made[upstream] - per_unit[upstream] @ made            # (U, N) ≥ 0 in total
+    B = _incidence(N, arc_from, arc_to)
+    lp = linprog(np.tile(distance, len(upstream)), A_ub=scipy.sparse.kron(scipy.sparse.eye(len(upstream)), B),
+                 b_ub=surplus.ravel(), bounds=(0, None), method="highs")
+    if lp.status != 0:
+        raise RuntimeError(f"could not route the reference chain flows ({lp.message})")
+    return lp.x.reshape(len(upstream), A).sum(0)
+
+
+def _reference_recourse(node: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarray, distance: np.ndarray,
+                        per_unit: np.ndarray, clusters: _Clusters, lost_mask: np.ndarray,
+                        output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(failed disruptions (S,) bool, (A,) largest recourse load on every arc) of the reference layout with its
+    standby capacity (`output` = x0 + b0): for every disruption a cheapest recourse (docs/model.md#recourse,
+    ρ = SURVIVAL_REF, no corridor capacities), found by a small LP."""
+    from scipy.optimize import linprog
+
+    N, A, S = int(node.max()) + 1, len(arc_from), len(lost_mask)
+    critical = clusters.critical
+    members = critical.copy()
+    for _ in range(len(members)):
+        members = members | (per_unit[:, members] > 0).any(1)
+    m = np.flatnonzero(members)
+    suppliers = np.flatnonzero(members & (per_unit > 0).any(1))
+    M, G = len(m), len(suppliers)
+    q = per_unit[np.ix_(suppliers, m)]                              # (G, M)
+    supplier_at = np.searchsorted(m, suppliers)
+    B = _incidence(N, arc_from, arc_to)
+    at_node = scipy.sparse.csr_matrix((np.ones(len(node)), (node, np.arange(len(node)))), shape=(N, len(node)))
+    region_count = np.bincount(node, minlength=N)
+    eye_n = scipy.sparse.eye(N)
+    # rows: survival (critical members), supply (supplier, node); columns: p (member, node), g (supplier, arc)
+    survival = scipy.sparse.kron(scipy.sparse.csr_matrix(-np.eye(M)[critical[m]]), np.ones((1, N)))
+    produce = scipy.sparse.csr_matrix((-np.ones(G), (np.arange(G), supplier_at)), shape=(G, M)) + \
+        scipy.sparse.csr_matrix(q)
+    supply = scipy.sparse.hstack([scipy.sparse.kron(produce, eye_n), scipy.sparse.kron(scipy.sparse.eye(G), B)])
+    A_ub = scipy.sparse.vstack([scipy.sparse.hstack([survival, scipy.sparse.csr_matrix((survival.shape[0], G * A))]),
+                                supply]).tocsr()
+    b_ub = np.r_[-SURVIVAL_REF * clusters.target[m][critical[m]], np.zeros(G * N)]
+    cost = np.r_[np.zeros(M * N), np.tile(distance, G)]
+    failed, load = np.zeros(S, bool), np.zeros(A)
+    for s in range(S):
+        surviving = (at_node @ np.where(lost_mask[s][None, :], 0.0, output[m]).T).T   # (M, N)
+        node_lost = np.bincount(node, weights=lost_mask[s].astype(float), minlength=N) >= region_count
+        cut = node_lost[arc_from] | node_lost[arc_to]
+        upper = np.r_[surviving.ravel(), np.tile(np.where(cut, 0.0, np.inf), G)]
+        lp = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=np.stack([np.zeros(len(upper)), upper], 1), method="highs")
+        if lp.status != 0:
+            failed[s] = True
+            continue
+        load = np.maximum(load, lp.x[M * N:].reshape(G, A).sum(0))
+    return failed, load
+
+
+def _draw_network(rng: np.random.Generator, regions: _Regions, clusters: _Clusters, reference: np.ndarray,
+                  x0: np.ndarray, intensity: np.ndarray, capacity: np.ndarray, lost_mask: np.ndarray,
+                  n_nodes: int) -> _Network:
+    """Nodes, corridors, chains and transport costs, drawn after everything else (so that the other
+    files are the same with and without the network), and corridor capacities that the reference
+    layout's flows fit: its chain flows and, with its standby capacity, its recourse under every
+    disruption. A chain link that the reference cannot keep supplied under some disruption is dropped
+    (the most recently drawn first), so that the baseline-like scenario with chains, backup and
+    recourse stays feasible."""
+    node = _draw_nodes(rng, regions, n_nodes)
+    corridor_a, corridor_b, distance = _draw_corridors(rng, regions, node)
+    per_unit = _draw_chains(rng, clusters)
+    transport = _draw_transport(rng, clusters)
+    backup, capacity = _reference_backup(regions, clusters, reference, x0, intensity, capacity)
+    arc_from, arc_to = np.column_stack([corridor_a, corridor_b]).ravel(), np.column_stack([corridor_b, corridor_a]).ravel()
+    arc_km = np.repeat(distance, 2)
+    links = list(zip(*np.nonzero(per_unit)))
+    while True:
+        failed, recourse_load = _reference_recourse(node, arc_from, arc_to, arc_km, per_unit, clusters, lost_mask,
+                                                    x0 + backup)
+        if not failed.any() or not links:
+            break
+        i, j = links.pop()
+        per_unit[i, j] = 0.0
+    if failed.any():
+        raise RuntimeError("the reference layout cannot meet recourse under every disruption even without chains; "
+                           "use fewer or smaller disruptions")
+    load = np.maximum(_reference_routing(node, arc_from, arc_to, arc_km, per_unit, x0), recourse_load)
+    load = load.reshape(-1, 2).max(1)                                # per corridor, both directions
+    limited = rng.uniform(0, 1, len(distance)) < CORRIDOR_CAPACITY_SHARE
+    headroom = rng.uniform(*CORRIDOR_HEADROOM, len(distance))
+    floor = 0.05 * float(clusters.target[(per_unit > 0).any(1)].mean()) if (per_unit > 0).any() else 1.0
+    corridor_capacity = np.where(limited, _sig_up(np.maximum(load, floor) * headroom, 3), np.nan)
+    return _Network(node, corridor_a, corridor_b, distance, corridor_capacity, capacity, per_unit, transport, backup)
+
+
+def generate(regions: int, clusters: int, disruptions: int | None = None, seed: int = 0, chains: bool = False,
+             nodes: int | None = None) -> dict[str, pd.DataFrame]:
     """The tables of a synthetic dataset (file name -> DataFrame), without writing them.
 
-    Two extra tables are not written: `_meta` (the disruption and strategy-area counts) and
+    Extra tables are not written: `_meta` (the disruption, strategy-area and node counts),
     `_reference` (cluster, region, output): the reference layout that the ceilings were sized to
-    fit, a feasible point of a baseline-like scenario. Each `_draw_*` step takes its numbers from
-    the one generator, in the order they are called here.
+    fit, a feasible point of a baseline-like scenario, and with `chains` `_backup` (cluster, region,
+    standby): its standby capacity. Each `_draw_*` step takes its numbers from the one generator, in
+    the order they are called here; the network (`chains`: chains.csv, corridors.csv, `nodes` nodes,
+    default min(NODES, regions)) is drawn last, so the other files are the same with and without it.
     """
     if regions < 4:
         raise InputError(None, "regions", f"{regions}: a synthetic dataset needs at least 4 (one per macro-region)")
@@ -405,6 +690,11 @@ def generate(regions: int, clusters: int, disruptions: int | None = None, seed: 
     n_dis = default_disruptions(regions) if disruptions is None else int(disruptions)
     if n_dis < 0:
         raise InputError(None, "disruptions", f"{n_dis}: cannot be negative")
+    if nodes is not None and not chains:
+        raise InputError(None, "nodes", "only with chains (nodes group the regions for the network)")
+    n_nodes = min(NODES, regions) if nodes is None else int(nodes)
+    if chains and not 1 <= n_nodes <= regions:
+        raise InputError(None, "nodes", f"{n_nodes}: between 1 and the number of regions ({regions})")
     rng = np.random.default_rng(seed)
     R, I = regions, clusters
 
@@ -420,15 +710,16 @@ def generate(regions: int, clusters: int, disruptions: int | None = None, seed: 
     incumbent, existing = _draw_existing(rng, drawn, sites, reference, x0)
     intensity, capacity = _draw_resources(rng, geo, drawn, x0)
     min_scale, fixed_cost = _draw_scale_and_cost(rng, reference, x0)
+    network = _draw_network(rng, geo, drawn, reference, x0, intensity, capacity, lost_mask, n_nodes) if chains else None
     return _tables(geo, strategies, drawn, sites, lost, reference, x0, incumbent, existing, intensity, capacity,
-                   min_scale, fixed_cost)
+                   min_scale, fixed_cost, network)
 
 
 def _tables(geo: _Regions, strategies: list[str], drawn: _Clusters, sites: _Sites, lost: list[np.ndarray],
             reference: np.ndarray, x0: np.ndarray, incumbent: np.ndarray, existing: np.ndarray,
             intensity: np.ndarray, capacity: np.ndarray, min_scale: np.ndarray,
-            fixed_cost: np.ndarray) -> dict[str, pd.DataFrame]:
-    """The drawn numbers as the dataset's tables, with ids `r0001`, `c001`, `disruption_01`."""
+            fixed_cost: np.ndarray, network: _Network | None = None) -> dict[str, pd.DataFrame]:
+    """The drawn numbers as the dataset's tables, with ids `r0001`, `c001`, `disruption_01`, `n01`."""
     R, I, K, n_dis = len(geo.macro), len(drawn.target), len(RESOURCES), len(lost)
     n_strat = strategy_areas(R)
     width = max(4, len(str(R)))
@@ -470,10 +761,36 @@ def _tables(geo: _Regions, strategies: list[str], drawn: _Clusters, sites: _Site
     tables["_meta"] = pd.DataFrame({"key": ["disruptions", "strategies"], "value": [n_dis, n_strat]})
     ii, rr = np.nonzero(reference)
     tables["_reference"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr], "output": x0[ii, rr]})
+    if network is not None:
+        _network_tables(tables, network, region_ids, cluster_ids, resource_ids)
     return tables
 
 
+def _network_tables(tables: dict[str, pd.DataFrame], network: _Network, region_ids: np.ndarray,
+                    cluster_ids: np.ndarray, resource_ids: np.ndarray) -> None:
+    """Add the network to the tables: a `node` column, `transport_cost`, chains.csv, corridors.csv, the
+    land ceilings the reference backup needs, and `_backup`."""
+    N = int(network.node.max()) + 1
+    nwidth = max(2, len(str(N)))
+    node_ids = np.array([f"n{n + 1:0{nwidth}d}" for n in range(N)], dtype=object)
+    tables["regions.csv"]["node"] = node_ids[network.node]
+    tables["clusters.csv"]["transport_cost"] = network.transport
+    tables["capacity.csv"]["available"] = network.resource_capacity.ravel()
+    ii, jj = np.nonzero(network.per_unit)
+    tables["chains.csv"] = pd.DataFrame({"upstream": cluster_ids[ii], "downstream": cluster_ids[jj],
+                                         "per_unit": network.per_unit[ii, jj]})
+    tables["corridors.csv"] = pd.DataFrame({"node_a": node_ids[network.corridor_a], "node_b": node_ids[network.corridor_b],
+                                            "distance_km": network.distance.astype(int), "capacity": network.capacity})
+    meta = tables["_meta"]
+    tables["_meta"] = pd.concat([meta, pd.DataFrame({"key": ["nodes", "chains", "corridors"],
+                                                     "value": [N, len(ii), len(network.distance)]})], ignore_index=True)
+    ii, rr = np.nonzero(network.backup > 0)
+    tables["_backup"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr],
+                                      "standby": network.backup[ii, rr]})
+
+
 def _sources(regions: int, clusters: int, disruptions: int, strategies: int, seed: int) -> str:
+    """SOURCES.md of a synthetic dataset without the network."""
     return f"""# Synthetic dataset — sources and methods
 
 **Every figure in this folder is synthetic.** It was generated by `{GENERATOR}`
@@ -559,18 +876,74 @@ keeping half of it fits. Synthetic.
 """
 
 
-def synthesize(regions: int, clusters: int, out: Path, disruptions: int | None = None, seed: int = 0) -> Path:
+def _network_sources(text: str, regions: int, clusters: int, disruptions: int, seed: int, nodes: int, chains: int,
+                     corridors: int) -> str:
+    """SOURCES.md with the network (`layout synth --chains`): the text without it, plus its parameters,
+    columns and files."""
+    def insert(after: str, addition: str) -> str:
+        assert text.count(after) == 1, after
+        return text.replace(after, after + addition)
+
+    rows = text.split("\n")  # the network's parameters follow the strategy areas in the table
+    at = next(n for n, line in enumerate(rows) if line.startswith("| strategy areas | "))
+    rows[at + 1:at + 1] = [f"| nodes | {nodes} |", f"| chain links | {chains} |", f"| corridors | {corridors} |"]
+    text = "\n".join(rows)
+    text = text.replace(f"`layout synth --regions {regions} --clusters {clusters} --seed {seed}` (or\n"
+                        f"`model.synth.synthesize({regions}, {clusters}, out, disruptions={disruptions}, seed={seed})`).",
+                        f"`layout synth --regions {regions} --clusters {clusters} --disruptions {disruptions} --seed {seed} "
+                        f"--chains --nodes {nodes}`\n(or `model.synth.synthesize({regions}, {clusters}, out, "
+                        f"disruptions={disruptions}, seed={seed}, chains=True, nodes={nodes})`). Every file but chains.csv "
+                        "and\ncorridors.csv, the `node` and `transport_cost` columns (and, where the reference standby capacity "
+                        "needs it, a\nland ceiling) is the same as without `--chains`.")
+    text = insert("clipped to China's bounding box | – | synthetic |\n",
+                  "| node | `n01`, …: k-means groups of nearby regions (k-means++ seeds), numbered in order of their first "
+                  "region | – | synthetic |\n")
+    text = insert("| fixed_cost | objective units; min_scale × 0.6–1.4 | synthetic |\n",
+                  "| transport_cost | objective units per unit moved 1,000 km; by category (future 0.01, strategic 0.015, "
+                  "advanced 0.03, traditional 0.06, characteristic 0.04) × lognormal noise (σ 0.4) | synthetic |\n")
+    text = insert("optimum crowds into the attractive regions and their ceilings bind. Synthetic.\n",
+                  f"\nWith the network the reference layout also holds standby capacity: {BACKUP_SHARE_REF:g} of each "
+                  "critical target on its\nhinterland sites, within the room its link bound and the land ceilings leave "
+                  "(a land ceiling is raised\nwhere that room falls short). So backup.share up to "
+                  f"{BACKUP_SHARE_REF:g} (in the hinterland, on land) is feasible too.\n")
+    return text + f"""
+## chains.csv
+
+`per_unit` q_ij: an acyclic set of supply links. Clusters are ordered by a drawn tier (traditional and
+characteristic first, future last); the {UPSTREAM_SHARE:.0%} most upstream supply clusters later in that order
+(critical ones three times as likely), about {CHAIN_LINKS:g} links per cluster in all. Each upstream cluster's links
+use {CHAIN_USE[0]:g}–{CHAIN_USE[1]:g} of its target, Σ_j q_ij·T_j ≤ 0.8·T_i, and no q_ij exceeds {PER_UNIT_MAX:g}. A link that the
+reference layout (with its standby capacity) could not keep supplied under some disruption would be dropped,
+so the baseline-like scenario with chains, backup and recourse (ρ = {SURVIVAL_REF:g}) is feasible. Synthetic.
+
+## corridors.csv
+
+Between the nodes: each node to its {NEIGHBOURS} nearest nodes, plus a minimum spanning tree (so the graph is
+connected). `distance_km`: great-circle distance between the nodes' mean coordinates × {ROUTE_FACTOR[0]:g}–{ROUTE_FACTOR[1]:g}.
+`capacity`: about a third of the corridors, the largest load the reference layout puts on it (its chain flows,
+and its recourse flows under every disruption; at least 5 % of the mean upstream target) × {CORRIDOR_HEADROOM[0]:g}–{CORRIDOR_HEADROOM[1]:g};
+blank elsewhere (no limit). Synthetic.
+"""
+
+
+def synthesize(regions: int, clusters: int, out: Path, disruptions: int | None = None, seed: int = 0,
+               chains: bool = False, nodes: int | None = None) -> Path:
     """Write a synthetic dataset (docs/dataset.md format) to the folder `out` and return it.
 
-    `disruptions` defaults to max(4, regions // 60), capped at 50. The same arguments give
+    `disruptions` defaults to max(4, regions // 60), capped at 50. `chains` also writes chains.csv,
+    corridors.csv, a `node` column (`nodes` nodes, default min(31, regions)) and `transport_cost`;
+    without it the files are those of earlier versions, byte for byte. The same arguments give
     byte-identical files. The folder is written all or nothing (a folder already there is
     replaced). Arguments out of range raise `InputError` (exit code 2 on the command line).
     """
     from model.results import write_folder
 
-    tables = generate(regions, clusters, disruptions, seed)
+    tables = generate(regions, clusters, disruptions, seed, chains=chains, nodes=nodes)
     meta = dict(zip(tables["_meta"]["key"], tables["_meta"]["value"]))
     sources = _sources(regions, clusters, int(meta["disruptions"]), int(meta["strategies"]), seed)
+    if chains:
+        sources = _network_sources(sources, regions, clusters, int(meta["disruptions"]), seed, int(meta["nodes"]),
+                                   int(meta["chains"]), int(meta["corridors"]))
 
     def csv(table: pd.DataFrame):
         return lambda path: table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
