@@ -358,7 +358,7 @@ def _draw_existing(rng: np.random.Generator, clusters: _Clusters, sites: _Sites,
     target = clusters.target
     n_exist = np.clip(np.round(np.sqrt(R) * rng.uniform(0.4, 0.8, I)), 1, sites.n_ref - 1).astype(int)
     incumbent = _top(np.where(reference, sites.latent, -np.inf), n_exist) & reference
-    base = rng.uniform(0.4, 0.7, I)[:, None] * target[:, None]
+    base = np.asarray(rng.uniform(0.4, 0.7, I))[:, None] * target[:, None]
     share = np.where(incumbent, sites.score * rng.uniform(0.5, 1.5, (I, R)), 0.0)
     existing = np.minimum(base * share / share.sum(1, keepdims=True), EXISTING_REF * x0)
     existing = np.where(incumbent, _sig(existing), 0.0)
@@ -479,7 +479,7 @@ def _draw_corridors(rng: np.random.Generator, regions: _Regions,
     lon = np.bincount(node, regions.lon, N) / count
     lat = np.bincount(node, regions.lat, N) / count
     km = _great_circle_km(lon, lat)
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     if N > 1:
         apart = km + np.diag(np.full(N, np.inf))
         for a, row in enumerate(np.argsort(apart, axis=1, kind="stable")[:, :min(NEIGHBOURS, N - 1)]):
