@@ -8,6 +8,7 @@ Each alternative's sites are then kept and its output, flows and standby capacit
 benefit, so that the layout reported is the best one with those sites and its objective is its benefit.
 The cells that all of them establish are the robust core a planner can commit to.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,8 +37,10 @@ class Alternatives:
     results: dict[int, Result]
 
     def write(self, folder: str | Path) -> Path:
-        files: dict[str, Callable[[Path], Any]] = {"alternatives.csv": lambda p: self.table.to_csv(p, index=False),
-                 "robust_core.csv": lambda p: self.robust_core.to_csv(p, index=False)}
+        files: dict[str, Callable[[Path], Any]] = {
+            "alternatives.csv": lambda p: self.table.to_csv(p, index=False),
+            "robust_core.csv": lambda p: self.robust_core.to_csv(p, index=False),
+        }
         for n, result in self.results.items():
             files[f"points/{'optimum' if n == 0 else f'alternative_{n}'}"] = result.write
         return write_folder(folder, files)
@@ -60,23 +63,36 @@ def most_different(found: list[set[tuple[str, str]]], floor: float):
     """The edit of the alternatives model: row `benefit_floor`, the planner's objective ≥ floor; a
     column `distance`; rows `differs`, one per earlier layout j, distance ≤ Σ_{c∈F_j} (1 − y_c) +
     Σ_{c∉F_j} y_c, written distance + Σ_{c∈F_j} y_c − Σ_{c∉F_j} y_c ≤ |F_j|; and distance maximised."""
+
     def edit(f: Formulation, inst: Instance) -> None:
         benefit = f.benefit
         assert benefit is not None
         used = np.flatnonzero(benefit)
-        f.add("benefit_floor", ["benefit"], np.zeros(len(used), dtype=int), used, benefit[used],
-              lower=floor - f.constant - 1e-7 * max(1.0, abs(floor)))
+        f.add(
+            "benefit_floor",
+            ["benefit"],
+            np.zeros(len(used), dtype=int),
+            used,
+            benefit[used],
+            lower=floor - f.constant - 1e-7 * max(1.0, abs(floor)),
+        )
         distance = f.add_variables(Variables("distance", ["distance"], False, np.zeros(1), np.full(1, np.inf)))[0]
         y = _site_columns(f, inst)
         n = len(y)
         members = np.array([established_mask(inst, cells) for cells in found]).reshape(len(found), n)
         rows = np.arange(len(found))
-        f.add("differs", list(range(len(found))), np.r_[rows, np.repeat(rows, n)],
-              np.r_[np.full(len(found), distance), np.tile(y, len(found))],
-              np.r_[np.ones(len(found)), np.where(members, 1.0, -1.0).ravel()], upper=members.sum(axis=1).astype(float))
+        f.add(
+            "differs",
+            list(range(len(found))),
+            np.r_[rows, np.repeat(rows, n)],
+            np.r_[np.full(len(found), distance), np.tile(y, len(found))],
+            np.r_[np.ones(len(found)), np.where(members, 1.0, -1.0).ravel()],
+            upper=members.sum(axis=1).astype(float),
+        )
         cost = np.zeros(f.num_columns)
         cost[distance] = 1.0
         f.cost, f.constant, f.maximise = cost, 0.0, True
+
     return edit
 
 
@@ -84,11 +100,13 @@ def with_sites(cells: set[tuple[str, str]]):
     """The edit that keeps exactly the sites `cells` (y_ir fixed; in a phased model the last period's,
     the earlier periods open them when they choose), so that the planner's objective chooses the
     output, flows and standby capacity for them."""
+
     def edit(f: Formulation, inst: Instance) -> None:
         y = f.variable("y")
         at = _site_columns(f, inst) - f.start("y")
         chosen = established_mask(inst, cells).astype(float)
         y.lower[at], y.upper[at] = np.maximum(y.lower[at], chosen), np.minimum(y.upper[at], chosen)
+
     return edit
 
 
@@ -123,8 +141,14 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
     rows = []
     for n, cells in enumerate(found):
         others = [len(cells ^ other) for j, other in enumerate(found) if j != n and j > 0]
-        rows.append({"alternative": n, "objective": results[n].objective, "distance_to_optimum": len(cells ^ found[0]),
-                     "min_distance_to_others": min(others) if others else np.nan})
+        rows.append(
+            {
+                "alternative": n,
+                "objective": results[n].objective,
+                "distance_to_optimum": len(cells ^ found[0]),
+                "min_distance_to_others": min(others) if others else np.nan,
+            }
+        )
     core = set.intersection(*found)
     layouts = pd.concat([_last_period(r.layout).assign(alternative=n) for n, r in results.items()])
     in_core = layouts[[c in core for c in zip(layouts["cluster"], layouts["region"])]]
@@ -154,10 +178,12 @@ def _prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None]) 
         instance, formulation = formulate_scenario(scenario, dataset_of(scenario))
         edit(formulation, instance)
         model = to_pyomo(formulation)
-    return Prepared(scenario, instance, model, time.perf_counter() - started,
-                    phasing=getattr(formulation, "phasing", None))
+    return Prepared(
+        scenario, instance, model, time.perf_counter() - started, phasing=getattr(formulation, "phasing", None)
+    )
 
 
 def _last_period(table: pd.DataFrame) -> pd.DataFrame:
     from model.periods import last_period
+
     return last_period(table)

@@ -1,4 +1,5 @@
 """What moved between two solved layouts (`layout compare`, docs/cli.md#compare)."""
+
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ import pandas as pd
 
 from model.errors import InputError
 from model.results import RESILIENCE_SUMMARY, Result, critical_summary, finite, write_folder
+
 
 @dataclass
 class Comparison:
@@ -69,7 +71,8 @@ def _by_period(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
 
 def _changes(la: pd.DataFrame, lb: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     changes = la.merge(lb, on=keys, how="outer", suffixes=("_a", "_b")).fillna(
-        {"output_a": 0.0, "output_b": 0.0, "established_a": 0, "established_b": 0})
+        {"output_a": 0.0, "output_b": 0.0, "established_a": 0, "established_b": 0}
+    )
     changes["delta"] = changes["output_b"] - changes["output_a"]
     changes = changes[keys + ["output_a", "output_b", "delta", "established_a", "established_b"]]
     changes[["established_a", "established_b"]] = changes[["established_a", "established_b"]].astype(int)
@@ -77,9 +80,11 @@ def _changes(la: pd.DataFrame, lb: pd.DataFrame, keys: list[str]) -> pd.DataFram
 
 
 def _moves(changes: pd.DataFrame) -> dict[str, Any]:
-    return {"moved_output": float(changes["delta"].abs().sum() / 2),
-            "opened_sites": int(((changes["established_b"] == 1) & (changes["established_a"] == 0)).sum()),
-            "closed_sites": int(((changes["established_a"] == 1) & (changes["established_b"] == 0)).sum())}
+    return {
+        "moved_output": float(changes["delta"].abs().sum() / 2),
+        "opened_sites": int(((changes["established_b"] == 1) & (changes["established_a"] == 0)).sum()),
+        "closed_sites": int(((changes["established_a"] == 1) & (changes["established_b"] == 0)).sum()),
+    }
 
 
 def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Comparison:
@@ -95,26 +100,34 @@ def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Compariso
     ra, rb, _ = _by_period(a.resources, b.resources)
     columns = ["region", "resource"] + period
     ceilings = ra[columns + ["used", "utilization"]].merge(
-        rb[columns + ["used", "utilization"]], on=columns, how="outer", suffixes=("_a", "_b"))
+        rb[columns + ["used", "utilization"]], on=columns, how="outer", suffixes=("_a", "_b")
+    )
     ceilings["delta"] = ceilings["used_b"] - ceilings["used_a"]
 
     sa, sb, _ = _by_period(a.resilience, b.resilience)
     metrics = list(RESILIENCE_SUMMARY)
-    resilience = sa[["cluster"] + period + metrics].merge(sb[["cluster"] + period + metrics], on=["cluster"] + period,
-                                                          how="outer", suffixes=("_a", "_b"))
+    resilience = sa[["cluster"] + period + metrics].merge(
+        sb[["cluster"] + period + metrics], on=["cluster"] + period, how="outer", suffixes=("_a", "_b")
+    )
     for metric in metrics:
         resilience[f"{metric}_delta"] = resilience[f"{metric}_b"] - resilience[f"{metric}_a"]
 
     last = changes[changes["period"] == changes["period"].max()] if period else changes
     assert a.objective is not None and b.objective is not None, "solved runs have an objective"
     summary: dict[str, Any] = {
-        "run_a": a.name, "run_b": b.name,
-        "objective_a": a.objective, "objective_b": b.objective,
+        "run_a": a.name,
+        "run_b": b.name,
+        "objective_a": a.objective,
+        "objective_b": b.objective,
         "objective_change": b.objective - a.objective,
         **_moves(last),
-        "ceiling_use_change": {k: float(v) for k, v in
-                               (ceilings[ceilings["period"] == ceilings["period"].max()] if period else ceilings)
-                               .groupby("resource")["delta"].sum().items()},
+        "ceiling_use_change": {
+            k: float(v)
+            for k, v in (ceilings[ceilings["period"] == ceilings["period"].max()] if period else ceilings)
+            .groupby("resource")["delta"]
+            .sum()
+            .items()
+        },
     }
     if period:
         summary["periods"] = [{"year": int(year), **_moves(group)} for year, group in changes.groupby("period")]
@@ -123,8 +136,11 @@ def compare(run_a: Result | str | Path, run_b: Result | str | Path) -> Compariso
         summary[f"{metric}_{how}"] = {"a": ca[metric], "b": cb[metric], "change": cb[metric] - ca[metric]}
     terms_a, terms_b = a.objective_terms or {}, b.objective_terms or {}
     if terms_a and terms_b:
-        summary["objective_terms"] = {term: {"a": terms_a[term], "b": terms_b[term], "change": terms_b[term] - terms_a[term]}
-                                      for term in terms_a if term in terms_b}
+        summary["objective_terms"] = {
+            term: {"a": terms_a[term], "b": terms_b[term], "change": terms_b[term] - terms_a[term]}
+            for term in terms_a
+            if term in terms_b
+        }
     network_a, network_b = a.network_summary() or {}, b.network_summary() or {}
     for total in ("backup", "flow", "flow_km"):  # docs/run-folder.md#compare-folder
         if total in network_a or total in network_b:
@@ -142,8 +158,9 @@ def flow_changes(a: Result, b: Result) -> pd.DataFrame | None:
     empty = pd.DataFrame(columns=["cluster", "from", "to", "flow", "distance_km"])
     fa, fb, period = _by_period(*(run.flows if run.flows is not None else empty for run in (a, b)))
     keys = ["cluster", "from", "to"] + period
-    flows = fa[keys + ["flow", "distance_km"]].merge(fb[keys + ["flow", "distance_km"]], on=keys, how="outer",
-                                                     suffixes=("_a", "_b"))
+    flows = fa[keys + ["flow", "distance_km"]].merge(
+        fb[keys + ["flow", "distance_km"]], on=keys, how="outer", suffixes=("_a", "_b")
+    )
     flows["distance_km"] = flows["distance_km_a"].fillna(flows["distance_km_b"]).astype(float)
     flows[["flow_a", "flow_b"]] = flows[["flow_a", "flow_b"]].astype(float).fillna(0.0)
     flows["delta"] = flows["flow_b"] - flows["flow_a"]

@@ -20,6 +20,7 @@ ceilings hold — and says where a ceiling tightens faster than existing output 
 
 On a feasible scenario, diagnose reports the binding ceilings and goals with their shadow prices.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,9 +39,23 @@ from model.run import as_scenario, solve_prepared, Prepared, prepare
 from model.scenario import Scenario, dataset_of
 from model.solver import HighsModel, Status
 
-ELASTIC = ("ceiling", "max_sites", "min_sites", "hinterland", "disruption", "balance", "keep_existing",
-           "lock_in", "growth_pole", "concentration", "lock_out", "corridor_capacity", "backup_share",
-           "recourse_survival", "decline")
+ELASTIC = (
+    "ceiling",
+    "max_sites",
+    "min_sites",
+    "hinterland",
+    "disruption",
+    "balance",
+    "keep_existing",
+    "lock_in",
+    "growth_pole",
+    "concentration",
+    "lock_out",
+    "corridor_capacity",
+    "backup_share",
+    "recourse_survival",
+    "decline",
+)
 COLUMNS = ["family", "cluster", "region", "resource", "disruption", "shortfall", "unit"]
 PERIOD_COLUMN = "period"
 """With periods, diagnosis.csv and binding.csv gain the year of each row (docs/run-folder.md#diagnose-folder)."""
@@ -59,8 +74,10 @@ class Diagnosis:
     status: Status
 
     def write(self, folder: str | Path) -> Path:
-        files = {"diagnosis.csv": lambda p: self.diagnosis.to_csv(p, index=False),
-                 "diagnosis.txt": lambda p: p.write_text("\n".join(self.sentences) + "\n", encoding="utf-8")}
+        files = {
+            "diagnosis.csv": lambda p: self.diagnosis.to_csv(p, index=False),
+            "diagnosis.txt": lambda p: p.write_text("\n".join(self.sentences) + "\n", encoding="utf-8"),
+        }
         if self.feasible:
             files["binding.csv"] = lambda p: self.binding.to_csv(p, index=False)
         return write_folder(folder, files)
@@ -109,10 +126,14 @@ def _sentence(row: dict, rhs: float, sense: str) -> str:
     if f == "disruption":
         return f"disruption goal for {c} under {s}: {amount:,.4g} {unit} short of the {rhs:,.4g} that must survive ({_pct(amount, rhs)})"
     if f == "recourse_survival":
-        return (f"recourse for {c} under {s}: the surviving network delivers {amount:,.4g} {unit} less than "
-                f"the {rhs:,.4g} the chain must keep, inputs included ({_pct(amount, rhs)})")
+        return (
+            f"recourse for {c} under {s}: the surviving network delivers {amount:,.4g} {unit} less than "
+            f"the {rhs:,.4g} the chain must keep, inputs included ({_pct(amount, rhs)})"
+        )
     if f == "backup_share":
-        return f"backup share of {c}: {amount:,.4g} {unit} of standby capacity short of {rhs:,.4g} ({_pct(amount, rhs)})"
+        return (
+            f"backup share of {c}: {amount:,.4g} {unit} of standby capacity short of {rhs:,.4g} ({_pct(amount, rhs)})"
+        )
     if f == "corridor_capacity":
         return f"corridor {r}: {amount:,.4g} {unit} more flow than its capacity of {rhs:,.4g} (+{_pct(amount, rhs)})"
     if f == "balance":
@@ -124,7 +145,9 @@ def _sentence(row: dict, rhs: float, sense: str) -> str:
     if f == "growth_pole":
         return f"growth pole {r} for {c}: {amount:,.4g} {unit} short of {rhs:,.4g} ({_pct(amount, rhs)})"
     if f == "link":
-        return f"concentration cap on {c} in {r}: {amount:,.4g} {unit} above the cap of {rhs:,.4g} ({_pct(amount, rhs)})"
+        return (
+            f"concentration cap on {c} in {r}: {amount:,.4g} {unit} above the cap of {rhs:,.4g} ({_pct(amount, rhs)})"
+        )
     if f == "lock_out":
         return f"lock_out of {c} in {r}: {amount:,.4g} {unit} must be placed in the locked-out cell"
     if f == "target":
@@ -143,8 +166,9 @@ def _elastic_formulation(strict: Instance, open_inst: Instance) -> tuple[Instanc
     as rows of their own, no keep_existing on locked-out cells, lock-ins' y = 1 bounds lifted."""
     cells = open_inst.cells.copy()
     cells["upper"] = cells["cap"] = open_inst.target[cells["i"]]  # U = T_i: no ceiling, no cap hidden in link
-    inst = dataclasses.replace(open_inst, cells=cells, concentration_cap=None,
-                               unhosted_existing=strict.unhosted_existing)
+    inst = dataclasses.replace(
+        open_inst, cells=cells, concentration_cap=None, unhosted_existing=strict.unhosted_existing
+    )
     f = formulate(inst)
     x = f.start("x")
     keys = inst.cell_keys
@@ -152,8 +176,14 @@ def _elastic_formulation(strict: Instance, open_inst: Instance) -> tuple[Instanc
     closed = np.array([key not in strict_cells for key in keys], dtype=bool)
     if strict.concentration_cap is not None:
         capped = np.flatnonzero(strict.critical[cells["i"]])
-        f.add("concentration", [keys[j] for j in capped], np.arange(len(capped)), x + capped, np.ones(len(capped)),
-              upper=strict.concentration_cap * inst.target[cells["i"].to_numpy()[capped]])
+        f.add(
+            "concentration",
+            [keys[j] for j in capped],
+            np.arange(len(capped)),
+            x + capped,
+            np.ones(len(capped)),
+            upper=strict.concentration_cap * inst.target[cells["i"].to_numpy()[capped]],
+        )
     shut = np.flatnonzero(closed)
     row, column = np.arange(len(shut)), x + shut
     if inst.backup is not None:  # a locked-out cell holds no standby capacity either
@@ -187,12 +217,18 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False, elastic: tupl
         from model.periods import declining_cells, formulate_periods, instances_by_period, weights_of
 
         stricts = instances_by_period(scenario, dataset, strict)
-        periods = [_elastic_formulation(s, o) for s, o in
-                   zip(stricts, instances_by_period(open_scenario, dataset, open_inst))]
+        periods = [
+            _elastic_formulation(s, o) for s, o in zip(stricts, instances_by_period(open_scenario, dataset, open_inst))
+        ]
         first = dict(zip(stricts[0].cell_keys, declining_cells(stricts[0])))
-        f = formulate_periods([inst for inst, _ in periods], scenario.periods.years, weights_of(scenario.periods),
-                              scenario.periods.decline_limit, formulations=[f for _, f in periods],
-                              first_decline=np.array([first.get(key, False) for key in periods[0][0].cell_keys]))
+        f = formulate_periods(
+            [inst for inst, _ in periods],
+            scenario.periods.years,
+            weights_of(scenario.periods),
+            scenario.periods.decline_limit,
+            formulations=[f for _, f in periods],
+            first_decline=np.array([first.get(key, False) for key in periods[0][0].cell_keys]),
+        )
         inst, phasing, by_year = periods[-1][0], f.phasing, figure  # type: ignore[attr-defined]
 
         def figure(family: str, key: Any, limit: float) -> float:  # the dataset's figure: the key without its year
@@ -201,13 +237,14 @@ def elastic_model(scenario: Scenario, relax_targets: bool = False, elastic: tupl
     families = elastic if elastic is not None else ELASTIC + (("target",) if relax_targets else ())
     rows_elastic = [rows for rows in f.families if rows.family in families]
     n = sum(len(rows) for rows in rows_elastic)
-    slack = f.add_variables(Variables("slack", list(range(n)), False, np.zeros(n), np.full(n, np.inf),
-                                      "how far an elastic row gives"))
+    slack = f.add_variables(
+        Variables("slack", list(range(n)), False, np.zeros(n), np.full(n, np.inf), "how far an elastic row gives")
+    )
     weights, slacks, start = np.zeros(f.num_columns), [], 0
     shortfall_of_target: dict = {}
     for rows in rows_elastic:
         m_rows = len(rows)
-        columns = slack[start:start + m_rows]
+        columns = slack[start : start + m_rows]
         gives_upper = np.isfinite(rows.upper) & (~np.isfinite(rows.lower) | (rows.family != "target"))
         rows.add_column(columns, np.where(gives_upper, -1.0, 1.0))
         # a row built in a compact form gives by the same amount; its limit is stated as docs/model.md has it
@@ -284,8 +321,9 @@ class _Relaxation:
     message: str = ""
 
 
-def _relax(scenario: Scenario, relax_targets: bool, units: dict[str, str],
-           elastic: tuple[str, ...] | None = None) -> _Relaxation:
+def _relax(
+    scenario: Scenario, relax_targets: bool, units: dict[str, str], elastic: tuple[str, ...] | None = None
+) -> _Relaxation:
     """Solve the elastic model in which the families `elastic` may give (default: all that may)."""
     prepared = elastic_model(scenario, relax_targets, elastic)
     m = prepared.model
@@ -293,8 +331,13 @@ def _relax(scenario: Scenario, relax_targets: bool, units: dict[str, str],
     hopeless = [(f, k, v) for f, k, v in m.trivially_infeasible if f not in families]
     if hopeless:
         family, key, short = hopeless[0]
-        return _Relaxation(Status.INFEASIBLE, [], [], f"{family} {key} has no allowed cell at all (short by {short:,.4g}); "
-                           + ("" if relax_targets else "run with --relax-targets to let targets give"))
+        return _Relaxation(
+            Status.INFEASIBLE,
+            [],
+            [],
+            f"{family} {key} has no allowed cell at all (short by {short:,.4g}); "
+            + ("" if relax_targets else "run with --relax-targets to let targets give"),
+        )
     highs = HighsModel.from_pyomo(m)
     outcome = highs.solve(scenario.solver)
     if outcome.status not in (Status.OPTIMAL, Status.FEASIBLE):
@@ -340,16 +383,28 @@ def diagnose(scenario: Scenario | str | Path, relax_targets: bool = False) -> Di
         return Diagnosis(False, pd.DataFrame(columns=columns), pd.DataFrame(), [relaxation.message], Status.INFEASIBLE)
     if relaxation.status not in (Status.OPTIMAL, Status.FEASIBLE):
         hint = "" if relax_targets else " Run with --relax-targets to let the targets give too."
-        return Diagnosis(False, pd.DataFrame(columns=columns), pd.DataFrame(),
-                         [f"Even with every ceiling, goal and lock relaxed the targets cannot be met "
-                          f"(the minimum scales or the allowed cells stand in the way).{hint}"], relaxation.status)
+        return Diagnosis(
+            False,
+            pd.DataFrame(columns=columns),
+            pd.DataFrame(),
+            [
+                f"Even with every ceiling, goal and lock relaxed the targets cannot be met "
+                f"(the minimum scales or the allowed cells stand in the way).{hint}"
+            ],
+            relaxation.status,
+        )
     sentences = [_in_words(row, rhs) for row, rhs in zip(relaxation.rows, relaxation.limits)]
     table = pd.DataFrame(relaxation.rows, columns=columns).sort_values(["family", "shortfall"], ascending=[True, False])
-    header = (f"{scenario.name} is infeasible. The smallest relaxation that restores feasibility "
-              f"({len(table)} constraint{'s' if len(table) != 1 else ''}):")
+    header = (
+        f"{scenario.name} is infeasible. The smallest relaxation that restores feasibility "
+        f"({len(table)} constraint{'s' if len(table) != 1 else ''}):"
+    )
     sentences = [header] + [f"  - {s}" for s in sentences]
-    if scenario.periods is not None and scenario.periods.decline_limit is not None \
-            and {"decline", "ceiling"} & set(table["family"]):
+    if (
+        scenario.periods is not None
+        and scenario.periods.decline_limit is not None
+        and {"decline", "ceiling"} & set(table["family"])
+    ):
         sentences += _tightening(scenario, relax_targets, units, dataset)
     return Diagnosis(False, table.reset_index(drop=True), pd.DataFrame(), sentences, Status.INFEASIBLE)
 
@@ -368,7 +423,9 @@ def _tightening(scenario: Scenario, relax_targets: bool, units: dict[str, str], 
     if not ceilings.rows or not declines.rows:
         return []
     intensity = dataset.intensity
-    uses = set(zip(intensity.loc[intensity["per_unit"] > 0, "cluster"], intensity.loc[intensity["per_unit"] > 0, "resource"]))
+    uses = set(
+        zip(intensity.loc[intensity["per_unit"] > 0, "cluster"], intensity.loc[intensity["per_unit"] > 0, "resource"])
+    )
     assert scenario.periods is not None and scenario.periods.decline_limit is not None
     delta = scenario.periods.decline_limit
     out = []
@@ -376,20 +433,29 @@ def _tightening(scenario: Scenario, relax_targets: bool, units: dict[str, str], 
     seen: set[tuple[str, str]] = set()
     for row, _ in given:
         region, resource = row["region"], row["resource"]
-        cells = [d for d in declines.rows if d["family"] == "decline" and d["region"] == region
-                 and (d["cluster"], resource) in uses]
+        cells = [
+            d
+            for d in declines.rows
+            if d["family"] == "decline" and d["region"] == region and (d["cluster"], resource) in uses
+        ]
         if not cells or (resource, region) in seen:
             continue
         seen.add((resource, region))
         tight = [(r, l) for r, l in given if (r["region"], r["resource"]) == (region, resource)]
-        ceiling_part = "; ".join(f"{r[PERIOD_COLUMN]}: {r['shortfall']:,.4g} {r['unit']} short of the {l:,.4g} available "
-                                 f"(+{_pct(r['shortfall'], l)})" for r, l in tight)
-        decline_part = "; ".join(f"{d['cluster']} in {d['region']} {d['shortfall']:,.4g} {d['unit']} in {d[PERIOD_COLUMN]}"
-                                 for d in cells)
-        out.append(f"  {resource} in {region} tightens faster than existing output may decline: with output falling "
-                   f"at most {100 * delta:.0f} % a period, the {resource} ceiling in {region} must give ({ceiling_part}); "
-                   f"or, with the ceiling held, output must fall faster than the decline limit allows "
-                   f"({decline_part}).")
+        ceiling_part = "; ".join(
+            f"{r[PERIOD_COLUMN]}: {r['shortfall']:,.4g} {r['unit']} short of the {l:,.4g} available "
+            f"(+{_pct(r['shortfall'], l)})"
+            for r, l in tight
+        )
+        decline_part = "; ".join(
+            f"{d['cluster']} in {d['region']} {d['shortfall']:,.4g} {d['unit']} in {d[PERIOD_COLUMN]}" for d in cells
+        )
+        out.append(
+            f"  {resource} in {region} tightens faster than existing output may decline: with output falling "
+            f"at most {100 * delta:.0f} % a period, the {resource} ceiling in {region} must give ({ceiling_part}); "
+            f"or, with the ceiling held, output must fall faster than the decline limit allows "
+            f"({decline_part})."
+        )
     return out
 
 
@@ -397,21 +463,38 @@ def _binding(result, units: dict[str, str]) -> Diagnosis:
     """Feasible: the ceilings and goals at their limit, with their shadow prices."""
     rows = result.constraints
     phased = result.scenario.periods is not None
-    soft = rows[rows["family"].isin(ELASTIC) & (rows["slack"].abs() <= 1e-6 * np.maximum(1.0, rows["rhs"].abs()))
-                & (rows["shadow_price"].abs() > 1e-9)]
+    soft = rows[
+        rows["family"].isin(ELASTIC)
+        & (rows["slack"].abs() <= 1e-6 * np.maximum(1.0, rows["rhs"].abs()))
+        & (rows["shadow_price"].abs() > 1e-9)
+    ]
     out = []
     for row in soft.itertuples():
         ids = _ids(row.family, row.key)
-        out.append({"family": row.family, "cluster": None, "region": None, "resource": None, "disruption": None} | ids
-                   | {"limit": row.rhs, "shadow_price": row.shadow_price, "unit": _unit(row.family, ids.get("resource"), units)}
-                   | ({PERIOD_COLUMN: row.key[-1]} if phased else {}))
-    binding = pd.DataFrame(out, columns=["family", "cluster", "region", "resource", "disruption", "limit", "shadow_price",
-                                         "unit"] + ([PERIOD_COLUMN] if phased else []))
+        out.append(
+            {"family": row.family, "cluster": None, "region": None, "resource": None, "disruption": None}
+            | ids
+            | {
+                "limit": row.rhs,
+                "shadow_price": row.shadow_price,
+                "unit": _unit(row.family, ids.get("resource"), units),
+            }
+            | ({PERIOD_COLUMN: row.key[-1]} if phased else {})
+        )
+    binding = pd.DataFrame(
+        out,
+        columns=["family", "cluster", "region", "resource", "disruption", "limit", "shadow_price", "unit"]
+        + ([PERIOD_COLUMN] if phased else []),
+    )
     binding = binding.reindex(binding["shadow_price"].abs().sort_values(ascending=False).index).reset_index(drop=True)
-    sentences = [f"{result.scenario.name} is feasible ({result.status.value}, objective {result.objective:,.1f}). "
-                 f"{len(binding)} ceilings and goals bind; shadow price = objective change per unit more:"]
+    sentences = [
+        f"{result.scenario.name} is feasible ({result.status.value}, objective {result.objective:,.1f}). "
+        f"{len(binding)} ceilings and goals bind; shadow price = objective change per unit more:"
+    ]
     for row in binding.itertuples():
         what = " ".join(str(v) for v in (row.cluster, row.region, row.resource, row.disruption) if pd.notna(v) and v)
         what += f" in {row.period}" if phased else ""
-        sentences.append(f"  - {row.family} {what}: limit {row.limit:,.4g} {row.unit}, shadow price {row.shadow_price:,.4g}")
+        sentences.append(
+            f"  - {row.family} {what}: limit {row.limit:,.4g} {row.unit}, shadow price {row.shadow_price:,.4g}"
+        )
     return Diagnosis(True, pd.DataFrame(columns=COLUMNS), binding, sentences, result.status)

@@ -11,6 +11,7 @@ With periods (docs/model.md#workflows-over-periods) the epsilon rows hold in eve
 resilience is the worst share over the periods too, and a resource's value is the largest total
 use of one period.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,16 +50,20 @@ def _direction(scenario: Scenario, inst: Instance, against: str) -> int:
             raise InputError(scenario.name, "pareto", "resilience needs critical clusters and active disruptions")
         return +1
     if against not in inst.resources:
-        raise InputError(scenario.name, "pareto",
-                         f"--against must be `resilience` or a resource ({', '.join(inst.resources)}), not {against!r}")
+        raise InputError(
+            scenario.name,
+            "pareto",
+            f"--against must be `resilience` or a resource ({', '.join(inst.resources)}), not {against!r}",
+        )
     return -1
 
 
 def _resource_use(f: Formulation, inst: Instance, resource: str) -> np.ndarray:
     """Σ_r Σ_i a_ik·x_ir as coefficients over the formulation's columns."""
     use = np.zeros(f.num_columns)
-    use[f.start("x") + np.arange(len(inst.cells))] = inst.intensity[inst.cells["i"].to_numpy(),
-                                                                    inst.resources.index(resource)]
+    use[f.start("x") + np.arange(len(inst.cells))] = inst.intensity[
+        inst.cells["i"].to_numpy(), inst.resources.index(resource)
+    ]
     return use
 
 
@@ -82,6 +87,7 @@ def _extreme(scenario: Scenario, against: str) -> float:
     (docs/model.md#size), so −T_i·z enters the built row as −sign·T_i·z. With recourse the
     recourse_survival rows ask the same z (Σ_n p_ins − T_i·z ≥ 0), as every point of the front
     asks ρ = ε of both (docs/model.md#pareto)."""
+
     def second_objective(f: Formulation, inst: Instance) -> None:
         if against == "resilience":
             z = f.add_variables(Variables("worst_surviving_share", [0], False, np.zeros(1), np.ones(1)))
@@ -123,10 +129,13 @@ def non_dominated(front: pd.DataFrame, maximise_value: bool) -> pd.DataFrame:
     solved = front[front["status"].isin(["optimal", "feasible"])]
     keep = []
     for n, row in solved.iterrows():
-        better_value = solved["value"] >= row["value"] - 1e-9 if maximise_value else solved["value"] <= row["value"] + 1e-9
+        better_value = (
+            solved["value"] >= row["value"] - 1e-9 if maximise_value else solved["value"] <= row["value"] + 1e-9
+        )
         better_objective = solved["objective"] >= row["objective"] - 1e-9
         strictly = (solved["objective"] > row["objective"] + 1e-6 * max(1, abs(row["objective"]))) | (
-            (solved["value"] > row["value"] + 1e-9) if maximise_value else (solved["value"] < row["value"] - 1e-9))
+            (solved["value"] > row["value"] + 1e-9) if maximise_value else (solved["value"] < row["value"] - 1e-9)
+        )
         if not (better_value & better_objective & strictly).any():
             keep.append(n)
     return front.loc[keep].drop_duplicates(subset=["objective", "value"]).reset_index(drop=True)
@@ -148,8 +157,16 @@ def pareto(scenario: Scenario | str | Path, against: str = "resilience", points:
     for n, epsilon in enumerate(epsilons):
         result = optimum if n == 0 else _held_at(scenario, against, float(epsilon))
         value = _value(result, against) if result.solved else np.nan
-        rows.append({"point": n, "objective": result.objective, "against": against, "value": value,
-                     "epsilon": float(epsilon), "status": result.status.value})
+        rows.append(
+            {
+                "point": n,
+                "objective": result.objective,
+                "against": against,
+                "value": value,
+                "epsilon": float(epsilon),
+                "status": result.status.value,
+            }
+        )
         results[n] = result
     table = pd.DataFrame(rows)
     front = non_dominated(table, maximise_value=direction > 0)

@@ -22,6 +22,7 @@ same columns and the same optimum; only the keys carry the year.
 Symbols as in `model.formulation`; p period, Y_p its year, w_p its weight, π_p its progress, μ_kp its
 ceiling factor, δ the decline limit.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 
 # --- the numbers of each period ----------------------------------------------------------------
+
 
 def progress_of(periods: Periods) -> np.ndarray:
     """(P,) π_p: `periods.progress`, default p/P (evenly spaced, the last = 1)."""
@@ -72,12 +74,16 @@ def ceiling_factors(periods: Periods, resources: list[str]) -> np.ndarray:
 def existing_total(inst: Instance) -> np.ndarray:
     """(I,) Ē_i = Σ_r e_ir: all existing output of each cluster, in allowed cells or not."""
     clusters = {c: n for n, c in enumerate(inst.clusters)}
-    total = np.bincount(inst.cells["i"].to_numpy(int), weights=inst.cells["existing"].to_numpy(float),
-                        minlength=len(inst.clusters))
+    total = np.bincount(
+        inst.cells["i"].to_numpy(int), weights=inst.cells["existing"].to_numpy(float), minlength=len(inst.clusters)
+    )
     unhosted = inst.unhosted_existing
     if len(unhosted):
-        total += np.bincount(unhosted["cluster"].map(clusters).to_numpy(int),
-                             weights=unhosted["output"].to_numpy(float), minlength=len(inst.clusters))
+        total += np.bincount(
+            unhosted["cluster"].map(clusters).to_numpy(int),
+            weights=unhosted["output"].to_numpy(float),
+            minlength=len(inst.clusters),
+        )
     return total
 
 
@@ -93,8 +99,10 @@ def period_instance(base: Instance, progress: float, factors: np.ndarray, existi
     cells["upper"], cells["cap"] = upper[i, r], cap[i, r]
     backup = base.backup
     if backup is not None:  # the backup cells' link bound in the LP with the sites fixed follows the period too
-        backup = dataclasses.replace(backup, sites_fixed_upper=backup_sites_fixed_upper(
-            backup.cells, backup.resources, cells, base.intensity, ceiling))
+        backup = dataclasses.replace(
+            backup,
+            sites_fixed_upper=backup_sites_fixed_upper(backup.cells, backup.resources, cells, base.intensity, ceiling),
+        )
     return dataclasses.replace(base, target=target, ceiling=ceiling, cells=cells, backup=backup)
 
 
@@ -110,6 +118,7 @@ def instances_by_period(scenario: Scenario, dataset: Dataset, base: Instance | N
 
 
 # --- stacking the periods ----------------------------------------------------------------------
+
 
 def with_year(key: Any, year: int) -> tuple:
     """A one-period key with the year as its last part: ("a", "r1") → ("a", "r1", 2026), "a" → ("a", 2026)."""
@@ -139,7 +148,7 @@ class Phasing:
         """Stacked columns of variable group `name` (x or y: one per allowed cell) in period p."""
         f = self.formulations[p]
         start = f.start(name)
-        return self.columns[p][start:start + len(f.variable(name).index)]
+        return self.columns[p][start : start + len(f.variable(name).index)]
 
 
 def _has(f: Formulation, name: str) -> bool:
@@ -163,7 +172,7 @@ def _group(f: Formulation, values: np.ndarray, name: str) -> np.ndarray:
     if not _has(f, name):
         return np.zeros(0)
     start = f.start(name)
-    return values[start:start + len(f.variable(name).index)]
+    return values[start : start + len(f.variable(name).index)]
 
 
 def _remapped(A: scipy.sparse.csr_matrix, columns: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
@@ -173,8 +182,9 @@ def _remapped(A: scipy.sparse.csr_matrix, columns: np.ndarray, n: int) -> scipy.
     return B
 
 
-def _stack_rows(family: str, parts: list[tuple[int, Rows]], columns: list[np.ndarray], years: list[int],
-                n: int) -> Rows:
+def _stack_rows(
+    family: str, parts: list[tuple[int, Rows]], columns: list[np.ndarray], years: list[int], n: int
+) -> Rows:
     """One family's rows of every period as one block: keys with the year, columns renumbered.
 
     Every field of `Rows` is carried: sparse blocks are renumbered and stacked (a period without
@@ -191,7 +201,8 @@ def _stack_rows(family: str, parts: list[tuple[int, Rows]], columns: list[np.nda
         elif any(scipy.sparse.issparse(v) for v in values):
             out[field.name] = scipy.sparse.vstack(
                 [_remapped(v if v is not None else rows.matrix, columns[p], n) for v, (p, rows) in zip(values, parts)],
-                format="csr")
+                format="csr",
+            )
         elif all(v is None for v in values):
             out[field.name] = None
         elif isinstance(values[0], np.ndarray):
@@ -218,19 +229,29 @@ def stack(formulations: list[Formulation], years: list[int]) -> tuple[Formulatio
         for p, v in parts:
             n = len(v.index)
             first = formulations[p].start(name)
-            columns[p][first:first + n] = start + len(index) + np.arange(n)
+            columns[p][first : first + n] = start + len(index) + np.arange(n)
             index += [with_year(key, years[p]) for key in v.index]
         head = parts[0][1]
-        variables.append(Variables(name, index, head.binary, np.concatenate([v.lower for _, v in parts]),
-                                   np.concatenate([v.upper for _, v in parts]), head.doc, head.index_set))
+        variables.append(
+            Variables(
+                name,
+                index,
+                head.binary,
+                np.concatenate([v.lower for _, v in parts]),
+                np.concatenate([v.upper for _, v in parts]),
+                head.doc,
+                head.index_set,
+            )
+        )
         start += len(index)
     stacked = Formulation(variables=variables, maximise=formulations[-1].maximise)
     by_family: dict[str, list[tuple[int, Rows]]] = {}
     for p, f in enumerate(formulations):
         for rows in f.families:
             by_family.setdefault(rows.family, []).append((p, rows))
-        stacked.trivially_infeasible += [(family, with_year(key, years[p]), short)
-                                         for family, key, short in f.trivially_infeasible]
+        stacked.trivially_infeasible += [
+            (family, with_year(key, years[p]), short) for family, key, short in f.trivially_infeasible
+        ]
     stacked.families = [_stack_rows(family, parts, columns, years, start) for family, parts in by_family.items()]
     return stacked, columns
 
@@ -246,8 +267,14 @@ def add_persistence(f: Formulation, ph: Phasing) -> None:
     rows = np.arange(n * len(later))
     now = np.concatenate([ph.cell_columns(p, "y") for p in later])
     before = np.concatenate([ph.cell_columns(p - 1, "y") for p in later])
-    f.add("persistence", [with_year(key, ph.years[p]) for p in later for key in keys], np.r_[rows, rows],
-          np.r_[now, before], np.r_[np.ones(len(rows)), -np.ones(len(rows))], lower=0.0)
+    f.add(
+        "persistence",
+        [with_year(key, ph.years[p]) for p in later for key in keys],
+        np.r_[rows, rows],
+        np.r_[now, before],
+        np.r_[np.ones(len(rows)), -np.ones(len(rows))],
+        lower=0.0,
+    )
 
 
 def declining_cells(inst: Instance) -> np.ndarray:
@@ -255,7 +282,8 @@ def declining_cells(inst: Instance) -> np.ndarray:
     U_ir1 ≥ m_i; an existing cell that cannot hold its minimum scale is relocated instead."""
     cells = inst.cells
     return (cells["existing"].to_numpy(float) > 0) & (
-        cells["upper"].to_numpy(float) >= inst.min_scale[cells["i"].to_numpy(int)])
+        cells["upper"].to_numpy(float) >= inst.min_scale[cells["i"].to_numpy(int)]
+    )
 
 
 def add_decline(f: Formulation, ph: Phasing, first: np.ndarray | None = None) -> None:
@@ -279,10 +307,14 @@ def add_decline(f: Formulation, ph: Phasing, first: np.ndarray | None = None) ->
     now = np.concatenate([x[p] for p in later]) if len(later) else np.zeros(0, np.int64)
     before = np.concatenate([x[p - 1] for p in later]) if len(later) else np.zeros(0, np.int64)
     lower = np.r_[keep * inst.cells["existing"].to_numpy(float)[start], np.zeros(len(rows))]
-    f.add("decline", [with_year(keys[j], ph.years[0]) for j in start]
-          + [with_year(key, ph.years[p]) for p in later for key in keys],
-          np.r_[np.arange(m), rows, rows], np.r_[x[0][start], now, before],
-          np.r_[np.ones(m + len(rows)), -keep * np.ones(len(rows))], lower=lower)
+    f.add(
+        "decline",
+        [with_year(keys[j], ph.years[0]) for j in start] + [with_year(key, ph.years[p]) for p in later for key in keys],
+        np.r_[np.arange(m), rows, rows],
+        np.r_[x[0][start], now, before],
+        np.r_[np.ones(m + len(rows)), -keep * np.ones(len(rows))],
+        lower=lower,
+    )
 
 
 PERIOD_FAMILIES: dict[str, Callable[..., None]] = {"persistence": add_persistence, "decline": add_decline}
@@ -315,10 +347,16 @@ def define_objective(f: Formulation, ph: Phasing) -> None:
     f.constant = float(sum(w * period.constant for w, period in zip(ph.weights, ph.formulations)))
 
 
-def formulate_periods(instances: list[Instance], years: list[int], weights: np.ndarray | list[float] | None = None,
-                      decline_limit: float | None = None, *, formulations: list[Formulation] | None = None,
-                      edit: Callable[[Formulation, Instance], None] | None = None,
-                      first_decline: np.ndarray | None = None) -> Formulation:
+def formulate_periods(
+    instances: list[Instance],
+    years: list[int],
+    weights: np.ndarray | list[float] | None = None,
+    decline_limit: float | None = None,
+    *,
+    formulations: list[Formulation] | None = None,
+    edit: Callable[[Formulation, Instance], None] | None = None,
+    first_decline: np.ndarray | None = None,
+) -> Formulation:
     """The phased model (docs/model.md#periods): every period formulated by `formulate` (or given
     as `formulations`), `edit` applied to each (a workflow's rows and objective hold in every
     period), stacked, then persistence, decline and the objective over periods.
@@ -335,8 +373,10 @@ def formulate_periods(instances: list[Instance], years: list[int], weights: np.n
         for f, inst in zip(formulations, instances):
             edit(f, inst)
     stacked, columns = stack(formulations, list(years))
-    own = [Formulation(variables=f.variables, cost=f.cost, constant=f.constant, maximise=f.maximise,
-                       benefit=f.benefit) for f in formulations]
+    own = [
+        Formulation(variables=f.variables, cost=f.cost, constant=f.constant, maximise=f.maximise, benefit=f.benefit)
+        for f in formulations
+    ]
     ph = Phasing(list(years), weights, list(instances), own, columns, decline_limit)
     add_persistence(stacked, ph)
     add_decline(stacked, ph, first_decline)
@@ -345,14 +385,16 @@ def formulate_periods(instances: list[Instance], years: list[int], weights: np.n
     return stacked
 
 
-def formulate_scenario(scenario: Scenario, dataset: Dataset,
-                       edit: Callable[[Formulation, Instance], None] | None = None) -> tuple[Instance, Formulation]:
+def formulate_scenario(
+    scenario: Scenario, dataset: Dataset, edit: Callable[[Formulation, Instance], None] | None = None
+) -> tuple[Instance, Formulation]:
     """The phased model of a scenario with `periods`, and the instance of its last period."""
     instances = instances_by_period(scenario, dataset)
     periods = scenario.periods
     assert periods is not None
-    return instances[-1], formulate_periods(instances, periods.years, weights_of(periods), periods.decline_limit,
-                                            edit=edit)
+    return instances[-1], formulate_periods(
+        instances, periods.years, weights_of(periods), periods.decline_limit, edit=edit
+    )
 
 
 # --- reading a solution back -------------------------------------------------------------------
@@ -385,9 +427,17 @@ def period_objectives(ph: Phasing, values: np.ndarray) -> list[dict[str, Any]]:
         y = np.round(own[y_columns])
         opened = np.maximum(y - (before if before is not None else 0.0), 0.0)
         fixed = _benefit(ph.formulations[-1])[ph.formulations[-1].start("y") + np.arange(len(y))]
-        out.append({"year": year, "weight": float(ph.weights[p]), "objective": float(sum(terms.values())),
-                    "terms": terms, "sites": int(y.sum()), "opened_sites": int(opened.sum()),
-                    "fixed_cost": float(fixed @ opened)})
+        out.append(
+            {
+                "year": year,
+                "weight": float(ph.weights[p]),
+                "objective": float(sum(terms.values())),
+                "terms": terms,
+                "sites": int(y.sum()),
+                "opened_sites": int(opened.sum()),
+                "fixed_cost": float(fixed @ opened),
+            }
+        )
         before = y
     return out
 
@@ -408,8 +458,9 @@ def objective_terms_over(periods: list[dict[str, Any]]) -> dict[str, float]:
     return terms
 
 
-def period_tables(ph: Phasing, values: np.ndarray, constraints: pd.DataFrame
-                  ) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]], dict[str, float]]:
+def period_tables(
+    ph: Phasing, values: np.ndarray, constraints: pd.DataFrame
+) -> tuple[dict[str, pd.DataFrame], list[dict[str, Any]], dict[str, float]]:
     """The run folder's tables over every period, each with a `period` column (the year), the
     per-period objectives and the objective's terms, from `values` in the stacked formulation's
     column order. layout.csv gains `opened`: the first year in which the cell's site is established
@@ -447,6 +498,7 @@ def period_tables(ph: Phasing, values: np.ndarray, constraints: pd.DataFrame
 
 
 # --- workflows on phased models ----------------------------------------------------------------
+
 
 def last_period(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of the last period of a table with a `period` column (the table itself without one)."""

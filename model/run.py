@@ -3,6 +3,7 @@
 The steps are separate so that workflows (pareto, alternatives, diagnose) can add to the Pyomo
 model between building and solving and still get a `Result` with the same tables.
 """
+
 from __future__ import annotations
 
 import time
@@ -50,6 +51,7 @@ def prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None] | 
     with PauseGC():  # hundreds of thousands of keys and Pyomo objects, none of them garbage
         if scenario.periods is not None:  # phased: `edit` applies to every period (docs/model.md#periods)
             from model.periods import formulate_scenario
+
             instance, formulation = formulate_scenario(scenario, dataset_of(scenario), edit)
         else:
             instance = Instance.of(scenario, dataset_of(scenario))
@@ -57,8 +59,9 @@ def prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None] | 
             if edit is not None:
                 edit(formulation, instance)
         model = to_pyomo(formulation)
-    return Prepared(scenario, instance, model, time.perf_counter() - started,
-                    phasing=getattr(formulation, "phasing", None))
+    return Prepared(
+        scenario, instance, model, time.perf_counter() - started, phasing=getattr(formulation, "phasing", None)
+    )
 
 
 def infeasible_rows_message(model: pyo.ConcreteModel) -> str:
@@ -70,16 +73,32 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
     """Hand a prepared model to HiGHS, solve it, and read the layout and shadow prices back."""
     scenario, inst, model = prepared.scenario, prepared.instance, prepared.model
     if model.trivially_infeasible:
-        return Result(scenario, Status.INFEASIBLE, message=infeasible_rows_message(model),
-                      build_seconds=prepared.build_seconds, instance=inst)
+        return Result(
+            scenario,
+            Status.INFEASIBLE,
+            message=infeasible_rows_message(model),
+            build_seconds=prepared.build_seconds,
+            instance=inst,
+        )
     highs = highs or HighsModel.from_pyomo(model)
     rows, columns, integers = highs.shape
     outcome = solve_highs(prepared, highs, start)
-    result = Result(scenario, outcome.status, message=outcome.message, objective=outcome.objective,
-                    bound=outcome.bound, gap=outcome.gap, build_seconds=prepared.build_seconds + highs.handover_seconds,
-                    handover_seconds=highs.handover_seconds, solve_seconds=outcome.solve_seconds,
-                    rows=rows, columns=columns, integer_columns=integers,
-                    solver_log="".join(highs.log) if highs.log is not None else None, instance=inst)
+    result = Result(
+        scenario,
+        outcome.status,
+        message=outcome.message,
+        objective=outcome.objective,
+        bound=outcome.bound,
+        gap=outcome.gap,
+        build_seconds=prepared.build_seconds + highs.handover_seconds,
+        handover_seconds=highs.handover_seconds,
+        solve_seconds=outcome.solve_seconds,
+        rows=rows,
+        columns=columns,
+        integer_columns=integers,
+        solver_log="".join(highs.log) if highs.log is not None else None,
+        instance=inst,
+    )
     if not result.solved:
         return result
     # a variable in no row or objective sits at 0; `values` follows the formulation's columns
@@ -91,15 +110,19 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
     result.constraints = constraint_table(highs, duals, outcome.col_value)
     if prepared.phasing is not None:  # every table per period, each period's objective (docs/model.md#periods)
         from model.periods import period_tables
+
         result.tables, result.extra["periods"], result.objective_terms = period_tables(
-            prepared.phasing, values, result.constraints)
+            prepared.phasing, values, result.constraints
+        )
         return result
     price = np.zeros((len(inst.regions), len(inst.resources)))
     ceilings = result.constraints[result.constraints["family"] == "ceiling"]
     if len(ceilings):
         rn = {r: n for n, r in enumerate(inst.regions)}
         kn = {k: n for n, k in enumerate(inst.resources)}
-        price[[rn[key[0]] for key in ceilings["key"]], [kn[key[1]] for key in ceilings["key"]]] = ceilings["shadow_price"]
+        price[[rn[key[0]] for key in ceilings["key"]], [kn[key[1]] for key in ceilings["key"]]] = ceilings[
+            "shadow_price"
+        ]
     backup = np.zeros(len(x))
     if inst.backup is not None:
         backup[inst.backup.cells] = group(f, values, "b")
@@ -114,7 +137,7 @@ def group(f: Formulation, values: np.ndarray, name: str) -> np.ndarray:
     if not any(v.name == name for v in f.variables):
         return np.zeros(0)
     start = f.start(name)
-    return values[start:start + len(f.variable(name).index)]
+    return values[start : start + len(f.variable(name).index)]
 
 
 LP_ROUNDING_ABOVE = 5_000
@@ -147,6 +170,7 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
     cap and at least the minimum number of sites of a critical cluster."""
     if prepared.phasing is not None:
         from model.periods import round_sites as round_periods
+
         return round_periods(prepared, highs, values, choose_sites)
     inst = prepared.instance
     xcol, ycol = cell_columns(prepared, highs, "x"), cell_columns(prepared, highs, "y")
@@ -192,11 +216,17 @@ def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray
     at_least = ~np.isfinite(upper)
     sense = np.where(lower == upper, "=", np.where(at_least, ">=", "<="))
     rhs = np.where(at_least, lower, upper)
-    return pd.DataFrame({
-        "family": highs.row_family, "key": pd.Series(highs.row_key, dtype=object), "sense": sense,
-        "rhs": rhs, "activity": activity, "slack": np.where(at_least, activity - rhs, rhs - activity),
-        "shadow_price": sign * duals,
-    })
+    return pd.DataFrame(
+        {
+            "family": highs.row_family,
+            "key": pd.Series(highs.row_key, dtype=object),
+            "sense": sense,
+            "rhs": rhs,
+            "activity": activity,
+            "slack": np.where(at_least, activity - rhs, rhs - activity),
+            "shadow_price": sign * duals,
+        }
+    )
 
 
 def solve(scenario: Scenario | str | Path, **overrides: Any) -> Result:

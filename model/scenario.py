@@ -8,6 +8,7 @@ checked against the dataset. Every error names the file (or the override) and th
 Precedence, lowest first: the schema's neutral values < the parent scenario (recursively) <
 the scenario file < overrides. Two overrides of the same key are an error, not "last wins".
 """
+
 from __future__ import annotations
 
 import copy
@@ -176,8 +177,11 @@ class Periods(_Schema):
     def _one_per_year(cls, values: list[float] | None, info) -> list[float] | None:
         years = info.data.get("years")
         if values is not None and years is not None and len(values) != len(years):
-            raise PydanticCustomError("per_year", "needs one entry per year: {entries} given for {count} years",
-                                      {"entries": len(values), "count": len(years)})
+            raise PydanticCustomError(
+                "per_year",
+                "needs one entry per year: {entries} given for {count} years",
+                {"entries": len(values), "count": len(years)},
+            )
         return values
 
 
@@ -232,8 +236,9 @@ class Scenario(_Schema):
         data = self.model_dump(mode="json")
         data["extends"] = None
         dataset = dataset_of(self)
-        data["ceilings"] = {k: self.ceilings.get(k, Ceiling()).model_dump(mode="json")
-                            for k in dataset.resource_ids} | data["ceilings"]
+        data["ceilings"] = {
+            k: self.ceilings.get(k, Ceiling()).model_dump(mode="json") for k in dataset.resource_ids
+        } | data["ceilings"]
         return data
 
     def resolved_yaml(self) -> str:
@@ -253,6 +258,7 @@ class Scenario(_Schema):
 
 
 # --- reading files -------------------------------------------------------------------------
+
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
@@ -428,8 +434,12 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
         known(f"lock_out.{n}.cluster", lock.cluster, dataset.cluster_ids, "cluster")
         known(f"lock_out.{n}.category", lock.category, dataset.categories, "category")
         known(f"lock_out.{n}.region", lock.region, dataset.region_ids, "region")
-        known(f"lock_out.{n}.macro_region", lock.macro_region, sorted(set(dataset.regions["macro_region"])),
-              "macro-region")
+        known(
+            f"lock_out.{n}.macro_region",
+            lock.macro_region,
+            sorted(set(dataset.regions["macro_region"])),
+            "macro-region",
+        )
     scores = dict(zip(zip(dataset.suitability["cluster"], dataset.suitability["region"]), dataset.suitability["score"]))
     category_of = dict(zip(dataset.clusters["cluster"], dataset.clusters["category"]))
     macro_of = dict(zip(dataset.regions["region"], dataset.regions["macro_region"]))
@@ -442,10 +452,18 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
             fail(f"lock_in.{n}", f"{lock_in.cluster} in {lock_in.region} is locked in twice")
         seen.add(cell)
         if scores.get(cell, 0.0) <= 0:
-            fail(f"lock_in.{n}", f"{lock_in.cluster} cannot be locked in to {lock_in.region}: its suitability score there is 0")
+            fail(
+                f"lock_in.{n}",
+                f"{lock_in.cluster} cannot be locked in to {lock_in.region}: its suitability score there is 0",
+            )
         for m, out in enumerate(scenario.lock_out):
-            if out.matches_cluster(lock_in.cluster, category_of[lock_in.cluster]) and out.matches_region(lock_in.region, macro_of[lock_in.region]):
-                fail(f"lock_in.{n}", f"{lock_in.cluster} in {lock_in.region} is both locked in and locked out (lock_out.{m})")
+            if out.matches_cluster(lock_in.cluster, category_of[lock_in.cluster]) and out.matches_region(
+                lock_in.region, macro_of[lock_in.region]
+            ):
+                fail(
+                    f"lock_in.{n}",
+                    f"{lock_in.cluster} in {lock_in.region} is both locked in and locked out (lock_out.{m})",
+                )
     for n, pole in enumerate(scenario.growth_poles):
         known(f"growth_poles.{n}.strategy", pole.strategy, dataset.strategies, "strategy")
         known(f"growth_poles.{n}.category", pole.category, dataset.categories, "category")
@@ -454,8 +472,9 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
         for resource, factors in scenario.periods.ceilings.items():
             known(f"periods.ceilings.{resource}", resource, dataset.resource_ids, "resource")
             if len(factors) != years:
-                fail(f"periods.ceilings.{resource}",
-                     f"needs one entry per year: {len(factors)} given for {years} years")
+                fail(
+                    f"periods.ceilings.{resource}", f"needs one entry per year: {len(factors)} given for {years} years"
+                )
     if scenario.backup is not None:
         for n, resource in enumerate(scenario.backup.resources):
             known(f"backup.resources.{n}", resource, dataset.resource_ids, "resource")
@@ -463,7 +482,10 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
         if scenario.resilience.disruption_survival is None:
             fail("chains.recourse", "recourse needs resilience.disruption_survival (the share every chain must keep)")
         if not dataset.has_network:
-            fail("chains.recourse", f"recourse needs chains: the dataset {dataset.folder} has no chains.csv and corridors.csv")
+            fail(
+                "chains.recourse",
+                f"recourse needs chains: the dataset {dataset.folder} has no chains.csv and corridors.csv",
+            )
         if not scenario.chains.enabled:
             fail("chains.recourse", "recourse needs chains.enabled: true")
     if scenario.chains.corridors:
@@ -474,11 +496,13 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
         check_chain_supply(scenario, dataset)
 
 
-def corridor_overrides(scenario: Scenario, dataset: Dataset,
-                       provenance: dict[str, str] | None = None) -> dict[int, float | None]:
+def corridor_overrides(
+    scenario: Scenario, dataset: Dataset, provenance: dict[str, str] | None = None
+) -> dict[int, float | None]:
     """Row of corridors.csv → the capacity `chains.corridors` gives it (None: no limit). Each key is
     `node_a--node_b` in either order; a key that names no corridor, or a corridor named twice, is an
     error naming the key path (docs/scenario.md#chains)."""
+
     def problem(path: str, text: str) -> NoReturn:
         raise InputError(_source_of(path, provenance or {"": "scenario"}), path, text)
 
@@ -501,8 +525,11 @@ def corridor_overrides(scenario: Scenario, dataset: Dataset,
             if unknown:
                 problem(path, f"unknown node {unknown[0]!r} (the dataset's nodes are its regions' `node` ids)")
             near = sorted(b for a, b in row_of if a == ends[0])
-            problem(path, f"unknown corridor {key!r}: corridors.csv has no corridor between {ends[0]} and {ends[1]} "
-                          f"({ends[0]} has corridors to {', '.join(near) if near else 'no node'})")
+            problem(
+                path,
+                f"unknown corridor {key!r}: corridors.csv has no corridor between {ends[0]} and {ends[1]} "
+                f"({ends[0]} has corridors to {', '.join(near) if near else 'no node'})",
+            )
         if row in out:
             problem(path, f"the corridor {named[row]} is given twice (a corridor has no direction)")
         out[row] = capacity
@@ -520,8 +547,10 @@ def check_chain_supply(scenario: Scenario, dataset: Dataset) -> None:
         existing = dataset.existing.groupby("cluster")["output"].sum().astype(float).to_dict()
         P = len(scenario.periods.years)
         progress = scenario.periods.progress or [(p + 1) / P for p in range(P)]
-        targets = [(year, {c: t * pi + existing.get(c, 0.0) * (1 - pi) for c, t in final.items()})
-                   for year, pi in zip(scenario.periods.years, progress)]
+        targets = [
+            (year, {c: t * pi + existing.get(c, 0.0) * (1 - pi) for c, t in final.items()})
+            for year, pi in zip(scenario.periods.years, progress)
+        ]
     chains, lines = dataset.chains, dataset.lines.get("chains.csv", [])
     assert chains is not None, "check_chain_supply runs on datasets with chains.csv"
     for year, target in targets:
@@ -533,10 +562,13 @@ def check_chain_supply(scenario: Scenario, dataset: Dataset) -> None:
                 first = next(n for n, u in enumerate(chains["upstream"]) if u == up)
                 line = f"line {lines[first]}, column upstream" if lines else None
                 when = f" in {year}" if year is not None else ""
-                raise InputError(dataset.folder / "chains.csv", line,
-                                 f"chain supply impossible{when}: the clusters downstream of {up} need Σ_j q_ij·T_j = "
-                                 f"{total:,.6g} of it, but its target T_i is {target[up]:,.6g} (targets of scenario "
-                                 f"{scenario.name!r}{when})")
+                raise InputError(
+                    dataset.folder / "chains.csv",
+                    line,
+                    f"chain supply impossible{when}: the clusters downstream of {up} need Σ_j q_ij·T_j = "
+                    f"{total:,.6g} of it, but its target T_i is {target[up]:,.6g} (targets of scenario "
+                    f"{scenario.name!r}{when})",
+                )
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

@@ -6,6 +6,7 @@ are stacked into one matrix with the few ordinary rows a workflow adds and hande
 folded into our own `Status`; the best layout found at a time limit is kept and labelled
 `feasible`. Shadow prices come from the LP with the binaries fixed at the solution.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,7 @@ class Status(str, Enum):
     """What a solve ended with (docs/run-folder.md#summaryjson)."""
 
     OPTIMAL = "optimal"
-    FEASIBLE = "feasible"      # a layout within the time limit, not proven optimal
+    FEASIBLE = "feasible"  # a layout within the time limit, not proven optimal
     INFEASIBLE = "infeasible"
     ERROR = "error"
 
@@ -91,8 +92,12 @@ class HighsModel:
         pieces, done = [], 0
         for offset, restated, position, active in self._restated:
             A = restated if active is None else restated[active]
-            pieces += [self.matrix[done:offset], scipy.sparse.csr_matrix((A.data, position[A.indices], A.indptr),
-                                                                          shape=(A.shape[0], self.matrix.shape[1]))]
+            pieces += [
+                self.matrix[done:offset],
+                scipy.sparse.csr_matrix(
+                    (A.data, position[A.indices], A.indptr), shape=(A.shape[0], self.matrix.shape[1])
+                ),
+            ]
             done = offset + A.shape[0]
         return scipy.sparse.vstack(pieces + [self.matrix[done:]], format="csr")
 
@@ -119,8 +124,14 @@ class HighsModel:
                     everything = active.all()
                     A = rows.matrix if everything else rows.matrix[active]
                     if rows.sites_fixed is not None:
-                        restated.append((sum(len(b[2]) - 1 for b in blocks), rows.sites_fixed, position,
-                                         None if everything else active))
+                        restated.append(
+                            (
+                                sum(len(b[2]) - 1 for b in blocks),
+                                rows.sites_fixed,
+                                position,
+                                None if everything else active,
+                            )
+                        )
                     blocks.append((A.data, position[A.indices], A.indptr))
                     lower.append(rows.lower[active])
                     upper.append(rows.upper[active])
@@ -143,31 +154,56 @@ class HighsModel:
             cost = np.zeros(n)
             np.add.at(cost, cost_columns, cost_coefs)
             col_lower, col_upper, integer = column_bounds(columns.vars)
-            highs = cls(matrix=_stack(blocks, n), cost=cost, offset=float(offset), maximise=maximise,
-                        col_lower=col_lower, col_upper=col_upper,
-                        row_lower=np.concatenate(lower) if lower else np.zeros(0),
-                        row_upper=np.concatenate(upper) if upper else np.zeros(0), integer=integer,
-                        row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
-                        columns=columns.vars, _restated=restated,
-                        row_offset=np.concatenate(offsets) if offsets else np.zeros(0),
-                        row_sign=np.concatenate(signs) if signs else np.zeros(0), _position=columns.position)
+            highs = cls(
+                matrix=_stack(blocks, n),
+                cost=cost,
+                offset=float(offset),
+                maximise=maximise,
+                col_lower=col_lower,
+                col_upper=col_upper,
+                row_lower=np.concatenate(lower) if lower else np.zeros(0),
+                row_upper=np.concatenate(upper) if upper else np.zeros(0),
+                integer=integer,
+                row_family=np.concatenate(family) if family else np.zeros(0, dtype=object),
+                row_key=keys,
+                columns=columns.vars,
+                _restated=restated,
+                row_offset=np.concatenate(offsets) if offsets else np.zeros(0),
+                row_sign=np.concatenate(signs) if signs else np.zeros(0),
+                _position=columns.position,
+            )
             highs.highs = highs._passed()
         highs.handover_seconds = time.perf_counter() - started
         return highs
 
-    def _passed(self, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
-                integer: bool = True, sites_fixed: bool = False) -> highspy.Highs:
+    def _passed(
+        self,
+        col_lower: np.ndarray | None = None,
+        col_upper: np.ndarray | None = None,
+        integer: bool = True,
+        sites_fixed: bool = False,
+    ) -> highspy.Highs:
         """A new HiGHS instance holding this model (one array `passModel`), optionally with other
         column bounds, with every integer column relaxed, or stated as the LP with the sites fixed."""
         A = self.sites_fixed_matrix() if sites_fixed else self.matrix
         h = _new_highs(self.log)
-        h.passModel(A.shape[1], A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise),
-                    int(highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize), self.offset,
-                    self.cost, _finite(self.col_lower if col_lower is None else col_lower),
-                    _finite(self.col_upper if col_upper is None else col_upper),
-                    _finite(self.row_lower), _finite(self.row_upper), A.indptr.astype(np.int32, copy=False),
-                    A.indices.astype(np.int32, copy=False), A.data,
-                    (self.integer if integer else np.zeros_like(self.integer)).astype(np.int32))
+        h.passModel(
+            A.shape[1],
+            A.shape[0],
+            A.nnz,
+            int(highspy.MatrixFormat.kRowwise),
+            int(highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize),
+            self.offset,
+            self.cost,
+            _finite(self.col_lower if col_lower is None else col_lower),
+            _finite(self.col_upper if col_upper is None else col_upper),
+            _finite(self.row_lower),
+            _finite(self.row_upper),
+            A.indptr.astype(np.int32, copy=False),
+            A.indices.astype(np.int32, copy=False),
+            A.data,
+            (self.integer if integer else np.zeros_like(self.integer)).astype(np.int32),
+        )
         return h
 
     def column_of(self, var) -> int:
@@ -206,9 +242,14 @@ class HighsModel:
             if self.highs is not None:
                 _log_into(self.highs, self.log)
 
-    def relaxed_lp(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
-                   time_limit: float | None = None, interior_point: bool = False,
-                   sites_fixed: bool = False) -> Outcome:
+    def relaxed_lp(
+        self,
+        lower: np.ndarray | None = None,
+        upper: np.ndarray | None = None,
+        time_limit: float | None = None,
+        interior_point: bool = False,
+        sites_fixed: bool = False,
+    ) -> Outcome:
         """The LP with every integer column continuous, optionally with other column bounds (and, for
         shadow prices, with the rows stated as in the LP with the sites fixed)."""
         h = self._passed(lower, upper, integer=False, sites_fixed=sites_fixed)
@@ -220,16 +261,26 @@ class HighsModel:
         h.run()
         seconds = time.perf_counter() - started
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return Outcome(Status.INFEASIBLE if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible else Status.ERROR,
-                           solve_seconds=seconds, message=h.modelStatusToString(h.getModelStatus()))
+            return Outcome(
+                Status.INFEASIBLE if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible else Status.ERROR,
+                solve_seconds=seconds,
+                message=h.modelStatusToString(h.getModelStatus()),
+            )
         solution = h.getSolution()
         objective = float(h.getInfo().objective_function_value)
-        return Outcome(Status.OPTIMAL, objective=objective, bound=objective, gap=0.0, solve_seconds=seconds,
-                       col_value=np.asarray(solution.col_value, dtype=float),
-                       row_dual=np.asarray(solution.row_dual, dtype=float))
+        return Outcome(
+            Status.OPTIMAL,
+            objective=objective,
+            bound=objective,
+            gap=0.0,
+            solve_seconds=seconds,
+            col_value=np.asarray(solution.col_value, dtype=float),
+            row_dual=np.asarray(solution.row_dual, dtype=float),
+        )
 
-    def with_integers_fixed(self, col_value: np.ndarray, time_limit: float | None = None,
-                            sites_fixed: bool = False) -> Outcome:
+    def with_integers_fixed(
+        self, col_value: np.ndarray, time_limit: float | None = None, sites_fixed: bool = False
+    ) -> Outcome:
         """The LP with the integer columns fixed at (rounded) `col_value`: continuous columns re-optimised."""
         lower, upper = self.col_lower.copy(), self.col_upper.copy()
         fixed = np.round(col_value[self.integer])
@@ -243,7 +294,9 @@ class HighsModel:
         outcome = self.with_integers_fixed(col_value, sites_fixed=True)
         return outcome.row_dual if outcome.row_dual is not None else np.zeros(self.matrix.shape[0])
 
-    def solve_from_rounding(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None]) -> Outcome:
+    def solve_from_rounding(
+        self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None]
+    ) -> Outcome:
         """LP relaxation → `rounding` of its columns to a site pattern → LP with the sites fixed → done if that
         layout is within the MIP gap of the relaxation's bound, else branch and bound started from it, if
         the time left is at least what the relaxation took (else the rounded layout is kept, `feasible`).
@@ -255,8 +308,11 @@ class HighsModel:
         big = self.matrix.shape[1] > 20_000
         relaxation = self.relaxed_lp(time_limit=options.time_limit, interior_point=big)
         if relaxation.status == Status.INFEASIBLE:
-            return Outcome(Status.INFEASIBLE, solve_seconds=time.perf_counter() - started,
-                           message="no layout satisfies every constraint (the LP relaxation is infeasible)")
+            return Outcome(
+                Status.INFEASIBLE,
+                solve_seconds=time.perf_counter() - started,
+                message="no layout satisfies every constraint (the LP relaxation is infeasible)",
+            )
         start, layout, bound, gap = None, None, 0.0, 0.0
         pattern = rounding(relaxation.col_value) if relaxation.col_value is not None else None
         if pattern is not None and relaxation.objective is not None:
@@ -264,29 +320,52 @@ class HighsModel:
             if layout.status == Status.OPTIMAL and layout.objective is not None:
                 start = layout.col_value
                 bound = relaxation.objective
-                gap = (bound - layout.objective) / max(abs(layout.objective), 1e-9) if self.maximise \
+                gap = (
+                    (bound - layout.objective) / max(abs(layout.objective), 1e-9)
+                    if self.maximise
                     else (layout.objective - bound) / max(abs(layout.objective), 1e-9)
+                )
                 if gap <= options.mip_gap:
-                    return Outcome(Status.OPTIMAL, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
-                                   solve_seconds=time.perf_counter() - started, col_value=layout.col_value,
-                                   message="LP-rounding layout within the MIP gap of the LP relaxation bound")
+                    return Outcome(
+                        Status.OPTIMAL,
+                        objective=layout.objective,
+                        bound=bound,
+                        gap=max(gap, 0.0),
+                        solve_seconds=time.perf_counter() - started,
+                        col_value=layout.col_value,
+                        message="LP-rounding layout within the MIP gap of the LP relaxation bound",
+                    )
         remaining = options.time_limit - (time.perf_counter() - started)
         if start is not None and layout is not None and remaining < relaxation.solve_seconds:
             # HiGHS checks its time limit only between the phases of its root node, and the root LP alone
             # costs about what the relaxation did: starting now would overrun the limit by minutes.
-            return Outcome(Status.FEASIBLE, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
-                           solve_seconds=time.perf_counter() - started, col_value=start,
-                           message="time limit: the LP-rounding layout is kept, with the LP relaxation as its bound "
-                                   "(too little time left for branch and bound)")
+            return Outcome(
+                Status.FEASIBLE,
+                objective=layout.objective,
+                bound=bound,
+                gap=max(gap, 0.0),
+                solve_seconds=time.perf_counter() - started,
+                col_value=start,
+                message="time limit: the LP-rounding layout is kept, with the LP relaxation as its bound "
+                "(too little time left for branch and bound)",
+            )
         outcome = self.solve(options.model_copy(update={"time_limit": max(remaining, 1.0)}), start=start)
         if relaxation.status != Status.OPTIMAL:
             outcome.message += f" (plain branch and bound: the LP relaxation ended with {relaxation.message})"
         if outcome.status == Status.ERROR and start is not None and layout is not None:
             # no better layout in time: keep the rounded one
-            outcome = Outcome(Status.FEASIBLE, objective=layout.objective, bound=None, col_value=start,
-                              message="time limit reached; the LP-rounding layout is kept")
-        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL \
-                and outcome.objective is not None:
+            outcome = Outcome(
+                Status.FEASIBLE,
+                objective=layout.objective,
+                bound=None,
+                col_value=start,
+                message="time limit reached; the LP-rounding layout is kept",
+            )
+        if (
+            outcome.status in (Status.OPTIMAL, Status.FEASIBLE)
+            and relaxation.status == Status.OPTIMAL
+            and outcome.objective is not None
+        ):
             maximise = self.maximise
             bounds = [b for b in (outcome.bound, relaxation.objective) if b is not None and np.isfinite(b)]
             outcome.bound = min(bounds) if maximise else max(bounds)
@@ -331,8 +410,9 @@ def _stack(blocks: list[tuple], columns: int) -> scipy.sparse.csr_matrix:
     """CSR blocks (data, column positions, row pointers) on top of each other."""
     if not blocks:
         return scipy.sparse.csr_matrix((0, columns))
-    return scipy.sparse.vstack([scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, columns)) for block in blocks],
-                               format="csr")
+    return scipy.sparse.vstack(
+        [scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, columns)) for block in blocks], format="csr"
+    )
 
 
 def _finite(bounds: np.ndarray) -> np.ndarray:
@@ -404,8 +484,11 @@ def outcome_of(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
         result = Status.FEASIBLE
         message = f"stopped at the {h.modelStatusToString(status).lower()}; best layout found is kept"
     elif status in (M.kTimeLimit, M.kIterationLimit, M.kInterrupt):
-        return Outcome(Status.ERROR, solve_seconds=seconds,
-                       message="no feasible layout found within the time limit; raise solver.time_limit")
+        return Outcome(
+            Status.ERROR,
+            solve_seconds=seconds,
+            message="no feasible layout found within the time limit; raise solver.time_limit",
+        )
     else:
         return Outcome(Status.ERROR, solve_seconds=seconds, message=f"HiGHS ended with {h.modelStatusToString(status)}")
     objective = float(info.objective_function_value)
@@ -413,5 +496,12 @@ def outcome_of(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
     gap: float | None = float(info.mip_gap) if mip else 0.0
     if gap is not None and not np.isfinite(gap):
         gap = None
-    return Outcome(result, objective=objective, bound=bound, gap=gap, solve_seconds=seconds, message=message,
-                   col_value=np.asarray(h.getSolution().col_value, dtype=float))
+    return Outcome(
+        result,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        solve_seconds=seconds,
+        message=message,
+        col_value=np.asarray(h.getSolution().col_value, dtype=float),
+    )

@@ -6,6 +6,7 @@ unchanged. Each worker builds its own model from the (small, picklable) scenario
 come back to the caller, which writes one run folder per point. A point whose run folder is
 finished for the same resolved scenario is not solved again.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -35,7 +36,9 @@ def grid(parameters: Mapping[str, Iterable[Any]]) -> list[dict[str, Any]]:
 
 def point_name(point: dict[str, Any]) -> str:
     """A folder name that says which values the point has, e.g. `ceilings.water.scale=0.8`."""
-    text = "__".join(f"{path}={json.dumps(value) if not isinstance(value, str) else value}" for path, value in point.items())
+    text = "__".join(
+        f"{path}={json.dumps(value) if not isinstance(value, str) else value}" for path, value in point.items()
+    )
     return re.sub(r"[^A-Za-z0-9_.=,+-]", "_", text)
 
 
@@ -44,7 +47,9 @@ def point_scenarios(scenario: Scenario, parameters: dict[str, list[Any]]) -> lis
     base = scenario.model_copy(update={"sweep": None})
     points = []
     for point in grid(parameters):
-        points.append((point, base.with_overrides(point).model_copy(update={"name": f"{base.name}[{point_name(point)}]"})))
+        points.append(
+            (point, base.with_overrides(point).model_copy(update={"name": f"{base.name}[{point_name(point)}]"}))
+        )
     return points
 
 
@@ -52,9 +57,12 @@ def _summary_row(point: dict[str, Any], run: Result, folder: Path) -> dict:
     row = dict(point)
     row.update(status=run.status.value, objective=run.objective, gap=run.gap)
     metrics = critical_summary(run.resilience) if run.solved else dict.fromkeys(RESILIENCE_SUMMARY, np.nan)
-    row.update(resilience=metrics["worst_surviving_share"], hinterland_share=metrics["hinterland_share"],
-               max_region_share=metrics["max_region_share"],
-               sites=int(metrics["sites"]) if np.isfinite(metrics["sites"]) else np.nan)
+    row.update(
+        resilience=metrics["worst_surviving_share"],
+        hinterland_share=metrics["hinterland_share"],
+        max_region_share=metrics["max_region_share"],
+        sites=int(metrics["sites"]) if np.isfinite(metrics["sites"]) else np.nan,
+    )
     row["folder"] = str(folder)
     return row
 
@@ -87,8 +95,9 @@ def tipping_points(table: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
     for folder, status in zip(table["folder"], table["status"]):
         if status in ("optimal", "feasible"):
             layout = Result.read(folder).layout
-            layouts[folder] = set(zip(layout.loc[layout["established"] == 1, "cluster"],
-                                      layout.loc[layout["established"] == 1, "region"]))
+            layouts[folder] = set(
+                zip(layout.loc[layout["established"] == 1, "cluster"], layout.loc[layout["established"] == 1, "region"])
+            )
     rows = []
     for parameter in parameters:
         others = [p for p in parameters if p != parameter]
@@ -102,12 +111,29 @@ def tipping_points(table: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
                     continue
                 a, b = layouts[before["folder"]], layouts[after["folder"]]
                 if a != b:
-                    rows.append({"parameter": parameter, "from_value": before[parameter], "to_value": after[parameter],
-                                 **{p: before[p] for p in others},
-                                 "changed_cells": len(a ^ b), "opened": len(b - a), "closed": len(a - b),
-                                 "opened_cells": ";".join(f"{c}@{r}" for c, r in sorted(b - a)),
-                                 "closed_cells": ";".join(f"{c}@{r}" for c, r in sorted(a - b))})
-    columns = ["parameter", "from_value", "to_value", "changed_cells", "opened", "closed", "opened_cells", "closed_cells"]
+                    rows.append(
+                        {
+                            "parameter": parameter,
+                            "from_value": before[parameter],
+                            "to_value": after[parameter],
+                            **{p: before[p] for p in others},
+                            "changed_cells": len(a ^ b),
+                            "opened": len(b - a),
+                            "closed": len(a - b),
+                            "opened_cells": ";".join(f"{c}@{r}" for c, r in sorted(b - a)),
+                            "closed_cells": ";".join(f"{c}@{r}" for c, r in sorted(a - b)),
+                        }
+                    )
+    columns = [
+        "parameter",
+        "from_value",
+        "to_value",
+        "changed_cells",
+        "opened",
+        "closed",
+        "opened_cells",
+        "closed_cells",
+    ]
     return pd.DataFrame(rows, columns=list(dict.fromkeys(columns[:3] + [k for r in rows for k in r] + columns[3:])))
 
 
@@ -126,8 +152,15 @@ def _executor(jobs: int, executor: Any) -> tuple[cf.Executor | None, bool]:
     return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")), True
 
 
-def sweep(scenario: Scenario | str | Path, parameters: Mapping[str, Iterable[Any]] | None = None, *, jobs: int | None = None,
-          executor: Any = None, out: str | Path | None = None, progress: bool = False) -> pd.DataFrame:
+def sweep(
+    scenario: Scenario | str | Path,
+    parameters: Mapping[str, Iterable[Any]] | None = None,
+    *,
+    jobs: int | None = None,
+    executor: Any = None,
+    out: str | Path | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
     """Solve the scenario once per point of the parameter grid; return (and write) the sweep table.
 
     `parameters` maps dotted paths to values (default: the scenario's `sweep:` block). Points run in
@@ -178,4 +211,5 @@ def sweep(scenario: Scenario | str | Path, parameters: Mapping[str, Iterable[Any
 
 def _progress(total: int, done: int):
     from tqdm import tqdm
+
     return tqdm(total=total, initial=done, desc="sweep", unit="point", leave=True)

@@ -1,4 +1,5 @@
 """pareto: non-dominated points from the benefit optimum to the resilience or resource extreme."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,11 @@ def test_front_against_resilience(tmp_path, tiny):
         assert row.objective == pytest.approx(40 - 10 * row.value)
     values, objectives = front["value"].to_numpy(), front["objective"].to_numpy()
     for n in range(len(front)):
-        dominated = (values >= values[n]) & (objectives >= objectives[n]) & ((values > values[n]) | (objectives > objectives[n]))
+        dominated = (
+            (values >= values[n])
+            & (objectives >= objectives[n])
+            & ((values > values[n]) | (objectives > objectives[n]))
+        )
         assert not dominated.any()
 
 
@@ -57,13 +62,20 @@ def test_front_against_resilience_with_recourse_stops_where_the_chain_cannot_fol
     # costs 10·z for d and, with recourse, 10·z for the 5·z of u that must survive with it — so z stops
     # at 2.5 / 5 = 0.5, not at 1 as d alone could: the extreme asks recourse too, and every point solves.
     data = write_dataset(
-        tmp_path / "d", regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
+        tmp_path / "d",
+        regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
         clusters=[{"cluster": "u", "target": 10}, {"cluster": "d", "target": 10, "critical": True}],
-        resources=["land"], intensity={("u", "land"): 1}, capacity={("r1", "land"): 100, ("r2", "land"): 2.5},
+        resources=["land"],
+        intensity={("u", "land"): 1},
+        capacity={("r1", "land"): 100, ("r2", "land"): 2.5},
         suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 3, ("d", "r2"): 2},
-        disruptions={"coast": ["r1"]}, chains={("u", "d"): 0.5}, corridors={("r1", "r2"): 100})
-    scenario = write_scenario(tmp_path / "s.yaml", data, resilience={"disruption_survival": 0.0},
-                              chains={"recourse": True})
+        disruptions={"coast": ["r1"]},
+        chains={("u", "d"): 0.5},
+        corridors={("r1", "r2"): 100},
+    )
+    scenario = write_scenario(
+        tmp_path / "s.yaml", data, resilience={"disruption_survival": 0.0}, chains={"recourse": True}
+    )
     found = pareto(scenario, "resilience", points=3)
     front = found.front
     assert front["point"].tolist() == [0, 1, 2] and (front["status"] == "optimal").all()

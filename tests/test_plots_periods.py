@@ -1,6 +1,7 @@
 """Pictures of a phased run (docs/run-folder.md#plots): each cluster year by year, output by
 macro-region per period, ceiling use per period, the report's Periods section; the pictures of one
 layout show the last year."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,9 +25,12 @@ def phased_run(tmp_path_factory) -> Path:
 
     base = tmp_path_factory.mktemp("phased")
     data = province_dataset(base / "data")
-    scenario = write_scenario(base / "phased.yaml", data,
-                              resilience={"concentration_cap": 0.4, "hinterland_share": 0.3, "min_sites": 3},
-                              periods={"years": [2026, 2028, 2030], "ceilings": {"water": [1.0, 0.8, 0.6]}})
+    scenario = write_scenario(
+        base / "phased.yaml",
+        data,
+        resilience={"concentration_cap": 0.4, "hinterland_share": 0.3, "min_sites": 3},
+        periods={"years": [2026, 2028, 2030], "ceilings": {"water": [1.0, 0.8, 0.6]}},
+    )
     result = model.solve(str(scenario))
     assert result.solved, result.message
     return result.write(base / "run")
@@ -34,8 +38,15 @@ def phased_run(tmp_path_factory) -> Path:
 
 def test_a_phased_run_draws_every_year_and_the_transfer(phased_run: Path):
     paths = {p.name: p for p in plot_run(phased_run)}
-    for name in ("periods_output.png", "periods_chips.png", "periods_steel.png", "periods_tourism.png",
-                 "total_output.png", "ceilings.png", "resilience.png"):
+    for name in (
+        "periods_output.png",
+        "periods_chips.png",
+        "periods_steel.png",
+        "periods_tourism.png",
+        "total_output.png",
+        "ceilings.png",
+        "resilience.png",
+    ):
         assert name in paths, sorted(paths)
         assert_png(paths[name])
     report = (phased_run / "report.html").read_text(encoding="utf-8")
@@ -57,10 +68,17 @@ def test_the_pictures_of_one_layout_show_the_last_year(phased_run: Path):
 
 
 def test_ceiling_use_names_the_ceilings_that_bind_in_some_year():
-    resources = pd.DataFrame({
-        "region": ["r1", "r1", "r2", "r2"], "resource": ["water"] * 4, "period": [2026, 2030, 2026, 2030],
-        "used": [5, 10, 3, 3], "available": [10, 10, 10, 10], "utilization": [0.5, 1.0, 0.3, 0.3],
-        "shadow_price": [0.0, 0.7, 0.0, 0.0]})
+    resources = pd.DataFrame(
+        {
+            "region": ["r1", "r1", "r2", "r2"],
+            "resource": ["water"] * 4,
+            "period": [2026, 2030, 2026, 2030],
+            "used": [5, 10, 3, 3],
+            "available": [10, 10, 10, 10],
+            "utilization": [0.5, 1.0, 0.3, 0.3],
+            "shadow_price": [0.0, 0.7, 0.0, 0.0],
+        }
+    )
     chosen = binding_by_period(resources)
     assert list(zip(chosen["region"], chosen["resource"])) == [("r1", "water")]
     assert chosen["price"].tolist() == pytest.approx([0.7])

@@ -5,6 +5,7 @@ disruptions) must load and be feasible for a baseline-like scenario. The provinc
 to optimality; for the larger ones the generator's reference layout is checked against every
 constraint of the scenario (a feasibility certificate that needs no solve).
 """
+
 from __future__ import annotations
 
 import filecmp
@@ -23,8 +24,13 @@ from model.synth import CATEGORIES, default_disruptions, generate, synthesize
 from conftest import write_scenario
 
 BASELINE_LIKE = {
-    "resilience": {"concentration_cap": 0.35, "hinterland_share": 0.3, "disruption_survival": 0.6,
-                   "min_sites": 3, "disruptions": "all"},
+    "resilience": {
+        "concentration_cap": 0.35,
+        "hinterland_share": 0.3,
+        "disruption_survival": 0.6,
+        "min_sites": 3,
+        "disruptions": "all",
+    },
     "coordination": {"keep_existing": 0.5, "max_sites_scale": 1.0},
     "objective": {"fixed_cost_weight": 1.0, "relocation_cost": 0.2},
 }
@@ -33,8 +39,12 @@ FILES = sorted(list(SCHEMA) + ["SOURCES.md"])
 
 
 def baseline_like(tmp_path: Path, data: Path, time_limit: float = 30.0) -> Path:
-    return write_scenario(tmp_path / "synth.yaml", data, **BASELINE_LIKE,
-                          solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0})
+    return write_scenario(
+        tmp_path / "synth.yaml",
+        data,
+        **BASELINE_LIKE,
+        solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0},
+    )
 
 
 @pytest.fixture(scope="module")

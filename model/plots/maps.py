@@ -6,6 +6,7 @@ when the coordinates do not tell regions apart, as in small synthetic datasets).
 the resilient network's flows as arrows between transport nodes on the same frame
 (docs/model.md#chains-corridors-and-backup).
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
@@ -28,8 +29,17 @@ from matplotlib.transforms import Affine2D, Bbox
 
 from model.plots import fonts
 from model.formatting import number
-from model.plots.common import (HALO, MACRO_COLORS, NODATA, OUTPUT_UNIT, ZERO, agg_canvas, new_figure,
-                                nice_levels, place_labels)
+from model.plots.common import (
+    HALO,
+    MACRO_COLORS,
+    NODATA,
+    OUTPUT_UNIT,
+    ZERO,
+    agg_canvas,
+    new_figure,
+    nice_levels,
+    place_labels,
+)
 from model.plots.geometry import ALBERS, ChinaMap, china_map, match_regions, region_table
 
 SEQUENTIAL = "YlOrRd"
@@ -39,10 +49,20 @@ BACKUP_COLOR = "#2166ac"
 FLOW_COLOR = "#08306b"
 CORRIDOR_COLOR = "#a6a6a6"
 FLOW_UNIT = f"flow ({OUTPUT_UNIT} per year)"
-FLOW_MAX_WIDTH = 9.0     # points: the arrow of the largest flow
-FLOW_MIN_WIDTH = 0.7     # points: the thinnest arrow drawn, however small its flow
-CLUSTER_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-                  "#bcbd22", "#7f7f7f")
+FLOW_MAX_WIDTH = 9.0  # points: the arrow of the largest flow
+FLOW_MIN_WIDTH = 0.7  # points: the thinnest arrow drawn, however small its flow
+CLUSTER_COLORS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#7f7f7f",
+)
 
 
 @dataclass
@@ -52,7 +72,7 @@ class Frame:
     table: pd.DataFrame
     geo: ChinaMap | None = None
     match: dict[str, str] | None = None
-    mode: str = "bubble"          # "choropleth", "bubble" (lon/lat) or "grid"
+    mode: str = "bubble"  # "choropleth", "bubble" (lon/lat) or "grid"
     cjk: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -99,8 +119,9 @@ def classed_norm(values, diverging: bool = False, classes: int = 8, vmax: float 
     n = matplotlib.colormaps[DIVERGING if diverging else SEQUENTIAL].N
     edges: np.ndarray
     if diverging:
-        edges = np.asarray(MaxNLocator(nbins=classes + 2, symmetric=True, steps=[1, 2, 2.5, 5, 10])
-                           .tick_values(-top, top))
+        edges = np.asarray(
+            MaxNLocator(nbins=classes + 2, symmetric=True, steps=[1, 2, 2.5, 5, 10]).tick_values(-top, top)
+        )
         edges = edges[(edges >= -top - 1e-12 * top) | (edges == edges.min())]
         step = edges[1] - edges[0]
         while edges[-1] < top:
@@ -140,9 +161,20 @@ def _province_colors(frame: Frame, values: pd.Series, cmap: Colormap, norm: Norm
     return out
 
 
-def _draw_provinces(ax, frame: Frame, facecolors: dict, names: list[str], *, lw: float,
-                    highlight: Collection[str], hatch: Collection[str], maritime_only: bool = False,
-                    transform: Affine2D | None = None, clip=None, zorder: float = 2):
+def _draw_provinces(
+    ax,
+    frame: Frame,
+    facecolors: dict,
+    names: list[str],
+    *,
+    lw: float,
+    highlight: Collection[str],
+    hatch: Collection[str],
+    maritime_only: bool = False,
+    transform: Affine2D | None = None,
+    clip=None,
+    zorder: float = 2,
+):
     """Province patches (face, hatch for blocked, thick edge for highlighted) and the boundary lines."""
     geo = frame.geo
     assert geo is not None, "provinces are drawn on a choropleth frame"
@@ -152,7 +184,8 @@ def _draw_provinces(ax, frame: Frame, facecolors: dict, names: list[str], *, lw:
         return [p.transformed(transform) for p in ps] if transform is not None else ps
 
     layers: list[tuple[list[str], dict[str, Any]]] = [
-        (names, dict(facecolors=[facecolors.get(n, NODATA) for n in names], edgecolors=EDGE, linewidths=lw))]
+        (names, dict(facecolors=[facecolors.get(n, NODATA) for n in names], edgecolors=EDGE, linewidths=lw))
+    ]
     hatched = [n for n in names if n in hatch]
     if hatched:
         layers.append((hatched, dict(facecolors="none", edgecolors="#a8a8a8", linewidths=0, hatch="////")))
@@ -167,15 +200,15 @@ def _draw_provinces(ax, frame: Frame, facecolors: dict, names: list[str], *, lw:
     lines: Sequence[np.ndarray] = geo.maritime if maritime_only else geo.boundaries
     if transform is not None:
         lines = [transform.transform(xy) for xy in lines]
-    lc = LineCollection(lines, colors="#555555", linewidths=max(lw * 1.6, 0.5), capstyle="butt",
-                        zorder=zorder + 0.5)
+    lc = LineCollection(lines, colors="#555555", linewidths=max(lw * 1.6, 0.5), capstyle="butt", zorder=zorder + 0.5)
     ax.add_collection(lc)
     if clip is not None:
         lc.set_clip_path(clip)
 
 
-def _inset(ax, frame: Frame, facecolors: dict, *, lw: float, highlight: Collection[str], hatch: Collection[str],
-           small: bool):
+def _inset(
+    ax, frame: Frame, facecolors: dict, *, lw: float, highlight: Collection[str], hatch: Collection[str], small: bool
+):
     """The South China Sea islands box at the lower right of the main map, at a reduced scale.
 
     Drawn into the main axes (no extra axes): the inset area is scaled and moved into `geo.inset_box`
@@ -189,21 +222,53 @@ def _inset(ax, frame: Frame, facecolors: dict, *, lw: float, highlight: Collecti
     transform = Affine2D().translate(-x0, -y0).scale(scale).translate(bx, by)
     ax.add_patch(Rectangle((bx, by), bw, bh, facecolor="white", edgecolor="none", zorder=6))
     clip = Rectangle((bx, by), bw, bh, transform=ax.transData)
-    names = [n for n, p in geo.provinces.items()
-             if p.bounds[0] < x1 and p.bounds[2] > x0 and p.bounds[1] < y1 and p.bounds[3] > y0]
-    _draw_provinces(ax, frame, facecolors, names, lw=lw * 0.7, highlight=highlight, hatch=hatch,
-                    maritime_only=True, transform=transform, clip=clip, zorder=7)
+    names = [
+        n
+        for n, p in geo.provinces.items()
+        if p.bounds[0] < x1 and p.bounds[2] > x0 and p.bounds[1] < y1 and p.bounds[3] > y0
+    ]
+    _draw_provinces(
+        ax,
+        frame,
+        facecolors,
+        names,
+        lw=lw * 0.7,
+        highlight=highlight,
+        hatch=hatch,
+        maritime_only=True,
+        transform=transform,
+        clip=clip,
+        zorder=7,
+    )
     ax.add_patch(Rectangle((bx, by), bw, bh, facecolor="none", edgecolor="#333333", lw=0.8, zorder=9))
     if not small:
         text = "南海诸岛" if frame.cjk else "South China Sea Islands"
-        ax.text(bx + bw / 2, by + 0.03 * bh, text, ha="center", va="bottom", fontsize=6.5, color="#333333",
-                path_effects=HALO, zorder=9.5)
+        ax.text(
+            bx + bw / 2,
+            by + 0.03 * bh,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color="#333333",
+            path_effects=HALO,
+            zorder=9.5,
+        )
     return (bx, by, bw, bh)
 
 
-def draw_choropleth(ax, frame: Frame, values: pd.Series, cmap: Colormap, norm: Normalize, *,
-                    zero_is_none: bool = True, highlight: Collection[str] = frozenset(),
-                    hatch: Collection[str] = frozenset(), small: bool = False):
+def draw_choropleth(
+    ax,
+    frame: Frame,
+    values: pd.Series,
+    cmap: Colormap,
+    norm: Normalize,
+    *,
+    zero_is_none: bool = True,
+    highlight: Collection[str] = frozenset(),
+    hatch: Collection[str] = frozenset(),
+    small: bool = False,
+):
     """Provinces coloured by `values` (indexed by region id), with the inset; returns the inset box."""
     geo, match = frame.geo, frame.match
     assert geo is not None and match is not None, "a choropleth needs the frame's map and match"
@@ -220,9 +285,18 @@ def draw_choropleth(ax, frame: Frame, values: pd.Series, cmap: Colormap, norm: N
     return _inset(ax, frame, faces, lw=lw, highlight=hl, hatch=ht, small=small)
 
 
-def draw_bubbles(ax, frame: Frame, values: pd.Series, *, cmap: Colormap | None = None, norm: Normalize | None = None,
-                 max_size: float = 900.0, vmax: float | None = None, highlight: Collection[str] = frozenset(),
-                 small: bool = False):
+def draw_bubbles(
+    ax,
+    frame: Frame,
+    values: pd.Series,
+    *,
+    cmap: Colormap | None = None,
+    norm: Normalize | None = None,
+    max_size: float = 900.0,
+    vmax: float | None = None,
+    highlight: Collection[str] = frozenset(),
+    small: bool = False,
+):
     """Bubbles at the regions' lon/lat (or grid cells): area ∝ |value|, colour by value or macro-region."""
     t = frame.table
     v = np.array([values.get(r, np.nan) for r in t["region"]], dtype=float)
@@ -242,9 +316,16 @@ def draw_bubbles(ax, frame: Frame, values: pd.Series, *, cmap: Colormap | None =
     edge = ["#111111" if r in highlight else "white" for r in t["region"]]
     lws = [1.4 if r in highlight else 0.5 for r in t["region"]]
     order = np.argsort(-sizes)  # small bubbles on top
-    ax.scatter(t["x"].to_numpy()[order], t["y"].to_numpy()[order], s=sizes[order],
-               c=[face[i] for i in order], edgecolors=[edge[i] for i in order], linewidths=[lws[i] for i in order],
-               alpha=0.85, zorder=3)
+    ax.scatter(
+        t["x"].to_numpy()[order],
+        t["y"].to_numpy()[order],
+        s=sizes[order],
+        c=[face[i] for i in order],
+        edgecolors=[edge[i] for i in order],
+        linewidths=[lws[i] for i in order],
+        alpha=0.85,
+        zorder=3,
+    )
     xs, ys = t["x"].to_numpy(dtype=float), t["y"].to_numpy(dtype=float)
     grid = frame.mode == "grid"
     padx = (xs.max() - xs.min()) * 0.08 + (0.6 if grid else 0.8)
@@ -265,18 +346,47 @@ def draw_bubbles(ax, frame: Frame, values: pd.Series, *, cmap: Colormap | None =
         ax.set_yticks([])
         if not small:
             for x, y, name in zip(xs, ys, t["label"]):
-                ax.annotate(name, (x, y), xytext=(0, np.sqrt(max_size) / 2 + 3), textcoords="offset points",
-                            ha="center", va="bottom", fontsize=8, color="#333333", zorder=1)
+                ax.annotate(
+                    name,
+                    (x, y),
+                    xytext=(0, np.sqrt(max_size) / 2 + 3),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color="#333333",
+                    zorder=1,
+                )
     for spine in ax.spines.values():
         spine.set_color("#bbbbbb")
     return vmax, max_size
 
 
 def size_legend(ax, vmax: float, max_size: float, unit: str, loc: str = "lower left", title: str | None = None):
-    handles = [Line2D([], [], ls="", marker="o", markersize=np.sqrt(max_size * v / vmax), markerfacecolor="#dddddd",
-                      markeredgecolor="#666666", label=number(v, 3)) for v in nice_levels(vmax)]
-    return ax.legend(handles=handles, title=title or unit, loc=loc, labelspacing=1.3, borderpad=0.9,
-                     frameon=True, framealpha=0.9, fontsize=7, title_fontsize=7.5)
+    handles = [
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            markersize=np.sqrt(max_size * v / vmax),
+            markerfacecolor="#dddddd",
+            markeredgecolor="#666666",
+            label=number(v, 3),
+        )
+        for v in nice_levels(vmax)
+    ]
+    return ax.legend(
+        handles=handles,
+        title=title or unit,
+        loc=loc,
+        labelspacing=1.3,
+        borderpad=0.9,
+        frameon=True,
+        framealpha=0.9,
+        fontsize=7,
+        title_fontsize=7.5,
+    )
 
 
 def _tick_format(cb) -> None:
@@ -285,12 +395,25 @@ def _tick_format(cb) -> None:
     cb.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, 3) if abs(v) >= 1000 or v == 0 else f"{v:g}"))
 
 
-def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtitle: str = "",
-               diverging: bool = False, highlight: Collection[str] = frozenset(),
-               hatch: Collection[str] = frozenset(),
-               label_regions: list[str] | None = None, label_text: dict[str, str] | None = None,
-               norm: Normalize | None = None, cmap: str | None = None, max_labels: int = 12,
-               notes: list[str] | None = None, zero_label: str = "none", backup: pd.Series | None = None) -> Figure:
+def map_figure(
+    frame: Frame,
+    values: pd.Series,
+    *,
+    title: str,
+    unit: str,
+    subtitle: str = "",
+    diverging: bool = False,
+    highlight: Collection[str] = frozenset(),
+    hatch: Collection[str] = frozenset(),
+    label_regions: list[str] | None = None,
+    label_text: dict[str, str] | None = None,
+    norm: Normalize | None = None,
+    cmap: str | None = None,
+    max_labels: int = 12,
+    notes: list[str] | None = None,
+    zero_label: str = "none",
+    backup: pd.Series | None = None,
+) -> Figure:
     """One map of `values` (region id -> number): choropleth or bubbles, colour bar or size legend with units.
 
     `label_regions` (most important first) get their name and value written on the map, without overlaps.
@@ -347,12 +470,29 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
             if macro:
                 mh: list[Artist] = [Patch(facecolor=MACRO_COLORS[m], label=m) for m in macro]
                 if highlight:
-                    mh.append(Line2D([], [], ls="", marker="o", markerfacecolor="white", markeredgecolor="#111111",
-                                     markeredgewidth=1.4, markersize=9, label="site established"))
+                    mh.append(
+                        Line2D(
+                            [],
+                            [],
+                            ls="",
+                            marker="o",
+                            markerfacecolor="white",
+                            markeredgecolor="#111111",
+                            markeredgewidth=1.4,
+                            markersize=9,
+                            label="site established",
+                        )
+                    )
                 if ring_key is not None:
                     mh.append(ring_key)
-                leg2 = ax.legend(handles=mh, title="macro-region", loc="lower right", fontsize=7.5,
-                                 title_fontsize=7.5, framealpha=0.9)
+                leg2 = ax.legend(
+                    handles=mh,
+                    title="macro-region",
+                    loc="lower right",
+                    fontsize=7.5,
+                    title_fontsize=7.5,
+                    framealpha=0.9,
+                )
                 ax.add_artist(leg)
                 legends.append(leg2)
             legends.append(leg)
@@ -381,8 +521,15 @@ def map_figure(frame: Frame, values: pd.Series, *, title: str, unit: str, subtit
     return fig
 
 
-def map_grid(frame: Frame, panels: list[tuple[str, pd.Series, set[str]]], *, title: str, unit: str,
-             vmax: float | None = None, percent: bool = False) -> Figure:
+def map_grid(
+    frame: Frame,
+    panels: list[tuple[str, pd.Series, set[str]]],
+    *,
+    title: str,
+    unit: str,
+    vmax: float | None = None,
+    percent: bool = False,
+) -> Figure:
     """Small multiples: one small map per panel (title, values, highlighted regions), one shared colour scale."""
     n = max(len(panels), 1)
     cols = min(n, 5 if n > 12 else 4 if n > 6 else 3 if n > 2 else n)
@@ -402,8 +549,9 @@ def map_grid(frame: Frame, panels: list[tuple[str, pd.Series, set[str]]], *, tit
         if frame.choropleth:
             draw_choropleth(ax, frame, values, cmap, norm, highlight=hl, small=True)
         else:
-            draw_bubbles(ax, frame, values, cmap=cmap, norm=norm, max_size=220, vmax=norm.vmax, highlight=hl,
-                         small=True)
+            draw_bubbles(
+                ax, frame, values, cmap=cmap, norm=norm, max_size=220, vmax=norm.vmax, highlight=hl, small=True
+            )
         ax.set_title(name, fontsize=8, weight="bold", pad=2, linespacing=1.0)
     cax = fig.add_axes((0.3, 0.5 / H, 0.4, 0.14 / H))
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
@@ -420,8 +568,15 @@ def map_grid(frame: Frame, panels: list[tuple[str, pd.Series, set[str]]], *, tit
 # the resilient network: backup rings, transport nodes and flow arrows
 
 
-def draw_backup(ax, frame: Frame, held: dict[str, float], *, values: pd.Series | None = None,
-                vmax: float | None = None, max_size: float | None = None):
+def draw_backup(
+    ax,
+    frame: Frame,
+    held: dict[str, float],
+    *,
+    values: pd.Series | None = None,
+    vmax: float | None = None,
+    max_size: float | None = None,
+):
     """A hatched ring at every region that holds backup (standby capacity); returns the rings and
     their legend handle, (None, None) when no region holds backup.
 
@@ -466,10 +621,17 @@ def node_positions(frame: Frame, node_of: dict[str, str] | None = None) -> pd.Da
     """
     t = frame.table
     node_of = node_of or {}
-    table = pd.DataFrame({
-        "node": [str(node_of.get(r, r)) for r in t["region"]], "region": t["region"].astype(str),
-        "lon": pd.to_numeric(t["lon"], errors="coerce"), "lat": pd.to_numeric(t["lat"], errors="coerce"),
-        "x": t["x"].astype(float), "y": t["y"].astype(float), "label": t["label"]})
+    table = pd.DataFrame(
+        {
+            "node": [str(node_of.get(r, r)) for r in t["region"]],
+            "region": t["region"].astype(str),
+            "lon": pd.to_numeric(t["lon"], errors="coerce"),
+            "lat": pd.to_numeric(t["lat"], errors="coerce"),
+            "x": t["x"].astype(float),
+            "y": t["y"].astype(float),
+            "label": t["label"],
+        }
+    )
     rows = []
     for node, group in table.groupby("node", sort=False):
         if frame.mode != "grid" and group["lon"].notna().all() and group["lat"].notna().all():
@@ -495,8 +657,9 @@ def flow_width(flow, top: float) -> np.ndarray:
     return np.maximum(FLOW_MAX_WIDTH * f / top, FLOW_MIN_WIDTH)
 
 
-def draw_flows(ax, xy: dict[str, tuple[float, float]], arcs: pd.DataFrame, *, top: float,
-               zorder: float = 11) -> list[Bbox]:
+def draw_flows(
+    ax, xy: dict[str, tuple[float, float]], arcs: pd.DataFrame, *, top: float, zorder: float = 11
+) -> list[Bbox]:
     """One curved arrow per arc (columns from, to, flow, color, rad), width by flow, the widest drawn first.
 
     The curve bends to the right of the direction of travel, so the two directions of a corridor
@@ -520,36 +683,76 @@ def draw_flows(ax, xy: dict[str, tuple[float, float]], arcs: pd.DataFrame, *, to
         cx, cy = (ax0 + bx0) / 2 + arc["rad"] * (by0 - ay0), (ay0 + by0) / 2 - arc["rad"] * (bx0 - ax0)
         half = (w / 2 + 2.0) / pts
         for t in np.linspace(0.15, 0.95, 7):
-            px = (1 - t) ** 2 * ax0 + 2 * (1 - t) * t * cx + t ** 2 * bx0
-            py = (1 - t) ** 2 * ay0 + 2 * (1 - t) * t * cy + t ** 2 * by0
+            px = (1 - t) ** 2 * ax0 + 2 * (1 - t) * t * cx + t**2 * bx0
+            py = (1 - t) ** 2 * ay0 + 2 * (1 - t) * t * cy + t**2 * by0
             boxes.append(Bbox.from_bounds(px - half, py - half, 2 * half, 2 * half))
         length = float(np.hypot(bx0 - ax0, by0 - ay0)) * pts
         head_length = min(1.0 * w + 5.0, 0.4 * max(length - 8.0, 1.0))
         style = ArrowStyle.Simple(head_length=head_length, head_width=1.9 * w + 4.0, tail_width=w)
-        arrow = FancyArrowPatch(a, b, arrowstyle=style, connectionstyle=f"arc3,rad={arc['rad']}",
-                                mutation_scale=1.0, shrinkA=4.0, shrinkB=4.0, facecolor=arc["color"],
-                                edgecolor="white", linewidth=0.5, alpha=0.92, zorder=zorder + drawn * 1e-4,
-                                path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
+        arrow = FancyArrowPatch(
+            a,
+            b,
+            arrowstyle=style,
+            connectionstyle=f"arc3,rad={arc['rad']}",
+            mutation_scale=1.0,
+            shrinkA=4.0,
+            shrinkB=4.0,
+            facecolor=arc["color"],
+            edgecolor="white",
+            linewidth=0.5,
+            alpha=0.92,
+            zorder=zorder + drawn * 1e-4,
+            path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")],
+        )
         ax.add_patch(arrow)
         drawn += 1
     return boxes
 
 
-def width_legend(ax, top: float, *, color: str = FLOW_COLOR, loc: str = "upper left", extra: list | None = None,
-                 title: str = FLOW_UNIT):
+def width_legend(
+    ax,
+    top: float,
+    *,
+    color: str = FLOW_COLOR,
+    loc: str = "upper left",
+    extra: list | None = None,
+    title: str = FLOW_UNIT,
+):
     """Reference widths of the flow arrows (about the largest flow, a third and a tenth of it)."""
     levels = nice_levels(top)
-    handles = [Line2D([], [], color=color, lw=float(flow_width([v], top)[0]), solid_capstyle="butt", label=number(v, 3))
-               for v in levels]
+    handles = [
+        Line2D([], [], color=color, lw=float(flow_width([v], top)[0]), solid_capstyle="butt", label=number(v, 3))
+        for v in levels
+    ]
     handles += extra or []
-    return ax.legend(handles=handles, title=title, loc=loc, fontsize=7.5, title_fontsize=8, handlelength=3.2,
-                     labelspacing=0.9, borderpad=0.8, framealpha=0.92)
+    return ax.legend(
+        handles=handles,
+        title=title,
+        loc=loc,
+        fontsize=7.5,
+        title_fontsize=8,
+        handlelength=3.2,
+        labelspacing=0.9,
+        borderpad=0.8,
+        framealpha=0.92,
+    )
 
 
-def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: str, subtitle: str = "",
-             values: pd.Series | None = None, unit: str = "", corridors: pd.DataFrame | None = None,
-             colors: dict[str, str] | None = None, color_labels: dict[str, str] | None = None,
-             notes: list[str] | None = None, max_labels: int = 12) -> Figure:
+def flow_map(
+    frame: Frame,
+    flows: pd.DataFrame,
+    nodes: pd.DataFrame,
+    *,
+    title: str,
+    subtitle: str = "",
+    values: pd.Series | None = None,
+    unit: str = "",
+    corridors: pd.DataFrame | None = None,
+    colors: dict[str, str] | None = None,
+    color_labels: dict[str, str] | None = None,
+    notes: list[str] | None = None,
+    max_labels: int = 12,
+) -> Figure:
     """Flows as arrows between transport nodes (docs/run-folder.md#flowscsv), width by flow.
 
     `flows` has cluster, from, to, flow (node ids); `nodes` is `node_positions(frame, …)`. Under the
@@ -598,11 +801,17 @@ def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: s
     xy = {n: (x, y) for n, x, y in zip(nodes["node"], nodes["x"], nodes["y"])}
     if corridors is not None and len(corridors):
         busy = set(zip(flows["from"], flows["to"])) | set(zip(flows["to"], flows["from"]))
-        idle = [(xy[a], xy[b]) for a, b in zip(corridors["node_a"], corridors["node_b"])
-                if a in xy and b in xy and (a, b) not in busy]
+        idle = [
+            (xy[a], xy[b])
+            for a, b in zip(corridors["node_a"], corridors["node_b"])
+            if a in xy and b in xy and (a, b) not in busy
+        ]
         if idle:
-            ax.add_collection(LineCollection(idle, colors=CORRIDOR_COLOR, linewidths=0.8, linestyles=(0, (4, 2)),
-                                             alpha=0.8, zorder=10))
+            ax.add_collection(
+                LineCollection(
+                    idle, colors=CORRIDOR_COLOR, linewidths=0.8, linestyles=(0, (4, 2)), alpha=0.8, zorder=10
+                )
+            )
             handles.append(Line2D([], [], color=CORRIDOR_COLOR, lw=0.8, ls=(0, (4, 2)), label="corridor without flow"))
     arcs = flows.copy()
     if colors:
@@ -617,11 +826,19 @@ def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: s
     along = draw_flows(ax, xy, arcs, top=top)
     ends = [n for n in dict.fromkeys([*flows["from"], *flows["to"]]) if n in xy]
     if ends:
-        ax.scatter([xy[n][0] for n in ends], [xy[n][1] for n in ends], s=22, c="white", edgecolors="#1b1b1b",
-                   linewidths=0.9, zorder=13)
+        ax.scatter(
+            [xy[n][0] for n in ends],
+            [xy[n][1] for n in ends],
+            s=22,
+            c="white",
+            edgecolors="#1b1b1b",
+            linewidths=0.9,
+            zorder=13,
+        )
         r = 5.0 * fig.dpi / 72.0
-        along += [Bbox.from_bounds(x - r, y - r, 2 * r, 2 * r)
-                  for x, y in ax.transData.transform([xy[n] for n in ends])]
+        along += [
+            Bbox.from_bounds(x - r, y - r, 2 * r, 2 * r) for x, y in ax.transData.transform([xy[n] for n in ends])
+        ]
     kinds: list[Artist] = []
     if colors:
         present = [c for c in colors if c in set(flows["cluster"])]
@@ -649,8 +866,15 @@ def flow_map(frame: Frame, flows: pd.DataFrame, nodes: pd.DataFrame, *, title: s
         if abs(net) > 1e-9 * max(top, 1.0):
             lines.append(f"{'sends' if net > 0 else 'receives'} {number(abs(net), 3)}")
         items.append((xy[n][0], xy[n][1], "\n".join(lines)))
-    place_labels(ax, items, obstacles=boxes + along, max_labels=max_labels, fontsize=7.5, at_point=False,
-                 force_first=min(6, len(items)))
+    place_labels(
+        ax,
+        items,
+        obstacles=boxes + along,
+        max_labels=max_labels,
+        fontsize=7.5,
+        at_point=False,
+        force_first=min(6, len(items)),
+    )
     return fig
 
 

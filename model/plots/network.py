@@ -5,6 +5,7 @@ docs/run-folder.md#flowscsv) and, when the dataset is reachable, from its region
 column, chains.csv and corridors.csv (docs/dataset.md#chainscsv). Nothing here solves; every
 function takes tables and returns tables (docs/model.md#chains-corridors-and-backup).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -112,8 +113,9 @@ def clean_backup(backup: pd.DataFrame | None) -> pd.DataFrame | None:
     return b[b["backup"] > TOLERANCE].reset_index(drop=True)
 
 
-def top_corridors(flows: pd.DataFrame, corridors: pd.DataFrame | None = None, n: int = 10,
-                  label: dict[str, str] | None = None) -> pd.DataFrame:
+def top_corridors(
+    flows: pd.DataFrame, corridors: pd.DataFrame | None = None, n: int = 10, label: dict[str, str] | None = None
+) -> pd.DataFrame:
     """The corridors that carry most: flow summed over clusters and both directions, the largest first.
 
     Each corridor is named in the direction that carries more (`a → b`). Columns: corridor,
@@ -128,14 +130,28 @@ def top_corridors(flows: pd.DataFrame, corridors: pd.DataFrame | None = None, n:
     f["up"] = np.where(f["from"] == f["lo"], f["flow"], 0.0)
     f["down"] = np.where(f["from"] == f["lo"], 0.0, f["flow"])
     f["flow_km"] = f["flow"] * f["distance_km"].fillna(0.0)
-    g = f.groupby(["lo", "hi"], sort=False).agg(
-        distance_km=("distance_km", "max"), total_flow=("flow", "sum"), up=("up", "sum"), down=("down", "sum"),
-        flow_km=("flow_km", "sum"), clusters=("cluster", lambda s: ", ".join(dict.fromkeys(s)))).reset_index()
+    g = (
+        f.groupby(["lo", "hi"], sort=False)
+        .agg(
+            distance_km=("distance_km", "max"),
+            total_flow=("flow", "sum"),
+            up=("up", "sum"),
+            down=("down", "sum"),
+            flow_km=("flow_km", "sum"),
+            clusters=("cluster", lambda s: ", ".join(dict.fromkeys(s))),
+        )
+        .reset_index()
+    )
     if corridors is not None and len(corridors):
         c = corridors
-        c = pd.DataFrame({"lo": np.where(c["node_a"] <= c["node_b"], c["node_a"], c["node_b"]),
-                          "hi": np.where(c["node_a"] <= c["node_b"], c["node_b"], c["node_a"]),
-                          "km": c["distance_km"], "capacity": c["capacity"]})
+        c = pd.DataFrame(
+            {
+                "lo": np.where(c["node_a"] <= c["node_b"], c["node_a"], c["node_b"]),
+                "hi": np.where(c["node_a"] <= c["node_b"], c["node_b"], c["node_a"]),
+                "km": c["distance_km"],
+                "capacity": c["capacity"],
+            }
+        )
         g = g.merge(c, on=["lo", "hi"], how="left")
         g["distance_km"] = g["distance_km"].fillna(g["km"])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -151,8 +167,12 @@ def top_corridors(flows: pd.DataFrame, corridors: pd.DataFrame | None = None, n:
     return g.sort_values("total_flow", ascending=False, kind="stable").head(n).reset_index(drop=True)
 
 
-def backup_held(backup: pd.DataFrame, targets: dict[str, float], names: dict[str, str] | None = None,
-                cluster_labels: dict[str, str] | None = None) -> pd.DataFrame:
+def backup_held(
+    backup: pd.DataFrame,
+    targets: dict[str, float],
+    names: dict[str, str] | None = None,
+    cluster_labels: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Per cluster: total backup, its share of the target, how many regions hold it and where."""
     names, cluster_labels = names or {}, cluster_labels or {}
     rows = []
@@ -160,9 +180,16 @@ def backup_held(backup: pd.DataFrame, targets: dict[str, float], names: dict[str
         cell = cell.sort_values("backup", ascending=False)
         total = float(cell["backup"].sum())
         T = targets.get(c, float("nan"))
-        rows.append({"cluster": c, "name": cluster_labels.get(c, c), "backup": total,
-                     "share_of_target": total / T if T and T > 0 else float("nan"), "regions": len(cell),
-                     "where": ", ".join(f"{names.get(r, r)} {number(v, 3)}" for r, v in zip(cell["region"], cell["backup"]))})
+        rows.append(
+            {
+                "cluster": c,
+                "name": cluster_labels.get(c, c),
+                "backup": total,
+                "share_of_target": total / T if T and T > 0 else float("nan"),
+                "regions": len(cell),
+                "where": ", ".join(f"{names.get(r, r)} {number(v, 3)}" for r, v in zip(cell["region"], cell["backup"])),
+            }
+        )
     return pd.DataFrame(rows, columns=["cluster", "name", "backup", "share_of_target", "regions", "where"])
 
 
@@ -184,8 +211,9 @@ def survival(recourse: pd.DataFrame | None, resilience: pd.DataFrame, rho: float
             r = r[r["cluster"].isin(critical)]
         surviving = pd.to_numeric(r["surviving"], errors="coerce")
         required = pd.to_numeric(r["required"], errors="coerce")
-        out = pd.DataFrame({"disruption": r["disruption"], "cluster": r["cluster"], "surviving": surviving,
-                            "required": required})
+        out = pd.DataFrame(
+            {"disruption": r["disruption"], "cluster": r["cluster"], "surviving": surviving, "required": required}
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             out["share"] = surviving / required
         out["verdict"] = [verdict(s, q) for s, q in zip(surviving, required)]
@@ -199,9 +227,14 @@ def survival(recourse: pd.DataFrame | None, resilience: pd.DataFrame, rho: float
         share = pd.to_numeric(pd.Series([row.get("worst_surviving_share")]), errors="coerce").iloc[0]
         s = share * T if np.isfinite(share) and np.isfinite(T) else float("nan")
         q = rho * T if rho is not None and np.isfinite(T) else float("nan")
-        item = {"disruption": str(row.get("worst_disruption") or "–"), "cluster": str(row["cluster"]),
-                "surviving": s, "required": q, "share": s / q if q and np.isfinite(q) and q > 0 else float("nan"),
-                "verdict": verdict(s, q)}
+        item = {
+            "disruption": str(row.get("worst_disruption") or "–"),
+            "cluster": str(row["cluster"]),
+            "surviving": s,
+            "required": q,
+            "share": s / q if q and np.isfinite(q) and q > 0 else float("nan"),
+            "verdict": verdict(s, q),
+        }
         if "period" in crit.columns:
             item["period"] = row["period"]
         rows.append(item)
@@ -240,8 +273,15 @@ class Network:
             return None
         flows, year = last_period(clean_flows(tables.get("flows")))
         backup, backup_year = last_period(clean_backup(tables.get("backup")))
-        net = cls(flows=flows, backup=backup, recourse=tables.get("recourse"), year=year or backup_year,
-                  chains=chains_of(dataset), corridors=corridors_of(dataset), node_of=node_of(dataset))
+        net = cls(
+            flows=flows,
+            backup=backup,
+            recourse=tables.get("recourse"),
+            year=year or backup_year,
+            chains=chains_of(dataset),
+            corridors=corridors_of(dataset),
+            node_of=node_of(dataset),
+        )
         net.free_transport = transport_is_free(summary, scenario, dataset, flows) if flows is not None else None
         return net
 
