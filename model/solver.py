@@ -377,7 +377,7 @@ class HighsModel:
 class _Columns:
     """The model's variables in order of first appearance, each one column."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.vars: list = []
         self.position: dict[int, int] = {}
         self._seen: dict[int, np.ndarray] = {}
