@@ -13,6 +13,7 @@ compared one to one.
 - `build_linopy(inst)` → `linopy.Model`; `linopy_to_highs(model, inst)` hands it over with
   `to_highspy()` (linopy's direct API) and adds the objective constant, which linopy does not pass.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ def covers(form: str, inst: Instance) -> bool:
 
 
 # --- raw highspy matrix -------------------------------------------------------------------
+
 
 class _Rows:
     """Accumulates constraint families as COO blocks; a row without entries is dropped, like a Pyomo Skip."""
@@ -71,8 +73,10 @@ class _Rows:
     def matrix(self) -> sp.csr_matrix:
         if not self.rows:
             return sp.csr_matrix((0, self.n_cols))
-        A = sp.csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
-                          shape=(self.n_rows, self.n_cols))
+        A = sp.csr_matrix(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(self.n_rows, self.n_cols),
+        )
         A.sum_duplicates()
         A.eliminate_zeros()
         return A
@@ -133,27 +137,28 @@ def _recourse_sets(inst: Instance) -> dict:
     cells = inst.cells
     ci, cr = cells["i"].to_numpy(np.int64), cells["r"].to_numpy(np.int64)
     N, I = len(inst.nodes), len(inst.clusters)
-    lost = np.stack([inst.disruptions[s] for s in inst.disruptions])            # (S, R)
+    lost = np.stack([inst.disruptions[s] for s in inst.disruptions])  # (S, R)
     S = len(lost)
     members = np.flatnonzero(net.chain_members)
     mrank = np.full(I, -1)
     mrank[members] = np.arange(len(members))
     member_cells = np.flatnonzero(mrank[ci] >= 0)
-    key = mrank[ci[member_cells]] * N + inst.node[cr[member_cells]]           # (i ∈ I*, n) of each cell
+    key = mrank[ci[member_cells]] * N + inst.node[cr[member_cells]]  # (i ∈ I*, n) of each cell
     n_keys = len(members) * N
-    onehot = sp.csr_matrix((np.ones(len(member_cells)), (np.arange(len(member_cells)), key)),
-                           shape=(len(member_cells), n_keys))
-    cell_lost = lost[:, cr[member_cells]]                                        # (S, member cells)
-    surviving = np.asarray((~cell_lost).astype(float) @ onehot)                  # (S, keys): allowed cells left
+    onehot = sp.csr_matrix(
+        (np.ones(len(member_cells)), (np.arange(len(member_cells)), key)), shape=(len(member_cells), n_keys)
+    )
+    cell_lost = lost[:, cr[member_cells]]  # (S, member cells)
+    surviving = np.asarray((~cell_lost).astype(float) @ onehot)  # (S, keys): allowed cells left
     total = np.asarray(onehot.sum(axis=0)).ravel()
     has_p = surviving > 0
     # a node stands while any of its regions does; an arc is cut when either end node falls
     regions_in = np.bincount(inst.node, minlength=N)
     node_lost = np.stack([np.bincount(inst.node, weights=row.astype(float), minlength=N) >= regions_in for row in lost])
-    cut = node_lost[:, net.arc_from] | node_lost[:, net.arc_to]                 # (S, A)
+    cut = node_lost[:, net.arc_from] | node_lost[:, net.arc_to]  # (S, A)
     # against the node total where that row is shorter: 1 + lost + 1 nonzeros instead of 1 + surviving
     compact = has_p & (total - surviving + 1 < surviving)
-    p_s, p_key = np.nonzero(has_p)                                               # p order: s, i ∈ I*, n
+    p_s, p_key = np.nonzero(has_p)  # p order: s, i ∈ I*, n
     p_at = np.full((S, n_keys), -1)
     p_at[p_s, p_key] = np.arange(len(p_s))
     totals = np.flatnonzero(compact.any(axis=0))
@@ -162,9 +167,25 @@ def _recourse_sets(inst: Instance) -> dict:
     upstream = np.flatnonzero((net.per_unit > 0).any(axis=1))
     suppliers = upstream[mrank[upstream] >= 0]
     g_s, g_rank, g_arc = np.nonzero(np.broadcast_to(~cut[:, None, :], (S, len(suppliers), len(net.arc_from))))
-    return dict(S=S, N=N, members=members, mrank=mrank, member_cells=member_cells, key=key, cell_lost=cell_lost,
-                p_s=p_s, p_key=p_key, p_at=p_at, compact=compact, totals=totals, total_at=total_at,
-                suppliers=suppliers, g_s=g_s, g_rank=g_rank, g_arc=g_arc)
+    return dict(
+        S=S,
+        N=N,
+        members=members,
+        mrank=mrank,
+        member_cells=member_cells,
+        key=key,
+        cell_lost=cell_lost,
+        p_s=p_s,
+        p_key=p_key,
+        p_at=p_at,
+        compact=compact,
+        totals=totals,
+        total_at=total_at,
+        suppliers=suppliers,
+        g_s=g_s,
+        g_rank=g_rank,
+        g_arc=g_arc,
+    )
 
 
 def assemble(inst: Instance) -> MatrixModel:
@@ -208,10 +229,10 @@ def assemble(inst: Instance) -> MatrixModel:
     X, Y, D = columns(n), columns(n), columns(len(ex))
     upstream = np.flatnonzero((net.per_unit > 0).any(axis=1)) if net is not None else np.zeros(0, np.int64)
     A = len(net.arc_from) if net is not None else 0
-    F = columns(len(upstream) * A)                                 # f_ia: upstream-major, then arc
+    F = columns(len(upstream) * A)  # f_ia: upstream-major, then arc
     urank = np.full(I, -1)
     urank[upstream] = np.arange(len(upstream))
-    held_at = np.full(n, -1)                                       # column of b_ir on each backup cell
+    held_at = np.full(n, -1)  # column of b_ir on each backup cell
     Bk = Btot = np.zeros(0, np.int64)
     if backup is not None:
         Bk = columns(len(backup.cells))
@@ -226,14 +247,17 @@ def assemble(inst: Instance) -> MatrixModel:
     def held(cell: np.ndarray, row: np.ndarray, sign: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """sign·(x_ir + b_ir) of each cell[j] in row[j] (b on backup cells only)."""
         has = held_at[cell] >= 0
-        return (np.concatenate([row, row[has]]), np.concatenate([X[cell], held_at[cell[has]]]),
-                np.full(len(cell) + int(has.sum()), sign))
+        return (
+            np.concatenate([row, row[has]]),
+            np.concatenate([X[cell], held_at[cell[has]]]),
+            np.full(len(cell) + int(has.sum()), sign),
+        )
 
     rows = _Rows(n_cols)
     # target: Σ_r x_ir = T_i
     rows.add("target", I, ci, X, 1.0, T, T)
     # ceiling: Σ_i a_ik x_ir (+ Σ a_ik b_ir, k ∈ backup.resources) ≤ σ_rk cap_rk, rows (r, k) r-major
-    a = inst.intensity[ci]                              # (n, K)
+    a = inst.intensity[ci]  # (n, K)
     cell_k, k_of = np.nonzero(a > 0)
     row, col, val = cr[cell_k] * K + k_of, X[cell_k], a[cell_k, k_of]
     if backup is not None:
@@ -245,8 +269,15 @@ def assemble(inst: Instance) -> MatrixModel:
     ms = inst.min_scale[ci]
     on = np.flatnonzero(ms > 0)
     local = np.arange(len(on))
-    rows.add("min_scale", len(on), np.concatenate([local, local]), np.concatenate([X[on], Y[on]]),
-             np.concatenate([np.ones(len(on)), -ms[on]]), 0.0, INF)
+    rows.add(
+        "min_scale",
+        len(on),
+        np.concatenate([local, local]),
+        np.concatenate([X[on], Y[on]]),
+        np.concatenate([np.ones(len(on)), -ms[on]]),
+        0.0,
+        INF,
+    )
     # link: x_ir (+ b_ir on backup cells) − U_ir y_ir ≤ 0
     local = np.arange(n)
     row, col, val = np.concatenate([local, local]), np.concatenate([X, Y]), np.concatenate([np.ones(n), -upper])
@@ -267,7 +298,7 @@ def assemble(inst: Instance) -> MatrixModel:
     if resilient:
         lost = np.stack([inst.disruptions[s] for s in names])  # (S, R)
         cc = np.flatnonzero(in_crit)
-        row_of = crank[ci[cc]] * S                            # + s
+        row_of = crank[ci[cc]] * S  # + s
         s_sv, j_sv = np.nonzero(~lost[:, cr[cc]])
         hopeless = np.bincount(row_of[j_sv] + s_sv, minlength=len(critical) * S) == 0
         s_of, j = np.nonzero(lost[:, cr[cc]])
@@ -283,8 +314,15 @@ def assemble(inst: Instance) -> MatrixModel:
         code = {m: b for b, m in enumerate(names_b)}
         cell_macro = np.array([code.get(m, -1) for m in inst.macro_region])[cr]
         on = cell_macro >= 0
-        rows.add("balance", len(names_b), cell_macro[on], X[on], 1.0,
-                 np.array([inst.balance[m] for m in names_b]) * float(T.sum()), INF)
+        rows.add(
+            "balance",
+            len(names_b),
+            cell_macro[on],
+            X[on],
+            1.0,
+            np.array([inst.balance[m] for m in names_b]) * float(T.sum()),
+            INF,
+        )
     # keep_existing: x_ir ≥ k e_ir where e_ir > 0
     if inst.keep_existing > 0:
         rows.add("keep_existing", len(ex), np.arange(len(ex)), X[ex], 1.0, inst.keep_existing * existing[ex], INF)
@@ -307,8 +345,7 @@ def assemble(inst: Instance) -> MatrixModel:
         rows.add("growth_pole", len(poles), np.concatenate(row_of), np.concatenate(col_of), 1.0, lower, INF)
     # relocation: d_ir + x_ir ≥ e_ir where e_ir > 0
     local = np.arange(len(ex))
-    rows.add("relocation", len(ex), np.concatenate([local, local]), np.concatenate([D, X[ex]]), 1.0,
-             existing[ex], INF)
+    rows.add("relocation", len(ex), np.concatenate([local, local]), np.concatenate([D, X[ex]]), 1.0, existing[ex], INF)
 
     if net is not None:
         N = len(inst.nodes)
@@ -317,16 +354,33 @@ def assemble(inst: Instance) -> MatrixModel:
         # chain_supply: Σ_{r∈R_n} x_ir + Σ_{a into n} f_ia − Σ_{a out of n} f_ia − Σ_j q_ij Σ_{r∈R_n} x_jr ≥ 0,
         # rows (i ∈ U, n)
         made = np.flatnonzero(urank[ci] >= 0)
-        q_i, q_j = np.nonzero(net.per_unit[upstream] > 0)        # pairs (position in U, downstream j)
+        q_i, q_j = np.nonzero(net.per_unit[upstream] > 0)  # pairs (position in U, downstream j)
         pair_cells = [np.flatnonzero(ci == j) for j in q_j]
         used = np.concatenate(pair_cells) if pair_cells else np.zeros(0, np.int64)
         used_pair = np.repeat(np.arange(len(q_j)), [len(c) for c in pair_cells])
-        rows.add("chain_supply", len(upstream) * N,
-                 np.concatenate([urank[ci[made]] * N + node[made], q_i[used_pair] * N + node[used],
-                                 f_up * N + net.arc_to[f_arc], f_up * N + net.arc_from[f_arc]]),
-                 np.concatenate([X[made], X[used], F, F]),
-                 np.concatenate([np.ones(len(made)), -net.per_unit[upstream[q_i[used_pair]], q_j[used_pair]],
-                                 np.ones(len(F)), -np.ones(len(F))]), 0.0, INF)
+        rows.add(
+            "chain_supply",
+            len(upstream) * N,
+            np.concatenate(
+                [
+                    urank[ci[made]] * N + node[made],
+                    q_i[used_pair] * N + node[used],
+                    f_up * N + net.arc_to[f_arc],
+                    f_up * N + net.arc_from[f_arc],
+                ]
+            ),
+            np.concatenate([X[made], X[used], F, F]),
+            np.concatenate(
+                [
+                    np.ones(len(made)),
+                    -net.per_unit[upstream[q_i[used_pair]], q_j[used_pair]],
+                    np.ones(len(F)),
+                    -np.ones(len(F)),
+                ]
+            ),
+            0.0,
+            INF,
+        )
         # corridor_capacity: Σ_{i∈U} f_ia ≤ cap_a, arcs with a capacity
         limited = np.flatnonzero(np.isfinite(net.capacity))
         position = np.full(A, -1)
@@ -337,8 +391,15 @@ def assemble(inst: Instance) -> MatrixModel:
         b_rank = crank[ci[backup.cells]]
         # backup_total: B_i − Σ_r b_ir = 0, i ∈ C
         if len(Btot):
-            rows.add("backup_total", len(critical), np.r_[np.arange(len(critical)), b_rank], np.r_[Btot, Bk],
-                     np.r_[np.ones(len(critical)), -np.ones(len(Bk))], 0.0, 0.0)
+            rows.add(
+                "backup_total",
+                len(critical),
+                np.r_[np.arange(len(critical)), b_rank],
+                np.r_[Btot, Bk],
+                np.r_[np.ones(len(critical)), -np.ones(len(Bk))],
+                0.0,
+                0.0,
+            )
         # backup_share: Σ_r b_ir ≥ share T_i, i ∈ C
         if backup.share is not None:
             rows.add("backup_share", len(critical), b_rank, Bk, 1.0, backup.share * T[critical], INF)
@@ -359,14 +420,27 @@ def assemble(inst: Instance) -> MatrixModel:
         r2, c2, v2 = held(mc[j[compact & lost_here]], p_row[compact & lost_here], 1.0)
         n_p = len(P)
         with_total = np.flatnonzero(rc["compact"][rc["p_s"], rc["p_key"]])
-        rows.add("recourse_capacity", n_p, np.r_[np.arange(n_p), r1, r2, with_total],
-                 np.r_[P, c1, c2, XN[rc["total_at"][rc["p_key"][with_total]]]],
-                 np.r_[np.ones(n_p), v1, v2, -np.ones(len(with_total))], -INF, 0.0)
+        rows.add(
+            "recourse_capacity",
+            n_p,
+            np.r_[np.arange(n_p), r1, r2, with_total],
+            np.r_[P, c1, c2, XN[rc["total_at"][rc["p_key"][with_total]]]],
+            np.r_[np.ones(n_p), v1, v2, -np.ones(len(with_total))],
+            -INF,
+            0.0,
+        )
         # recourse_survival: Σ_n p_ins ≥ ρ T_i, rows (i ∈ C, s)
         p_cluster = rc["members"][rc["p_key"] // N]
         chosen = np.flatnonzero(crank[p_cluster] >= 0)
-        rows.add("recourse_survival", len(critical) * S, crank[p_cluster[chosen]] * S + rc["p_s"][chosen], P[chosen],
-                 1.0, np.repeat(rho * T[critical], S), INF)
+        rows.add(
+            "recourse_survival",
+            len(critical) * S,
+            crank[p_cluster[chosen]] * S + rc["p_s"][chosen],
+            P[chosen],
+            1.0,
+            np.repeat(rho * T[critical], S),
+            INF,
+        )
         # recourse_supply: p_ins + Σ_{a into n} g_ias − Σ_{a out of n} g_ias − Σ_{j∈I*} q_ij p_jns ≥ 0,
         # rows (s, i ∈ U ∩ I*, n)
         suppliers, Gn = rc["suppliers"], len(rc["suppliers"])
@@ -375,19 +449,28 @@ def assemble(inst: Instance) -> MatrixModel:
         p_node = rc["p_key"] % N
         mine = np.flatnonzero(srank[p_cluster] >= 0)
         q = np.where(net.chain_members[:, None] & net.chain_members[None, :], net.per_unit, 0.0)
-        e_p, e_i = np.nonzero(q[:, p_cluster].T > 0)                 # p of a downstream j, its upstream i
-        rows.add("recourse_supply", S * Gn * N,
-                 np.concatenate([(rc["p_s"][mine] * Gn + srank[p_cluster[mine]]) * N + p_node[mine],
-                                 (rc["p_s"][e_p] * Gn + srank[e_i]) * N + p_node[e_p],
-                                 (rc["g_s"] * Gn + rc["g_rank"]) * N + net.arc_to[rc["g_arc"]],
-                                 (rc["g_s"] * Gn + rc["g_rank"]) * N + net.arc_from[rc["g_arc"]]]),
-                 np.concatenate([P[mine], P[e_p], G, G]),
-                 np.concatenate([np.ones(len(mine)), -q[e_i, p_cluster[e_p]], np.ones(len(G)), -np.ones(len(G))]),
-                 0.0, INF)
+        e_p, e_i = np.nonzero(q[:, p_cluster].T > 0)  # p of a downstream j, its upstream i
+        rows.add(
+            "recourse_supply",
+            S * Gn * N,
+            np.concatenate(
+                [
+                    (rc["p_s"][mine] * Gn + srank[p_cluster[mine]]) * N + p_node[mine],
+                    (rc["p_s"][e_p] * Gn + srank[e_i]) * N + p_node[e_p],
+                    (rc["g_s"] * Gn + rc["g_rank"]) * N + net.arc_to[rc["g_arc"]],
+                    (rc["g_s"] * Gn + rc["g_rank"]) * N + net.arc_from[rc["g_arc"]],
+                ]
+            ),
+            np.concatenate([P[mine], P[e_p], G, G]),
+            np.concatenate([np.ones(len(mine)), -q[e_i, p_cluster[e_p]], np.ones(len(G)), -np.ones(len(G))]),
+            0.0,
+            INF,
+        )
         # recourse_corridor: Σ_i g_ias ≤ cap_a, arcs with a capacity that s leaves open, rows (s, a)
         on = np.isfinite(net.capacity[rc["g_arc"]])
-        rows.add("recourse_corridor", S * A, (rc["g_s"] * A + rc["g_arc"])[on], G[on], 1.0, -INF,
-                 np.tile(net.capacity, S))
+        rows.add(
+            "recourse_corridor", S * A, (rc["g_s"] * A + rc["g_arc"])[on], G[on], 1.0, -INF, np.tile(net.capacity, S)
+        )
 
     # objective: max Σ s x − φ Σ_{e=0} f y − κ Σ d − κ Σ_{not A} e − θ Σ t_i (dist_a / 1000) f_ia − cost Σ b
     cost = np.zeros(n_cols)
@@ -404,13 +487,22 @@ def assemble(inst: Instance) -> MatrixModel:
     integer[Y] = True
     col_upper = np.full(n_cols, INF)
     col_upper[Y] = 1.0
-    return MatrixModel(col_cost=cost, col_lower=col_lower, col_upper=col_upper, integer=integer,
-                       row_lower=np.concatenate(rows.lower), row_upper=np.concatenate(rows.upper),
-                       A=rows.matrix(), offset=inst.constant, families=rows.families,
-                       trivially_infeasible=rows.trivially_infeasible)
+    return MatrixModel(
+        col_cost=cost,
+        col_lower=col_lower,
+        col_upper=col_upper,
+        integer=integer,
+        row_lower=np.concatenate(rows.lower),
+        row_upper=np.concatenate(rows.upper),
+        A=rows.matrix(),
+        offset=inst.constant,
+        families=rows.families,
+        trivially_infeasible=rows.trivially_infeasible,
+    )
 
 
 # --- linopy -----------------------------------------------------------------------------------
+
 
 def build_linopy(inst: Instance):
     """The model in linopy: x, y, d on (cluster, region) with masks; one constraint per family."""
@@ -447,8 +539,15 @@ def build_linopy(inst: Instance):
         where = {cell: (i, r) for cell, i, r in zip(zip(cells["cluster"], cells["region"]), ci, cr)}
         for lock in inst.lock_in:
             y_lower[where[(lock.cluster, lock.region)]] = 1.0
-    y = m.add_variables(lower=xr.DataArray(y_lower, coords=coords, dims=("i", "r")), upper=1.0,
-                        coords=[coords["i"], coords["r"]], dims=("i", "r"), name="y", integer=True, mask=allowed)
+    y = m.add_variables(
+        lower=xr.DataArray(y_lower, coords=coords, dims=("i", "r")),
+        upper=1.0,
+        coords=[coords["i"], coords["r"]],
+        dims=("i", "r"),
+        name="y",
+        integer=True,
+        mask=allowed,
+    )
     d = m.add_variables(lower=0.0, coords=[coords["i"], coords["r"]], dims=("i", "r"), name="d", mask=has_existing)
 
     m.add_constraints(x.sum("r") == T, name="target", mask=count > 0)
@@ -462,41 +561,54 @@ def build_linopy(inst: Instance):
     max_sites = xr.DataArray(inst.max_sites.astype(float), coords={"i": coords["i"]}, dims="i")
     m.add_constraints(y.sum("r") <= max_sites, name="max_sites", mask=count > 0)
     if crit and inst.min_sites is not None:
-        m.add_constraints(y.sel(i=crit).sum("r") >= float(inst.min_sites), name="min_sites",
-                          mask=count.sel(i=crit) > 0)
+        m.add_constraints(y.sel(i=crit).sum("r") >= float(inst.min_sites), name="min_sites", mask=count.sel(i=crit) > 0)
     if crit and inst.hinterland_share is not None:
         H = xr.DataArray(inst.hinterland, coords={"r": coords["r"]}, dims="r")
-        m.add_constraints(x.sel(i=crit).where(H).sum("r") >= inst.hinterland_share * T.sel(i=crit),
-                          name="hinterland", mask=(allowed.sel(i=crit) & H).any("r"))
+        m.add_constraints(
+            x.sel(i=crit).where(H).sum("r") >= inst.hinterland_share * T.sel(i=crit),
+            name="hinterland",
+            mask=(allowed.sel(i=crit) & H).any("r"),
+        )
     if crit and inst.disruption_survival is not None and inst.disruptions:
         # compact (docs/model.md#size): Σ_{r∈L_s} x_ir ≤ (1 − ρ) T_i, where i has lost and surviving cells
-        lost = xr.DataArray(np.stack(list(inst.disruptions.values())),
-                            coords={"s": list(inst.disruptions), "r": coords["r"]}, dims=("s", "r"))
+        lost = xr.DataArray(
+            np.stack(list(inst.disruptions.values())),
+            coords={"s": list(inst.disruptions), "r": coords["r"]},
+            dims=("s", "r"),
+        )
         lhs = x.sel(i=crit).where(lost).sum("r")
         hit = (allowed.sel(i=crit) & lost).any("r") & (allowed.sel(i=crit) & ~lost).any("r")
-        m.add_constraints(lhs <= (1 - inst.disruption_survival) * T.sel(i=crit), name="disruption",
-                          mask=hit.transpose("i", "s"))
+        m.add_constraints(
+            lhs <= (1 - inst.disruption_survival) * T.sel(i=crit), name="disruption", mask=hit.transpose("i", "s")
+        )
     if inst.balance:
         names = list(inst.balance)
-        member = xr.DataArray(np.array([[mr == b for mr in inst.macro_region] for b in names]),
-                              coords={"b": names, "r": coords["r"]}, dims=("b", "r"))
+        member = xr.DataArray(
+            np.array([[mr == b for mr in inst.macro_region] for b in names]),
+            coords={"b": names, "r": coords["r"]},
+            dims=("b", "r"),
+        )
         share = xr.DataArray([inst.balance[b] for b in names], coords={"b": names}, dims="b")
-        m.add_constraints(x.where(member).sum(["i", "r"]) >= share * float(inst.target.sum()), name="balance",
-                          mask=(allowed & member).any(["i", "r"]))
+        m.add_constraints(
+            x.where(member).sum(["i", "r"]) >= share * float(inst.target.sum()),
+            name="balance",
+            mask=(allowed & member).any(["i", "r"]),
+        )
     if inst.keep_existing > 0:
         m.add_constraints(x >= inst.keep_existing * existing, name="keep_existing", mask=has_existing)
     for n, lock in enumerate(inst.lock_in):  # one row each, in the scenario's order
         m.add_constraints(x.loc[lock.cluster, lock.region] >= lock.min_output, name=f"lock_in_{n}")
     poles = {p.id: p for p in inst.growth_poles}
     for g, pole in enumerate(poles.values()):
-        member = xr.DataArray(np.outer(inst.category == pole.category, inst.strategies[pole.strategy]),
-                              coords=coords, dims=("i", "r"))
+        member = xr.DataArray(
+            np.outer(inst.category == pole.category, inst.strategies[pole.strategy]), coords=coords, dims=("i", "r")
+        )
         total = float(inst.target[inst.category == pole.category].sum())
         m.add_constraints(x.where(member).sum() >= pole.share * total, name=f"growth_pole_{g}")
     m.add_constraints(d + x >= existing, name="relocation", mask=has_existing)
 
     f = xr.DataArray(inst.fixed_cost, coords={"i": coords["i"]}, dims="i")
-    fixed = (f * (~has_existing) * (f > 0) * inst.fixed_cost_weight)
+    fixed = f * (~has_existing) * (f > 0) * inst.fixed_cost_weight
     m.add_objective((score * x).sum() - (fixed * y).sum() - inst.relocation_cost * d.sum(), sense="max")
     return m
 

@@ -25,6 +25,7 @@ hand HiGHS the identical matrix, bounds and costs, element by element. The scrip
 line per form, the rows and nonzeros of every constraint family, a table, the ratios and check
 lines, and writes everything to --out as JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,12 +53,15 @@ SCALES = {  # regions, clusters, disruptions (None: the generator's default, max
 """A network scale's dataset is `layout synth --chains` (31 nodes) and its scenario adds chains with recourse
 and backup (`NETWORK`) to the baseline-like goals."""
 FORMS = ("cli", "project", "highspy", "linopy")
-NETWORK = {"chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": True},
-           "backup": {"cost": 0.05, "share": 0.05, "hinterland_only": True, "resources": ["land"]}}
+NETWORK = {
+    "chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": True},
+    "backup": {"cost": 0.05, "share": 0.05, "hinterland_only": True, "resources": ["land"]},
+}
 """The resilient network of a network scale: scenarios/resilient_network.yaml's keys, with half its backup share."""
 
 
 # --- workers (each runs in its own process) --------------------------------------------------------
+
 
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
@@ -72,9 +76,14 @@ def _run_highs(h, options) -> dict:
     started = time.perf_counter()
     h.run()
     outcome = outcome_of(h, time.perf_counter() - started, mip=True)
-    return {"status": outcome.status.value, "highs_status": h.modelStatusToString(h.getModelStatus()),
-            "solve_s": outcome.solve_seconds, "objective": outcome.objective, "bound": outcome.bound,
-            "gap": outcome.gap}
+    return {
+        "status": outcome.status.value,
+        "highs_status": h.modelStatusToString(h.getModelStatus()),
+        "solve_s": outcome.solve_seconds,
+        "objective": outcome.objective,
+        "bound": outcome.bound,
+        "gap": outcome.gap,
+    }
 
 
 def _median(values: list[float]) -> float:
@@ -142,15 +151,30 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
 
     if form == "project":
         rows, cols, ints = handed.shape
-        result.update(rows=rows, columns=cols, integer_columns=ints, nnz=int(handed.matrix.nnz),
-                      families=family_sizes(handed.row_family, handed.matrix))
+        result.update(
+            rows=rows,
+            columns=cols,
+            integer_columns=ints,
+            nnz=int(handed.matrix.nnz),
+            families=family_sizes(handed.row_family, handed.matrix),
+        )
         outcome = solve_highs(built, handed)
-        result.update(status=outcome.status.value, objective=outcome.objective, bound=outcome.bound, gap=outcome.gap,
-                      solve_s=outcome.solve_seconds, message=outcome.message)
+        result.update(
+            status=outcome.status.value,
+            objective=outcome.objective,
+            bound=outcome.bound,
+            gap=outcome.gap,
+            solve_s=outcome.solve_seconds,
+            message=outcome.message,
+        )
     else:
         lp = handed.getLp()
-        result.update(rows=lp.num_row_, columns=lp.num_col_, nnz=len(lp.a_matrix_.value_),
-                      integer_columns=int(sum(1 for v in lp.integrality_ if int(v) == 1)))
+        result.update(
+            rows=lp.num_row_,
+            columns=lp.num_col_,
+            nnz=len(lp.a_matrix_.value_),
+            integer_columns=int(sum(1 for v in lp.integrality_ if int(v) == 1)),
+        )
         result.update(_run_highs(handed, scenario.solver))
     result["peak_rss_mib"] = _peak_rss_mib()
     return result
@@ -184,17 +208,32 @@ def verify(scenario_path: str) -> dict:
         lp = h.getLp()
         shape = (lp.num_row_, lp.num_col_)
         mat = (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_))
-        A = (sp.csc_matrix(mat, shape=shape) if lp.a_matrix_.format_ == highspy.MatrixFormat.kColwise
-             else sp.csr_matrix(mat, shape=shape)).tocsr()
-        integrality = np.array([int(v) for v in lp.integrality_]) if len(lp.integrality_) else np.zeros(lp.num_col_, int)
-        return {"cost": np.asarray(lp.col_cost_), "col_lower": np.asarray(lp.col_lower_),
-                "col_upper": np.asarray(lp.col_upper_), "row_lower": np.asarray(lp.row_lower_),
-                "row_upper": np.asarray(lp.row_upper_), "integrality": integrality, "A": A,
-                "offset": float(lp.offset_), "sense": int(lp.sense_ == highspy.ObjSense.kMaximize)}
+        A = (
+            sp.csc_matrix(mat, shape=shape)
+            if lp.a_matrix_.format_ == highspy.MatrixFormat.kColwise
+            else sp.csr_matrix(mat, shape=shape)
+        ).tocsr()
+        integrality = (
+            np.array([int(v) for v in lp.integrality_]) if len(lp.integrality_) else np.zeros(lp.num_col_, int)
+        )
+        return {
+            "cost": np.asarray(lp.col_cost_),
+            "col_lower": np.asarray(lp.col_lower_),
+            "col_upper": np.asarray(lp.col_upper_),
+            "row_lower": np.asarray(lp.row_lower_),
+            "row_upper": np.asarray(lp.row_upper_),
+            "integrality": integrality,
+            "A": A,
+            "offset": float(lp.offset_),
+            "sense": int(lp.sense_ == highspy.ObjSense.kMaximize),
+        }
 
     reference = arrays(HighsModel.from_pyomo(prepared.model).highs)
     out = {}
-    builders = {"highspy": lambda: assemble(inst).to_highs(), "linopy": lambda: linopy_to_highs(build_linopy(inst), inst)}
+    builders = {
+        "highspy": lambda: assemble(inst).to_highs(),
+        "linopy": lambda: linopy_to_highs(build_linopy(inst), inst),
+    }
     for form, build in builders.items():
         if not covers(form, inst):
             continue
@@ -213,6 +252,7 @@ def verify(scenario_path: str) -> dict:
 
 # --- orchestration ------------------------------------------------------------------------------
 
+
 def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float, network: bool = False) -> Path:
     """The baseline scenario's goals (scenarios/baseline.yaml) on a synthetic dataset; with `network`,
     chains with recourse and backup too (`NETWORK`)."""
@@ -223,8 +263,13 @@ def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float, 
         "description": "baseline-like scenario on a synthetic dataset (benchmarks/run.py)",
         "data": str(data),
         "targets": {"scale": 1.0},
-        "resilience": {"concentration_cap": 0.35, "hinterland_share": 0.3, "disruption_survival": 0.6,
-                       "min_sites": 3, "disruptions": "all"},
+        "resilience": {
+            "concentration_cap": 0.35,
+            "hinterland_share": 0.3,
+            "disruption_survival": 0.6,
+            "min_sites": 3,
+            "disruptions": "all",
+        },
         "coordination": {"keep_existing": 0.5, "max_sites_scale": 1.0},
         "objective": {"fixed_cost_weight": 1.0, "relocation_cost": 0.2},
         **(NETWORK if network else {}),
@@ -241,7 +286,9 @@ def run_child(cmd: list[str], log: Path, wall_limit: float, code: Path | None = 
     started = time.perf_counter()
     env = None
     if code is not None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(code)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join([str(code)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        )
     with log.open("w") as handle:
         proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=HERE.parent, env=env)
         killed = threading.Event()
@@ -270,37 +317,65 @@ def layout_executable() -> list[str]:
     return [sys.executable, "-m", "model.cli"]
 
 
-def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats: int = 1,
-             code: Path | None = None) -> dict:
+def run_form(
+    form: str, folder: Path, scenario: Path, wall_limit: float, repeats: int = 1, code: Path | None = None
+) -> dict:
     """One form in its own subprocess; `code`: a source tree whose `model` package the worker imports instead
     (the `project` form of --baseline)."""
     log = folder / f"{form}{'@baseline' if code else ''}.log"
     if form == "cli":
         out = folder / "run_cli"
-        code, wall, rss, killed = run_child(layout_executable() + ["solve", str(scenario), "--out", str(out)], log,
-                                            wall_limit)
+        code, wall, rss, killed = run_child(
+            layout_executable() + ["solve", str(scenario), "--out", str(out)], log, wall_limit
+        )
         result = {"form": "cli", "exit_code": code, "wall_s": wall, "peak_rss_mib": rss}
         summary = out / "summary.json"
         if summary.is_file():
             s = json.loads(summary.read_text())
             handover = s.get("handover_seconds") or 0.0
-            result.update(status=s.get("status"), objective=s.get("objective"), bound=s.get("bound"), gap=s.get("gap"),
-                          build_s=s["build_seconds"] - handover, handover_s=handover,
-                          build_handover_s=s["build_seconds"], solve_s=s.get("solve_seconds"),
-                          rows=s.get("rows"), columns=s.get("columns"), integer_columns=s.get("integer_columns"))
+            result.update(
+                status=s.get("status"),
+                objective=s.get("objective"),
+                bound=s.get("bound"),
+                gap=s.get("gap"),
+                build_s=s["build_seconds"] - handover,
+                handover_s=handover,
+                build_handover_s=s["build_seconds"],
+                solve_s=s.get("solve_seconds"),
+                rows=s.get("rows"),
+                columns=s.get("columns"),
+                integer_columns=s.get("integer_columns"),
+            )
         else:
             result["status"] = "killed" if killed else "error"
         return result
     target = folder / f"{form}{'@baseline' if code else ''}.json"
     target.unlink(missing_ok=True)
     exit_code, wall, rss, killed = run_child(
-        [sys.executable, str(Path(__file__).resolve()), "--worker", form, "--scenario", str(scenario),
-         "--result", str(target), "--repeats", str(repeats)], log, wall_limit, code)
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            form,
+            "--scenario",
+            str(scenario),
+            "--result",
+            str(target),
+            "--repeats",
+            str(repeats),
+        ],
+        log,
+        wall_limit,
+        code,
+    )
     if target.is_file():
         result = json.loads(target.read_text())
     else:
-        result = {"form": form, "status": "killed" if killed else "error",
-                  "message": log.read_text()[-2000:] if log.is_file() else ""}
+        result = {
+            "form": form,
+            "status": "killed" if killed else "error",
+            "message": log.read_text()[-2000:] if log.is_file() else "",
+        }
     result.update(exit_code=exit_code, wall_s=wall, peak_rss_mib_wait4=rss)
     result.setdefault("peak_rss_mib", rss)
     if code is not None:
@@ -308,8 +383,25 @@ def run_form(form: str, folder: Path, scenario: Path, wall_limit: float, repeats
     return result
 
 
-JSON_KEYS = ("scale", "form", "rows", "columns", "integer_columns", "nnz", "build_s", "handover_s", "build_handover_s",
-             "solve_s", "status", "objective", "bound", "gap", "message", "peak_rss_mib", "wall_s")
+JSON_KEYS = (
+    "scale",
+    "form",
+    "rows",
+    "columns",
+    "integer_columns",
+    "nnz",
+    "build_s",
+    "handover_s",
+    "build_handover_s",
+    "solve_s",
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "message",
+    "peak_rss_mib",
+    "wall_s",
+)
 
 
 def json_line(result: dict) -> dict:
@@ -327,15 +419,37 @@ def print_families(families: list[list]) -> None:
 
 
 def print_table(rows: list[dict]) -> None:
-    header = ("scale", "form", "build s", "hand-over s", "build+hand-over s", "solve s", "status", "objective", "gap",
-              "peak RSS MiB", "wall s")
+    header = (
+        "scale",
+        "form",
+        "build s",
+        "hand-over s",
+        "build+hand-over s",
+        "solve s",
+        "status",
+        "objective",
+        "gap",
+        "peak RSS MiB",
+        "wall s",
+    )
     lines = [header]
     for r in rows:
         gap = None if r.get("gap") is None else 100 * r["gap"]
-        lines.append((r["scale"], r["form"], number(r.get("build_s")), number(r.get("handover_s")),
-                      number(r.get("build_handover_s")), number(r.get("solve_s")), r.get("status", "–"),
-                      number(r.get("objective")), "–" if gap is None else f"{gap:.3f}%",
-                      number(r.get("peak_rss_mib")), number(r.get("wall_s"))))
+        lines.append(
+            (
+                r["scale"],
+                r["form"],
+                number(r.get("build_s")),
+                number(r.get("handover_s")),
+                number(r.get("build_handover_s")),
+                number(r.get("solve_s")),
+                r.get("status", "–"),
+                number(r.get("objective")),
+                "–" if gap is None else f"{gap:.3f}%",
+                number(r.get("peak_rss_mib")),
+                number(r.get("wall_s")),
+            )
+        )
     widths = [max(len(str(line[j])) for line in lines) for j in range(len(header))]
     for n, line in enumerate(lines):
         print("  ".join(str(v).rjust(w) if j >= 2 else str(v).ljust(w) for j, (v, w) in enumerate(zip(line, widths))))
@@ -345,8 +459,11 @@ def print_table(rows: list[dict]) -> None:
 
 def checks(scale: str, results: dict[str, dict], mip_gap: float, verified: dict | None) -> list[dict]:
     out = []
-    shapes = {f: (r.get("rows"), r.get("columns"), r.get("integer_columns")) for f, r in results.items()
-              if r.get("rows") is not None}
+    shapes = {
+        f: (r.get("rows"), r.get("columns"), r.get("integer_columns"))
+        for f, r in results.items()
+        if r.get("rows") is not None
+    }
     if "project" in shapes:
         same = all(s == shapes["project"] for s in shapes.values())
         text = ", ".join(f"{f} {s[0]:,}x{s[1]:,} ({s[2]:,} int)" for f, s in shapes.items())
@@ -357,20 +474,42 @@ def checks(scale: str, results: dict[str, dict], mip_gap: float, verified: dict 
         spread = (max(values) - min(values)) / max(1e-9, abs(max(values)))
         ok = spread <= mip_gap
         text = " = ".join(f"{f} {v:,.4f}" for f, v in finished.items())
-        out.append({"scale": scale, "check": "optimum", "ok": ok, "spread": spread,
-                    "text": f"optimum: {text} (relative spread {spread:.1e}, gap tolerance {mip_gap:g})"})
+        out.append(
+            {
+                "scale": scale,
+                "check": "optimum",
+                "ok": ok,
+                "spread": spread,
+                "text": f"optimum: {text} (relative spread {spread:.1e}, gap tolerance {mip_gap:g})",
+            }
+        )
     elif len(results) == 1:
-        out.append({"scale": scale, "check": "optimum", "ok": None, "text": "optimum: one form only, nothing to compare"})
+        out.append(
+            {"scale": scale, "check": "optimum", "ok": None, "text": "optimum: one form only, nothing to compare"}
+        )
     elif results:
         statuses = ", ".join(f"{f} {r.get('status')}" for f, r in results.items())
-        out.append({"scale": scale, "check": "optimum", "ok": None,
-                    "text": f"optimum: not all forms finished ({statuses}); objectives not compared"})
+        out.append(
+            {
+                "scale": scale,
+                "check": "optimum",
+                "ok": None,
+                "text": f"optimum: not all forms finished ({statuses}); objectives not compared",
+            }
+        )
     if verified:
         for form, v in verified.items():
             bad = [k for k, ok in v["fields"].items() if not ok]
-            out.append({"scale": scale, "check": f"identical_{form}", "ok": v["identical"],
-                        "text": f"{form} hands HiGHS the project's exact matrix, bounds, costs and integrality"
-                                if v["identical"] else f"{form} differs from the project in: {', '.join(bad)}"})
+            out.append(
+                {
+                    "scale": scale,
+                    "check": f"identical_{form}",
+                    "ok": v["identical"],
+                    "text": f"{form} hands HiGHS the project's exact matrix, bounds, costs and integrality"
+                    if v["identical"]
+                    else f"{form} differs from the project in: {', '.join(bad)}",
+                }
+            )
     return out
 
 
@@ -406,23 +545,43 @@ def versions() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scales", default="province,prefecture,county,county_network",
-                        help=f"comma-separated, from {', '.join(SCALES)}")
+    parser.add_argument(
+        "--scales",
+        default="province,prefecture,county,county_network",
+        help=f"comma-separated, from {', '.join(SCALES)}",
+    )
     parser.add_argument("--forms", default=",".join(FORMS), help=f"comma-separated, from {', '.join(FORMS)}")
     parser.add_argument("--cli-scales", default="province", help="scales at which `layout solve` runs end to end")
-    parser.add_argument("--verify-scales", default="province,prefecture,county,county_network",
-                        help="scales at which the three forms are compared element by element ('' for none)")
+    parser.add_argument(
+        "--verify-scales",
+        default="province,prefecture,county,county_network",
+        help="scales at which the three forms are compared element by element ('' for none)",
+    )
     parser.add_argument("--time-limit", type=float, default=300.0, help="HiGHS time limit per solve, seconds")
-    parser.add_argument("--mip-gap", type=float, default=0.01, help="relative MIP gap (default 1 %%, the gap of the county target)")
+    parser.add_argument(
+        "--mip-gap", type=float, default=0.01, help="relative MIP gap (default 1 %%, the gap of the county target)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic datasets")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="in-process forms build and hand over this many times; the median is reported")
-    parser.add_argument("--baseline", metavar="DIR",
-                        help="a source tree of the project (e.g. `git archive main | tar -x -C DIR`) whose project form "
-                             "runs too, as project@baseline, to measure a change against the code before it in one run")
-    parser.add_argument("--baseline-name", default="the baseline",
-                        help="what the --baseline tree holds, for the record (e.g. 'main at d50f1cf')")
-    parser.add_argument("--workdir", help="keep datasets, scenarios, logs and run folders here (default: a temp folder)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="in-process forms build and hand over this many times; the median is reported",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a source tree of the project (e.g. `git archive main | tar -x -C DIR`) whose project form "
+        "runs too, as project@baseline, to measure a change against the code before it in one run",
+    )
+    parser.add_argument(
+        "--baseline-name",
+        default="the baseline",
+        help="what the --baseline tree holds, for the record (e.g. 'main at d50f1cf')",
+    )
+    parser.add_argument(
+        "--workdir", help="keep datasets, scenarios, logs and run folders here (default: a temp folder)"
+    )
     parser.add_argument("--out", default=str(HERE / "results.json"), help="JSON file to write")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)
@@ -450,16 +609,27 @@ def main(argv: list[str] | None = None) -> int:
 
     arguments = list(argv if argv is not None else sys.argv[1:])
     if "--workdir" in arguments:  # a folder of this machine, not part of what was measured
-        del arguments[arguments.index("--workdir"):arguments.index("--workdir") + 2]
+        del arguments[arguments.index("--workdir") : arguments.index("--workdir") + 2]
     if "--baseline" in arguments:  # a folder of this machine: the record says which code it held
         arguments[arguments.index("--baseline") + 1] = "DIR"
-    report = {"command": " ".join([Path(sys.argv[0]).name] + arguments),
-              "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
-              "versions": versions(), "baseline": args.baseline_name if args.baseline else None,
-              "time_limit": args.time_limit, "mip_gap": args.mip_gap, "seed": args.seed,
-              "scales": {}, "rows": [], "checks": [], "ratios": {}}
-    print(f"benchmark in {workdir}: scales {', '.join(scales)}; forms {', '.join(forms)}; "
-          f"time limit {args.time_limit:g} s, MIP gap {args.mip_gap:g}, 1 thread", flush=True)
+    report = {
+        "command": " ".join([Path(sys.argv[0]).name] + arguments),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
+        "versions": versions(),
+        "baseline": args.baseline_name if args.baseline else None,
+        "time_limit": args.time_limit,
+        "mip_gap": args.mip_gap,
+        "seed": args.seed,
+        "scales": {},
+        "rows": [],
+        "checks": [],
+        "ratios": {},
+    }
+    print(
+        f"benchmark in {workdir}: scales {', '.join(scales)}; forms {', '.join(forms)}; "
+        f"time limit {args.time_limit:g} s, MIP gap {args.mip_gap:g}, 1 thread",
+        flush=True,
+    )
     for scale in scales:
         regions, clusters, disruptions, network = SCALES[scale]
         folder = workdir / scale
@@ -469,8 +639,14 @@ def main(argv: list[str] | None = None) -> int:
         synth_s = time.perf_counter() - started
         scenario = write_scenario(folder, data, args.time_limit, args.mip_gap, network)
         n_dis = len({line.split(",")[0] for line in (data / "disruptions.csv").read_text().splitlines()[1:]})
-        report["scales"][scale] = {"regions": regions, "clusters": clusters, "disruptions": n_dis, "network": network,
-                                   "synthesize_s": synth_s, "scenario": str(scenario.relative_to(workdir))}
+        report["scales"][scale] = {
+            "regions": regions,
+            "clusters": clusters,
+            "disruptions": n_dis,
+            "network": network,
+            "synthesize_s": synth_s,
+            "scenario": str(scenario.relative_to(workdir)),
+        }
         described = f"{regions} regions x {clusters} clusters, {n_dis} disruptions"
         if network:
             nodes = len({line.rsplit(",", 1)[1] for line in (data / "regions.csv").read_text().splitlines()[1:]})
@@ -484,23 +660,31 @@ def main(argv: list[str] | None = None) -> int:
             if form == "cli" and scale not in cli_scales:
                 continue
             if form == "linopy" and network:
-                print("  linopy   not built: the linopy form has no resilient network (benchmarks/forms.py)", flush=True)
+                print(
+                    "  linopy   not built: the linopy form has no resilient network (benchmarks/forms.py)", flush=True
+                )
                 continue
             r = run_form(form, folder, scenario, wall_limit, args.repeats)
             r["scale"] = scale
             results[form] = r
             report["rows"].append(r)
-            print(f"  {form:<8} build+hand-over {number(r.get('build_handover_s'))} s  solve "
-                  f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}  "
-                  f"peak {number(r.get('peak_rss_mib'))} MiB  wall {r['wall_s']:.1f} s", flush=True)
+            print(
+                f"  {form:<8} build+hand-over {number(r.get('build_handover_s'))} s  solve "
+                f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}  "
+                f"peak {number(r.get('peak_rss_mib'))} MiB  wall {r['wall_s']:.1f} s",
+                flush=True,
+            )
             print("  json " + json.dumps(json_line(r), default=float), flush=True)
         if args.baseline and "project" in forms:
             r = run_form("project", folder, scenario, wall_limit, args.repeats, code=Path(args.baseline).resolve())
             r["scale"] = scale
             results["project@baseline"] = r
             report["rows"].append(r)
-            print(f"  project@baseline build+hand-over {number(r.get('build_handover_s'))} s  solve "
-                  f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}", flush=True)
+            print(
+                f"  project@baseline build+hand-over {number(r.get('build_handover_s'))} s  solve "
+                f"{number(r.get('solve_s'))} s  {r.get('status')}  objective {number(r.get('objective'))}",
+                flush=True,
+            )
             print("  json " + json.dumps(json_line(r), default=float), flush=True)
         if results.get("project", {}).get("families"):
             print_families(results["project"]["families"])
@@ -508,8 +692,19 @@ def main(argv: list[str] | None = None) -> int:
         if scale in verify_scales:
             target = folder / "verify.json"
             target.unlink(missing_ok=True)
-            run_child([sys.executable, str(Path(__file__).resolve()), "--verify", "--scenario", str(scenario),
-                       "--result", str(target)], folder / "verify.log", wall_limit)
+            run_child(
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--verify",
+                    "--scenario",
+                    str(scenario),
+                    "--result",
+                    str(target),
+                ],
+                folder / "verify.log",
+                wall_limit,
+            )
             verified = json.loads(target.read_text()) if target.is_file() else None
         report["checks"] += checks(scale, results, args.mip_gap, verified)
         report["ratios"][scale] = ratios(results)
@@ -517,8 +712,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n")
     print_table(report["rows"])
-    print("\nratios of build+hand-over (project = Instance.of + numpy families + Pyomo model + hand-over), and of "
-          "solve against --baseline:")
+    print(
+        "\nratios of build+hand-over (project = Instance.of + numpy families + Pyomo model + hand-over), and of "
+        "solve against --baseline:"
+    )
     for scale, r in report["ratios"].items():
         parts = [f"{k} {v:.3g}x" for k, v in r.items()]
         print(f"  {scale:<14} " + ("; ".join(parts) if parts else "–"))

@@ -10,6 +10,7 @@ The Python API mirrors the command line (docs/api.md):
 The names below are imported when first used, so that `import model` (and the command line's
 help and input errors) does not pay for Pyomo, HiGHS, pandas and matplotlib.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -25,9 +26,14 @@ if TYPE_CHECKING:
     from model.solver import Status
 
 _PUBLIC = {
-    "Dataset": "model.dataset", "load_dataset": "model.dataset", "InputError": "model.errors",
-    "Result": "model.results", "solve": "model.run",
-    "Scenario": "model.scenario", "load_scenario": "model.scenario", "Status": "model.solver",
+    "Dataset": "model.dataset",
+    "load_dataset": "model.dataset",
+    "InputError": "model.errors",
+    "Result": "model.results",
+    "solve": "model.run",
+    "Scenario": "model.scenario",
+    "load_scenario": "model.scenario",
+    "Status": "model.solver",
 }
 
 try:
@@ -35,8 +41,17 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
-__all__ = ["Dataset", "InputError", "Result", "Scenario", "Status", "__version__", "load_dataset", "load_scenario",
-           "solve"]
+__all__ = [
+    "Dataset",
+    "InputError",
+    "Result",
+    "Scenario",
+    "Status",
+    "__version__",
+    "load_dataset",
+    "load_scenario",
+    "solve",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -3,6 +3,7 @@
 Exit codes: 0 solved, 1 anything else, 2 invalid input (one line naming file and key, no
 traceback), 3 infeasible (with a hint to run `layout diagnose`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,7 @@ def command(name: str):
     def register(function):
         COMMANDS[name] = function
         return function
+
     return register
 
 
@@ -52,6 +54,7 @@ def finish(out: Path, plot: str | None = None) -> int:
     """Draw the written folder's charts with `model.plots.<plot>` if asked, say where it is, exit 0."""
     if plot is not None:
         import model.plots
+
         getattr(model.plots, plot)(out)
     print(f"  wrote {out}")
     return EXIT_SOLVED
@@ -62,16 +65,26 @@ def print_result(result, out: Path | None) -> None:
     s = result
     gap = "–" if s.gap is None else f"{100 * s.gap:.3f}%"
     print(f"{s.scenario.name}: {s.status.value}  objective {number(s.objective)}  bound {number(s.bound)}  gap {gap}")
-    print(f"  build {s.build_seconds:.2f} s (hand-over {s.handover_seconds:.2f} s)  solve {s.solve_seconds:.2f} s  "
-          f"model {s.rows:,} rows x {s.columns:,} columns ({s.integer_columns:,} integer)")
+    print(
+        f"  build {s.build_seconds:.2f} s (hand-over {s.handover_seconds:.2f} s)  solve {s.solve_seconds:.2f} s  "
+        f"model {s.rows:,} rows x {s.columns:,} columns ({s.integer_columns:,} integer)"
+    )
     if not s.solved:
         print(f"  {s.message}")
         return
+    periods = s.summary().get("periods")
+    when = f" in {periods[-1]['year']}" if periods else ""
+    if periods:
+        print_periods(s, periods)
     binding = s.binding_ceilings()
+    if periods:
+        binding = binding[binding["period"] == periods[-1]["year"]]
     if len(binding):
-        print(f"  binding ceilings ({len(binding)}; shadow price = objective gained per unit more):")
+        print(f"  binding ceilings{when} ({len(binding)}; shadow price = objective gained per unit more):")
         for row in binding.head(8).itertuples():
-            print(f"    {row.resource:<12} {row.region:<16} {row.available:>12,.1f} available  price {row.shadow_price:,.4f}")
+            print(
+                f"    {row.resource:<12} {row.region:<16} {row.available:>12,.1f} available  price {row.shadow_price:,.4f}"
+            )
         if len(binding) > 8:
             print(f"    … and {len(binding) - 8} more in resources.csv")
     else:
@@ -80,13 +93,38 @@ def print_result(result, out: Path | None) -> None:
     if line:
         print(line)
     critical = s.resilience[s.resilience["critical"]]
+    if periods:
+        critical = critical[critical["period"] == periods[-1]["year"]]
     if len(critical):
-        print("  critical clusters: sites, largest regional share, hinterland share, worst disruption (surviving share)")
+        print(
+            f"  critical clusters{when}: sites, largest regional share, "
+            "hinterland share, worst disruption (surviving share)"
+        )
         for row in critical.itertuples():
             worst = f"{row.worst_disruption} ({row.worst_surviving_share:.0%})" if row.worst_disruption else "–"
-            print(f"    {row.cluster:<28} {row.sites:>3}  {row.max_region_share:>5.0%}  {row.hinterland_share:>5.0%}  {worst}")
+            print(
+                f"    {row.cluster:<28} {row.sites:>3}  {row.max_region_share:>5.0%}  {row.hinterland_share:>5.0%}  {worst}"
+            )
     if out is not None:
         print(f"  wrote {out}")
+
+
+def print_periods(result, periods: list[dict]) -> None:
+    """One line per period of a phased run (docs/cli.md#solve): its objective and weight, output,
+    sites (opened that year), binding ceilings and resilience."""
+    layout, resources, resilience = result.layout, result.binding_ceilings(), result.resilience
+    print("  periods: year, objective (weight), output, sites (opened), binding ceilings, resilience")
+    for period in periods:
+        year = period["year"]
+        output = layout.loc[layout["period"] == year, "output"].sum()
+        binding = int((resources["period"] == year).sum())
+        critical = resilience[(resilience["period"] == year) & resilience["critical"]]
+        worst = critical["worst_surviving_share"].min() if len(critical) else float("nan")
+        resilient = f"{worst:.0%}" if worst == worst else "–"
+        print(
+            f"    {year}  {number(period['objective']):>12} ({period['weight']:.3g})  output {number(output):>10}  "
+            f"{period['sites']:>4} sites ({period['opened_sites']} opened)  {binding:>3} binding  {resilient:>5}"
+        )
 
 
 def network_line(result) -> str:
@@ -95,27 +133,41 @@ def network_line(result) -> str:
     if flows is None and backup is None:
         return ""
     terms = result.objective_terms or {}
+    periods = result.summary().get("periods")
+    if periods:  # a phased run: the network of the last year, with that year's costs
+        year = periods[-1]["year"]
+        flows, backup, recourse = (None if t is None else t[t["period"] == year] for t in (flows, backup, recourse))
+        terms = periods[-1]["terms"]
     parts = []
     if flows is not None:
         moved = float(flows["flow"].sum())
         km = float((flows["flow"] * flows["distance_km"]).sum())
         arcs = len(flows.groupby(["from", "to"])) if len(flows) else 0
-        parts.append(f"{arcs} arc{'s' if arcs != 1 else ''} carry {moved:,.1f}"
-                     + (f" over {km / moved:,.0f} km on average" if moved else "")
-                     + f", transport cost {abs(terms.get('transport', 0.0)):,.1f}"
-                     + (" (no transport cost: these flows are one of many optima)" if moved and not terms.get("transport")
-                        else ""))
+        parts.append(
+            f"{arcs} arc{'s' if arcs != 1 else ''} carry {moved:,.1f}"
+            + (f" over {km / moved:,.0f} km on average" if moved else "")
+            + f", transport cost {abs(terms.get('transport', 0.0)):,.1f}"
+            + (
+                " (no transport cost: these flows are one of many optima)"
+                if moved and not terms.get("transport")
+                else ""
+            )
+        )
     if backup is not None:
-        parts.append(f"backup {float(backup['backup'].sum()):,.1f} in {len(backup)} cell{'s' if len(backup) != 1 else ''}, "
-                     f"cost {abs(terms.get('backup', 0.0)):,.1f}")
+        parts.append(
+            f"backup {float(backup['backup'].sum()):,.1f} in {len(backup)} cell{'s' if len(backup) != 1 else ''}, "
+            f"cost {abs(terms.get('backup', 0.0)):,.1f}"
+        )
     if recourse is not None and len(recourse):
         margin = recourse["surviving"] - recourse["required"]
         worst = recourse.loc[margin.idxmin()]
         count = recourse["disruption"].nunique()
-        parts.append(f"recourse holds under {count} disruption{'s' if count != 1 else ''} "
-                     f"(tightest: {worst['cluster']} under {worst['disruption']}, "
-                     f"{worst['surviving']:,.1f} surviving of {worst['required']:,.1f} required)")
-    return "  network: " + "; ".join(parts)
+        parts.append(
+            f"recourse holds under {count} disruption{'s' if count != 1 else ''} "
+            f"(tightest: {worst['cluster']} under {worst['disruption']}, "
+            f"{worst['surviving']:,.1f} surviving of {worst['required']:,.1f} required)"
+        )
+    return f"  network{f' in {year}' if periods else ''}: " + "; ".join(parts)
 
 
 @command("solve")
@@ -128,11 +180,15 @@ def cmd_solve(args: argparse.Namespace) -> int:
     print_result(result, out)
     if args.plot and result.solved:
         from model.plots import plot_run
+
         for path in plot_run(out):
             print(f"  drew {path}")
     if result.status.value == "infeasible":
-        print(f"  infeasible: no layout satisfies every constraint. Run `layout diagnose {args.scenario}` "
-              "to see which ceilings, goals or locks must give, and by how much.", file=sys.stderr)
+        print(
+            f"  infeasible: no layout satisfies every constraint. Run `layout diagnose {args.scenario}` "
+            "to see which ceilings, goals or locks must give, and by how much.",
+            file=sys.stderr,
+        )
         return EXIT_INFEASIBLE
     return EXIT_SOLVED if result.solved else EXIT_ERROR
 
@@ -147,19 +203,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     dataset = dataset_of(scenario)
     inst = Instance.of(scenario, dataset)
-    print(f"{args.scenario}: valid. Scenario {scenario.name!r} on {dataset.folder}: {len(dataset.region_ids)} regions, "
-          f"{len(dataset.cluster_ids)} clusters ({int(inst.critical.sum())} critical), {len(dataset.resource_ids)} resources, "
-          f"{len(inst.disruptions)} active disruptions; {len(inst.cells):,} allowed cells."
-          + (f" {int((inst.network.per_unit > 0).sum())} chains over {len(inst.network.arc_from) // 2} corridors "
-             f"between {len(inst.nodes)} nodes{', with recourse' if inst.network.recourse else ''}."
-             if inst.network is not None else "")
-          + (f" Backup on {len(inst.backup.cells):,} cells." if inst.backup is not None else ""))
+    print(
+        f"{args.scenario}: valid. Scenario {scenario.name!r} on {dataset.folder}: {len(dataset.region_ids)} regions, "
+        f"{len(dataset.cluster_ids)} clusters ({int(inst.critical.sum())} critical), {len(dataset.resource_ids)} resources, "
+        f"{len(inst.disruptions)} active disruptions; {len(inst.cells):,} allowed cells."
+        + (
+            f" {int((inst.network.per_unit > 0).sum())} chains over {len(inst.network.arc_from) // 2} corridors "
+            f"between {len(inst.nodes)} nodes{', with recourse' if inst.network.recourse else ''}."
+            if inst.network is not None
+            else ""
+        )
+        + (f" Backup on {len(inst.backup.cells):,} cells." if inst.backup is not None else "")
+        + (
+            f" {len(scenario.periods.years)} periods: {', '.join(map(str, scenario.periods.years))}."
+            if scenario.periods is not None
+            else ""
+        )
+    )
     return EXIT_SOLVED
 
 
 def parse_values(text: str) -> list[Any]:
     """`0.8,0.9,1.0` → [0.8, 0.9, 1.0]; each value read as YAML."""
     import yaml
+
     return [yaml.safe_load(v) for v in text.split(",") if v.strip()]
 
 
@@ -172,8 +239,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comparison.write(out)
     s = comparison.summary
     print(f"{args.run_a} → {args.run_b}")
-    print(f"  objective {number(s['objective_a'])} → {number(s['objective_b'])} ({s['objective_change']:+,.1f}); "
-          f"moved output {number(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed")
+    print(
+        f"  objective {number(s['objective_a'])} → {number(s['objective_b'])} ({s['objective_change']:+,.1f}); "
+        f"moved output {number(s['moved_output'])}; {s['opened_sites']} sites opened, {s['closed_sites']} closed"
+        + (f" (in {s['periods'][-1]['year']})" if s.get("periods") else "")
+    )
+    for period in s.get("periods", []):
+        print(
+            f"    {period['year']}: moved output {number(period['moved_output'])}; {period['opened_sites']} sites opened, "
+            f"{period['closed_sites']} closed"
+        )
     for metric in ("worst_surviving_share_min", "hinterland_share_min", "max_region_share_max", "sites_min"):
         m = s[metric]
         if m["a"] is not None:
@@ -183,7 +258,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(moves):
         print("  largest moves (10^8 yuan):")
         for row in moves.itertuples():
-            print(f"    {row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  ({row.delta:+,.1f})")
+            year = f"{row.period}  " if "period" in moves.columns else ""
+            print(
+                f"    {year}{row.cluster:<28} {row.region:<16} {row.output_a:>10,.1f} → {row.output_b:>10,.1f}  "
+                f"({row.delta:+,.1f})"
+            )
     return finish(out, "plot_compare" if args.plot else None)
 
 
@@ -200,6 +279,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     client = None
     if args.scheduler:
         from distributed import Client
+
         client = Client(args.scheduler)
     try:
         table = sweep(scenario, parameters, jobs=args.jobs, executor=client, out=out, progress=not args.quiet)
@@ -208,10 +288,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             client.close()
     print(show(table.drop(columns="folder")))
     from model.sweep import read_tipping_points
+
     tipping = read_tipping_points(out)
     for row in tipping.itertuples():
-        print(f"  layout changes between {row.parameter}={row.from_value} and {row.to_value}: "
-              f"{row.opened} sites opened, {row.closed} closed")
+        print(
+            f"  layout changes between {row.parameter}={row.from_value} and {row.to_value}: "
+            f"{row.opened} sites opened, {row.closed} closed"
+        )
     return finish(out, "plot_sweep" if args.plot else None)
 
 
@@ -224,8 +307,10 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     front.write(out)
     print(show(front.front))
     if len(front.front) == 1 and args.against != "resilience":
-        print(f"  the total use of {args.against} is the same in every layout: intensities do not depend on the region, "
-              "so Σ_i a_ik·T_i fixes it — the front is a single point")
+        print(
+            f"  the total use of {args.against} is the same in every layout: intensities do not depend on the region, "
+            "so Σ_i a_ik·T_i fixes it — the front is a single point"
+        )
     return finish(out, "plot_pareto" if args.plot else None)
 
 
@@ -276,8 +361,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from model.synth import synthesize
 
-    out = synthesize(args.regions, args.clusters, Path(args.out), disruptions=args.disruptions, seed=args.seed,
-                     chains=args.chains, nodes=args.nodes)
+    out = synthesize(
+        args.regions,
+        args.clusters,
+        Path(args.out),
+        disruptions=args.disruptions,
+        seed=args.seed,
+        chains=args.chains,
+        nodes=args.nodes,
+    )
     network = ""
     if args.chains:
         import pandas as pd
@@ -285,23 +377,31 @@ def cmd_synth(args: argparse.Namespace) -> int:
         nodes = pd.read_csv(out / "regions.csv", usecols=["node"])["node"].nunique()
         links, corridors = len(pd.read_csv(out / "chains.csv")), len(pd.read_csv(out / "corridors.csv"))
         network = f", {nodes} nodes, {links} chain links, {corridors} corridors"
-    print(f"wrote a synthetic dataset of {args.regions} regions and {args.clusters} clusters{network} to {out} "
-          f"(seed {args.seed})")
+    print(
+        f"wrote a synthetic dataset of {args.regions} regions and {args.clusters} clusters{network} to {out} "
+        f"(seed {args.seed})"
+    )
     return EXIT_SOLVED
 
 
 def parser() -> argparse.ArgumentParser:
     from model import __version__
 
-    p = argparse.ArgumentParser(prog="layout", description="Where industry clusters should grow: solve, compare and "
-                                "explore productive-layout scenarios.")
+    p = argparse.ArgumentParser(
+        prog="layout",
+        description="Where industry clusters should grow: solve, compare and explore productive-layout scenarios.",
+    )
     p.add_argument("--version", action="version", version=f"productive-layout {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def with_set(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--set", action="append", metavar="PATH=VALUE",
-                       help="override a scenario key by its dotted path, e.g. ceilings.water.scale=0.8 (repeatable)")
+        q.add_argument(
+            "--set",
+            action="append",
+            metavar="PATH=VALUE",
+            help="override a scenario key by its dotted path, e.g. ceilings.water.scale=0.8 (repeatable)",
+        )
 
     q = sub.add_parser("solve", help="solve a scenario and write its run folder")
     q.add_argument("scenario", help="scenario file (YAML)")
@@ -358,12 +458,21 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("synth", help="a synthetic dataset in the dataset format, for scale tests")
     q.add_argument("--regions", type=int, required=True, help="number of regions")
     q.add_argument("--clusters", type=int, required=True, help="number of clusters")
-    q.add_argument("--disruptions", type=int, default=None, help="number of disruption sets (default max(4, regions/60))")
+    q.add_argument(
+        "--disruptions", type=int, default=None, help="number of disruption sets (default max(4, regions/60))"
+    )
     q.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    q.add_argument("--chains", action="store_true",
-                   help="also write the resilient network: chains.csv, corridors.csv, a node column, transport costs")
-    q.add_argument("--nodes", type=int, default=None,
-                   help="with --chains: number of transport nodes the regions are grouped into (default min(31, regions))")
+    q.add_argument(
+        "--chains",
+        action="store_true",
+        help="also write the resilient network: chains.csv, corridors.csv, a node column, transport costs",
+    )
+    q.add_argument(
+        "--nodes",
+        type=int,
+        default=None,
+        help="with --chains: number of transport nodes the regions are grouped into (default min(31, regions))",
+    )
     q.add_argument("--out", required=True, help="dataset folder to write")
     return p
 

@@ -9,6 +9,7 @@ regions.csv (default: the region itself), a `transport_cost` column in clusters.
 and chains.csv with corridors.csv, which come together. A chain names known clusters and has no
 cycle; a corridor joins two different nodes, once.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,13 +29,27 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 # file -> {column: kind}; kinds: id, ref:<table>, text, bool, number, int, ids (";"-separated)
 SCHEMA: dict[str, dict[str, str]] = {
     "regions.csv": {
-        "region": "id", "name": "text", "name_zh": "text", "macro_region": "macro",
-        "hinterland": "bool", "strategies": "ids", "population": "number", "gdp": "number",
-        "area_km2": "number", "lon": "float", "lat": "float",
+        "region": "id",
+        "name": "text",
+        "name_zh": "text",
+        "macro_region": "macro",
+        "hinterland": "bool",
+        "strategies": "ids",
+        "population": "number",
+        "gdp": "number",
+        "area_km2": "number",
+        "lon": "float",
+        "lat": "float",
     },
     "clusters.csv": {
-        "cluster": "id", "name": "text", "category": "idtext", "critical": "bool",
-        "target": "number", "min_scale": "number", "max_sites": "int", "fixed_cost": "number",
+        "cluster": "id",
+        "name": "text",
+        "category": "idtext",
+        "critical": "bool",
+        "target": "number",
+        "min_scale": "number",
+        "max_sites": "int",
+        "fixed_cost": "number",
     },
     "resources.csv": {"resource": "id", "name": "text", "unit": "text", "line": "text"},
     "intensity.csv": {"cluster": "ref:clusters", "resource": "ref:resources", "per_unit": "number"},
@@ -44,7 +59,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "disruptions.csv": {"disruption": "idtext", "region": "ref:regions"},
 }
 OPTIONAL_COLUMNS: dict[str, dict[str, tuple[str, object]]] = {
-    "regions.csv": {"node": ("id", None)},           # None: the region id itself
+    "regions.csv": {"node": ("id", None)},  # None: the region id itself
     "clusters.csv": {"transport_cost": ("number", 0.0)},
 }
 """Columns a file may leave out: column -> (kind, value when absent)."""
@@ -54,9 +69,13 @@ NETWORK: dict[str, dict[str, str]] = {
 }
 """The optional files of the resilient network; both or neither."""
 KEYS = {
-    "regions.csv": ("region",), "clusters.csv": ("cluster",), "resources.csv": ("resource",),
-    "intensity.csv": ("cluster", "resource"), "capacity.csv": ("region", "resource"),
-    "suitability.csv": ("cluster", "region"), "existing.csv": ("cluster", "region"),
+    "regions.csv": ("region",),
+    "clusters.csv": ("cluster",),
+    "resources.csv": ("resource",),
+    "intensity.csv": ("cluster", "resource"),
+    "capacity.csv": ("region", "resource"),
+    "suitability.csv": ("cluster", "region"),
+    "existing.csv": ("cluster", "region"),
     "disruptions.csv": ("disruption", "region"),
     "chains.csv": ("upstream", "downstream"),
     "corridors.csv": ("node_a", "node_b"),
@@ -119,8 +138,7 @@ class Dataset:
 
 
 def _parse_bool(text: str) -> bool | None:
-    return {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}.get(
-        text.strip().lower())
+    return {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}.get(text.strip().lower())
 
 
 def _parse_number(text: str) -> float | None:
@@ -203,10 +221,10 @@ def _convert(path: Path, lineno: int, column: str, kind: str, text: str):
             return math.nan
         kind = "number"
     if kind == "bool":
-        value = _parse_bool(text)
-        if value is None:
+        flag = _parse_bool(text)
+        if flag is None:
             raise InputError(path, where, f"{text!r} is not true or false")
-        return value
+        return flag
     if kind == "ids":
         ids = tuple(s.strip() for s in text.split(";") if s.strip())
         for s in ids:
@@ -235,8 +253,11 @@ def _check_references(folder: Path, name: str, table: pd.DataFrame, known: dict[
         bad = ~table[column].isin(valid)
         if bad.any():
             at = int(bad.to_numpy().nonzero()[0][0])
-            raise InputError(folder / name, f"line {table.attrs['lines'][at]}, column {column}",
-                             f"unknown {column} {table[column].iloc[at]!r} (not in {kind[4:]}.csv)")
+            raise InputError(
+                folder / name,
+                f"line {table.attrs['lines'][at]}, column {column}",
+                f"unknown {column} {table[column].iloc[at]!r} (not in {kind[4:]}.csv)",
+            )
 
 
 def _fingerprint(folder: Path) -> str:
@@ -267,14 +288,20 @@ def _read_network(folder: Path, regions: pd.DataFrame, known: dict[str, set[str]
     for n, (a, b) in enumerate(zip(corridors["node_a"], corridors["node_b"])):
         for column, end in (("node_a", a), ("node_b", b)):
             if end not in nodes:
-                raise InputError(path, f"line {lines[n]}, column {column}",
-                                 f"{end!r} is not a node (a value of regions.csv's node column, or a region id)")
+                raise InputError(
+                    path,
+                    f"line {lines[n]}, column {column}",
+                    f"{end!r} is not a node (a value of regions.csv's node column, or a region id)",
+                )
         if a == b:
             raise InputError(path, f"line {lines[n]}, column node_b", f"corridor from {a!r} to itself")
         pair = frozenset((a, b))
         if pair in pairs:
-            raise InputError(path, f"line {lines[n]}, column node_a",
-                             f"duplicate corridor between {a!r} and {b!r} (first on line {pairs[pair]})")
+            raise InputError(
+                path,
+                f"line {lines[n]}, column node_a",
+                f"duplicate corridor between {a!r} and {b!r} (first on line {pairs[pair]})",
+            )
         pairs[pair] = lines[n]
     return tables
 
@@ -294,9 +321,12 @@ def _check_chain_cycles(path: Path, chains: pd.DataFrame) -> None:
         for nxt, line in downstream.get(node, []):
             if state.get(nxt) == 1:
                 names = [c for c, _ in trail] + [node]
-                cycle = names[names.index(nxt):] + [nxt]
-                raise InputError(path, f"line {line}, column downstream",
-                                 f"chain cycle: {' → '.join(cycle)} ({nxt} is upstream of itself)")
+                cycle = names[names.index(nxt) :] + [nxt]
+                raise InputError(
+                    path,
+                    f"line {line}, column downstream",
+                    f"chain cycle: {' → '.join(cycle)} ({nxt} is upstream of itself)",
+                )
             if state.get(nxt) is None:
                 visit(nxt, trail + [(node, line)])
         state[node] = 2
@@ -326,9 +356,12 @@ def load_dataset(folder: str | Path) -> Dataset:
     for region in tables["regions.csv"]["region"]:
         for resource in tables["resources.csv"]["resource"]:
             if (region, resource) not in have:
-                raise InputError(folder / "capacity.csv", None,
-                                 f"no row for region {region!r} and resource {resource!r} "
-                                 "(every region needs a ceiling for every resource)")
+                raise InputError(
+                    folder / "capacity.csv",
+                    None,
+                    f"no row for region {region!r} and resource {resource!r} "
+                    "(every region needs a ceiling for every resource)",
+                )
     regions = tables["regions.csv"]
     regions["node"] = regions["node"].where(regions["node"].notna(), regions["region"])
     network = _read_network(folder, regions, known)

@@ -4,6 +4,7 @@ An `InputError` is anything wrong with what the planner wrote: a scenario key, a
 an id that does not exist. Its message names the file and the key or row, and the command line
 prints it as one line with exit code 2 — never a traceback.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """How the tool writes a number for people: on the console, on maps and in reports."""
+
 from __future__ import annotations
 
 import math

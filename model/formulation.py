@@ -19,6 +19,7 @@ established, d relocated existing output; f flow of an upstream cluster on an ar
 The resilient network's families (docs/model.md#chains-corridors-and-backup) add nothing to a
 model whose dataset has no chains.csv and whose scenario has no `backup`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -88,10 +89,16 @@ class Rows:
 
     def subset(self, keep: np.ndarray) -> "Rows":
         """The rows where the boolean mask `keep` is true."""
-        return Rows(self.family, [k for k, kept in zip(self.keys, keep) if kept], self.matrix[keep],
-                    self.lower[keep], self.upper[keep],
-                    None if self.sites_fixed is None else self.sites_fixed[keep],
-                    None if self.offset is None else self.offset[keep], self.sign)
+        return Rows(
+            self.family,
+            [k for k, kept in zip(self.keys, keep) if kept],
+            self.matrix[keep],
+            self.lower[keep],
+            self.upper[keep],
+            None if self.sites_fixed is None else self.sites_fixed[keep],
+            None if self.offset is None else self.offset[keep],
+            self.sign,
+        )
 
     def stated(self, activity: np.ndarray) -> np.ndarray:
         """Row activities (or bounds) as docs/model.md states the rows (see `offset`)."""
@@ -146,17 +153,27 @@ class Formulation:
             self.benefit = np.r_[self.benefit, np.zeros(n)]
         return start + np.arange(n)
 
-    def add(self, family: str, keys: list, row: np.ndarray, column: np.ndarray, coefficient: np.ndarray,
-            lower: np.ndarray | float = -np.inf, upper: np.ndarray | float = np.inf,
-            offset: np.ndarray | None = None, sign: float = 1.0) -> None:
+    def add(
+        self,
+        family: str,
+        keys: list,
+        row: np.ndarray,
+        column: np.ndarray,
+        coefficient: np.ndarray,
+        lower: np.ndarray | float = -np.inf,
+        upper: np.ndarray | float = np.inf,
+        offset: np.ndarray | None = None,
+        sign: float = 1.0,
+    ) -> None:
         """Add a family from coordinate triplets; rows left without variables are dropped, and
         recorded in `trivially_infeasible` when their bounds exclude 0. `offset` and `sign` say how a
         compact form maps to the stated rows (`Rows.offset`)."""
         n = len(keys)
         lower = np.broadcast_to(np.asarray(lower, dtype=float), (n,))
         upper = np.broadcast_to(np.asarray(upper, dtype=float), (n,))
-        matrix = scipy.sparse.csr_matrix((np.asarray(coefficient, dtype=float), (row, column)),
-                                         shape=(n, self.num_columns))
+        matrix = scipy.sparse.csr_matrix(
+            (np.asarray(coefficient, dtype=float), (row, column)), shape=(n, self.num_columns)
+        )
         matrix.sum_duplicates()
         empty = np.diff(matrix.indptr) == 0
         for j in np.flatnonzero(empty & ((lower > INFEASIBLE_BY) | (upper < -INFEASIBLE_BY))):
@@ -168,8 +185,9 @@ class Formulation:
         if len(keep) < n:
             keys, matrix = [keys[j] for j in keep], matrix[keep]
         stated = None if offset is None else np.broadcast_to(np.asarray(offset, dtype=float), (n,))[keep].copy()
-        self.families.append(Rows(family, list(keys), matrix, lower[keep].copy(), upper[keep].copy(),
-                                  offset=stated, sign=sign))
+        self.families.append(
+            Rows(family, list(keys), matrix, lower[keep].copy(), upper[keep].copy(), offset=stated, sign=sign)
+        )
 
 
 def _has(form: Formulation, name: str) -> bool:
@@ -210,17 +228,24 @@ class _Cells:
         if self.recourse is not None:
             self.p = form.start("p") + np.arange(self.recourse.num_p)
             self.g = form.start("g") + np.arange(self.recourse.num_g)
-            self.node_output = (form.start("x_node") + np.arange(len(self.recourse.totals))
-                                if _has(form, "x_node") else np.zeros(0, int))
+            self.node_output = (
+                form.start("x_node") + np.arange(len(self.recourse.totals))
+                if _has(form, "x_node")
+                else np.zeros(0, int)
+            )
 
-    def held(self, cell: np.ndarray, row: np.ndarray,
-             coefficient: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def held(
+        self, cell: np.ndarray, row: np.ndarray, coefficient: np.ndarray | float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Triplets of coefficient·(x_ir + b_ir) for each cell[j] in row[j], b only on backup cells:
         the capacity a cell holds, output and standby."""
         coefficient = np.broadcast_to(np.asarray(coefficient, dtype=float), np.shape(cell))
         has = self.backup_of[cell] >= 0
-        return (np.r_[row, row[has]], np.r_[self.x[cell], self.backup_of[cell[has]]],
-                np.r_[coefficient, coefficient[has]])
+        return (
+            np.r_[row, row[has]],
+            np.r_[self.x[cell], self.backup_of[cell[has]]],
+            np.r_[coefficient, coefficient[has]],
+        )
 
     def of_critical(self, region_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(cell, position of its cluster among the critical ones) for cells of critical clusters,
@@ -258,8 +283,14 @@ def add_min_scale(f: Formulation, inst: Instance, c: _Cells) -> None:
     """min_scale: x_ir ≥ m_i·y_ir on A — an established site reaches the minimum efficient scale."""
     cell = np.flatnonzero(inst.min_scale[c.i] > 0)
     rows = np.arange(len(cell))
-    f.add("min_scale", [c.keys[j] for j in cell], np.r_[rows, rows], np.r_[c.x[cell], c.y[cell]],
-          np.r_[np.ones(len(cell)), -inst.min_scale[c.i[cell]]], lower=0.0)
+    f.add(
+        "min_scale",
+        [c.keys[j] for j in cell],
+        np.r_[rows, rows],
+        np.r_[c.x[cell], c.y[cell]],
+        np.r_[np.ones(len(cell)), -inst.min_scale[c.i[cell]]],
+        lower=0.0,
+    )
 
 
 def add_link(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -284,8 +315,9 @@ def add_link(f: Formulation, inst: Instance, c: _Cells) -> None:
     f.add("link", c.keys, row, column, np.r_[np.ones(c.n), -upper, ones], upper=0.0)
     link = f.family("link")
     if link is not None:
-        link.sites_fixed = scipy.sparse.csr_matrix((np.r_[np.ones(c.n), -fixed, ones], (row, column)),
-                                                   shape=link.matrix.shape)
+        link.sites_fixed = scipy.sparse.csr_matrix(
+            (np.r_[np.ones(c.n), -fixed, ones], (row, column)), shape=link.matrix.shape
+        )
 
 
 def add_max_sites(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -298,8 +330,14 @@ def add_min_sites(f: Formulation, inst: Instance, c: _Cells) -> None:
     if inst.min_sites is None:
         return
     cell, row = c.of_critical()
-    f.add("min_sites", [inst.clusters[i] for i in c.critical], row, c.y[cell], np.ones(len(cell)),
-          lower=float(inst.min_sites))
+    f.add(
+        "min_sites",
+        [inst.clusters[i] for i in c.critical],
+        row,
+        c.y[cell],
+        np.ones(len(cell)),
+        lower=float(inst.min_sites),
+    )
 
 
 def add_hinterland(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -307,8 +345,14 @@ def add_hinterland(f: Formulation, inst: Instance, c: _Cells) -> None:
     if inst.hinterland_share is None:
         return
     cell, row = c.of_critical(inst.hinterland)
-    f.add("hinterland", [inst.clusters[i] for i in c.critical], row, c.x[cell], np.ones(len(cell)),
-          lower=inst.hinterland_share * inst.target[c.critical])
+    f.add(
+        "hinterland",
+        [inst.clusters[i] for i in c.critical],
+        row,
+        c.x[cell],
+        np.ones(len(cell)),
+        lower=inst.hinterland_share * inst.target[c.critical],
+    )
 
 
 def add_disruption(f: Formulation, inst: Instance, c: _Cells, literal: bool = False) -> None:
@@ -347,17 +391,30 @@ def add_disruption(f: Formulation, inst: Instance, c: _Cells, literal: bool = Fa
         row, column = np.r_[row, rows], np.r_[column, c.backup_total[rows // S]]
         coefficient = np.r_[coefficient, -np.ones(len(rows))]
     keep = ~hopeless[row]
-    f.add("disruption", keys, row[keep], column[keep], coefficient[keep], upper=(1 - rho) * target,
-          offset=target, sign=-1.0)
+    f.add(
+        "disruption",
+        keys,
+        row[keep],
+        column[keep],
+        coefficient[keep],
+        upper=(1 - rho) * target,
+        offset=target,
+        sign=-1.0,
+    )
 
 
 def add_balance(f: Formulation, inst: Instance, c: _Cells) -> None:
     """balance: Σ_{r: m(r)=m} Σ_i x_ir ≥ β_m·Σ_i T_i for each macro-region m given a β_m."""
     macros = list(inst.balance)
     cells = [np.flatnonzero(inst.macro_region[c.r] == macro) for macro in macros]
-    f.add("balance", macros, np.repeat(np.arange(len(macros)), [len(x) for x in cells]),
-          c.x[np.concatenate(cells)] if cells else np.zeros(0, int), np.ones(sum(len(x) for x in cells)),
-          lower=np.array([inst.balance[m] for m in macros]) * float(inst.target.sum()))
+    f.add(
+        "balance",
+        macros,
+        np.repeat(np.arange(len(macros)), [len(x) for x in cells]),
+        c.x[np.concatenate(cells)] if cells else np.zeros(0, int),
+        np.ones(sum(len(x) for x in cells)),
+        lower=np.array([inst.balance[m] for m in macros]) * float(inst.target.sum()),
+    )
 
 
 def add_keep_existing(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -365,8 +422,14 @@ def add_keep_existing(f: Formulation, inst: Instance, c: _Cells) -> None:
     if inst.keep_existing <= 0:
         return
     cell = c.with_existing
-    f.add("keep_existing", [c.keys[j] for j in cell], np.arange(len(cell)), c.x[cell], np.ones(len(cell)),
-          lower=inst.keep_existing * c.existing[cell])
+    f.add(
+        "keep_existing",
+        [c.keys[j] for j in cell],
+        np.arange(len(cell)),
+        c.x[cell],
+        np.ones(len(cell)),
+        lower=inst.keep_existing * c.existing[cell],
+    )
 
 
 def add_lock_in(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -376,25 +439,42 @@ def add_lock_in(f: Formulation, inst: Instance, c: _Cells) -> None:
     position = inst.cell_index()
     cell = np.array([position[(lock.cluster, lock.region)] for lock in inst.lock_in], dtype=int)
     f.variable("y").lower[cell] = 1.0
-    f.add("lock_in", [c.keys[j] for j in cell], np.arange(len(cell)), c.x[cell], np.ones(len(cell)),
-          lower=np.array([lock.min_output for lock in inst.lock_in]))
+    f.add(
+        "lock_in",
+        [c.keys[j] for j in cell],
+        np.arange(len(cell)),
+        c.x[cell],
+        np.ones(len(cell)),
+        lower=np.array([lock.min_output for lock in inst.lock_in]),
+    )
 
 
 def add_growth_pole(f: Formulation, inst: Instance, c: _Cells) -> None:
     """growth_pole: Σ_{r∈R_g} Σ_{i of category} x_ir ≥ share·Σ_{i of category} T_i for each pole."""
     poles = inst.growth_poles
     cells = [np.flatnonzero((inst.category[c.i] == p.category) & inst.strategies[p.strategy][c.r]) for p in poles]
-    f.add("growth_pole", [p.id for p in poles], np.repeat(np.arange(len(poles)), [len(x) for x in cells]),
-          c.x[np.concatenate(cells)] if cells else np.zeros(0, int), np.ones(sum(len(x) for x in cells)),
-          lower=np.array([p.share * float(inst.target[inst.category == p.category].sum()) for p in poles]))
+    f.add(
+        "growth_pole",
+        [p.id for p in poles],
+        np.repeat(np.arange(len(poles)), [len(x) for x in cells]),
+        c.x[np.concatenate(cells)] if cells else np.zeros(0, int),
+        np.ones(sum(len(x) for x in cells)),
+        lower=np.array([p.share * float(inst.target[inst.category == p.category].sum()) for p in poles]),
+    )
 
 
 def add_relocation(f: Formulation, inst: Instance, c: _Cells) -> None:
     """relocation: d_ir ≥ e_ir − x_ir where e_ir > 0 on A."""
     cell = c.with_existing
     rows = np.arange(len(cell))
-    f.add("relocation", [c.keys[j] for j in cell], np.r_[rows, rows], np.r_[c.d, c.x[cell]],
-          np.ones(2 * len(cell)), lower=c.existing[cell])
+    f.add(
+        "relocation",
+        [c.keys[j] for j in cell],
+        np.r_[rows, rows],
+        np.r_[c.d, c.x[cell]],
+        np.ones(2 * len(cell)),
+        lower=c.existing[cell],
+    )
 
 
 def excess_cells(inst: Instance) -> np.ndarray:
@@ -410,27 +490,35 @@ def add_diminishing_returns(f: Formulation, inst: Instance, c: _Cells) -> None:
     """diminishing_returns: excess_ir ≥ x_ir − h·T_i on A — the output beyond h·T_i in one region,
     which the objective values at g·s_ir instead of s_ir (concave, so no binaries are needed)."""
     cell = c.with_excess
-    if len(cell) == 0:
+    if len(cell) == 0 or inst.diminishing_returns is None:
         return
     share = inst.diminishing_returns[0]
     rows = np.arange(len(cell))
-    f.add("diminishing_returns", [c.keys[j] for j in cell], np.r_[rows, rows], np.r_[c.excess, c.x[cell]],
-          np.r_[np.ones(len(cell)), -np.ones(len(cell))], lower=-share * inst.target[c.i[cell]])
+    f.add(
+        "diminishing_returns",
+        [c.keys[j] for j in cell],
+        np.r_[rows, rows],
+        np.r_[c.excess, c.x[cell]],
+        np.r_[np.ones(len(cell)), -np.ones(len(cell))],
+        lower=-share * inst.target[c.i[cell]],
+    )
 
 
 def add_chain_supply(f: Formulation, inst: Instance, c: _Cells) -> None:
     """chain_supply: Σ_{r∈R_n} x_ir + Σ_{a into n} f_ia − Σ_{a out of n} f_ia ≥ Σ_j q_ij·Σ_{r∈R_n} x_jr
     for every upstream cluster i ∈ U and node n — a nodal balance (docs/model.md#chains): what i makes
     in n, plus what flows in, less what flows out, covers what its downstream clusters use there."""
-    if c.flows is None:
+    if c.flows is None or inst.network is None:
         return
     flows, N, net = c.flows, len(inst.nodes), inst.network
     made = np.flatnonzero(flows.rank[c.i] >= 0)
     used, pair = flows.pairs.upstream_of(c.i)
-    row = np.r_[flows.rank[c.i[made]] * N + c.node[made],
-                flows.rank[flows.pairs.upstream[pair]] * N + c.node[used],
-                flows.rank[flows.cluster] * N + net.arc_to[flows.arc],
-                flows.rank[flows.cluster] * N + net.arc_from[flows.arc]]
+    row = np.r_[
+        flows.rank[c.i[made]] * N + c.node[made],
+        flows.rank[flows.pairs.upstream[pair]] * N + c.node[used],
+        flows.rank[flows.cluster] * N + net.arc_to[flows.arc],
+        flows.rank[flows.cluster] * N + net.arc_from[flows.arc],
+    ]
     column = np.r_[c.x[made], c.x[used], c.f, c.f]
     coefficient = np.r_[np.ones(len(made)), -flows.pairs.per_unit[pair], np.ones(len(c.f)), -np.ones(len(c.f))]
     keys = [(inst.clusters[i], node) for i in flows.upstream for node in inst.nodes]
@@ -454,13 +542,20 @@ def add_corridor_capacity(f: Formulation, inst: Instance, c: _Cells) -> None:
 def add_backup_total(f: Formulation, inst: Instance, c: _Cells) -> None:
     """backup_total: B_i − Σ_r b_ir = 0 for every critical i — the total standby capacity as one column,
     so that each compact disruption row needs one nonzero for it (docs/model.md#size)."""
-    if not len(c.backup_total):
+    if not len(c.backup_total) or inst.backup is None:
         return
     held = inst.backup.cells
     rank = c.critical_rank[c.i[held]]
     n = len(c.critical)
-    f.add("backup_total", [inst.clusters[i] for i in c.critical], np.r_[np.arange(n), rank],
-          np.r_[c.backup_total, c.b], np.r_[np.ones(n), -np.ones(len(held))], 0.0, 0.0)
+    f.add(
+        "backup_total",
+        [inst.clusters[i] for i in c.critical],
+        np.r_[np.arange(n), rank],
+        np.r_[c.backup_total, c.b],
+        np.r_[np.ones(n), -np.ones(len(held))],
+        0.0,
+        0.0,
+    )
 
 
 def add_backup_share(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -468,8 +563,14 @@ def add_backup_share(f: Formulation, inst: Instance, c: _Cells) -> None:
     if inst.backup is None or inst.backup.share is None:
         return
     held = inst.backup.cells
-    f.add("backup_share", [inst.clusters[i] for i in c.critical], c.critical_rank[c.i[held]], c.b,
-          np.ones(len(held)), lower=inst.backup.share * inst.target[c.critical])
+    f.add(
+        "backup_share",
+        [inst.clusters[i] for i in c.critical],
+        c.critical_rank[c.i[held]],
+        c.b,
+        np.ones(len(held)),
+        lower=inst.backup.share * inst.target[c.critical],
+    )
 
 
 def add_node_output(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -481,8 +582,15 @@ def add_node_output(f: Formulation, inst: Instance, c: _Cells) -> None:
     e = np.flatnonzero(rc.total_at[rc.cell_key] >= 0)
     row, column, coefficient = c.held(rc.cells[e], rc.total_at[rc.cell_key[e]], -1.0)
     n = len(rc.totals)
-    f.add("node_output", rc.total_keys(inst), np.r_[np.arange(n), row], np.r_[c.node_output, column],
-          np.r_[np.ones(n), coefficient], 0.0, 0.0)
+    f.add(
+        "node_output",
+        rc.total_keys(inst),
+        np.r_[np.arange(n), row],
+        np.r_[c.node_output, column],
+        np.r_[np.ones(n), coefficient],
+        0.0,
+        0.0,
+    )
 
 
 def add_recourse_capacity(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -505,9 +613,14 @@ def add_recourse_capacity(f: Formulation, inst: Instance, c: _Cells) -> None:
     r2, c2, k2 = c.held(rc.cells[e[short]], rc.p_at[s[short], key[short]], 1.0)
     with_total = np.flatnonzero(rc.compact[rc.p_s, rc.p_key])
     rows = np.arange(rc.num_p)
-    f.add("recourse_capacity", rc.p_keys(inst),
-          np.r_[rows, r1, r2, with_total], np.r_[c.p, c1, c2, c.node_output[rc.total_at[rc.p_key[with_total]]]],
-          np.r_[np.ones(rc.num_p), k1, k2, -np.ones(len(with_total))], upper=0.0)
+    f.add(
+        "recourse_capacity",
+        rc.p_keys(inst),
+        np.r_[rows, r1, r2, with_total],
+        np.r_[c.p, c1, c2, c.node_output[rc.total_at[rc.p_key[with_total]]]],
+        np.r_[np.ones(rc.num_p), k1, k2, -np.ones(len(with_total))],
+        upper=0.0,
+    )
 
 
 def add_recourse_survival(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -518,8 +631,14 @@ def add_recourse_survival(f: Formulation, inst: Instance, c: _Cells) -> None:
     S = len(rc.names)
     chosen = np.flatnonzero(c.critical_rank[rc.p_cluster] >= 0)
     keys = [(inst.clusters[i], name) for i in c.critical for name in rc.names]
-    f.add("recourse_survival", keys, c.critical_rank[rc.p_cluster[chosen]] * S + rc.p_s[chosen], c.p[chosen],
-          np.ones(len(chosen)), lower=np.repeat(inst.disruption_survival * inst.target[c.critical], S))
+    f.add(
+        "recourse_survival",
+        keys,
+        c.critical_rank[rc.p_cluster[chosen]] * S + rc.p_s[chosen],
+        c.p[chosen],
+        np.ones(len(chosen)),
+        lower=np.repeat(inst.disruption_survival * inst.target[c.critical], S),
+    )
 
 
 def add_recourse_supply(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -536,10 +655,12 @@ def add_recourse_supply(f: Formulation, inst: Instance, c: _Cells) -> None:
 
     made = np.flatnonzero(rc.supplier_rank[rc.p_cluster] >= 0)
     used, pair = rc.pairs.upstream_of(rc.p_cluster)
-    rows = np.r_[row(rc.p_s[made], rc.p_cluster[made], rc.p_node[made]),
-                 row(rc.p_s[used], rc.pairs.upstream[pair], rc.p_node[used]),
-                 row(rc.g_s, rc.g_cluster, net.arc_to[rc.g_arc]),
-                 row(rc.g_s, rc.g_cluster, net.arc_from[rc.g_arc])]
+    rows = np.r_[
+        row(rc.p_s[made], rc.p_cluster[made], rc.p_node[made]),
+        row(rc.p_s[used], rc.pairs.upstream[pair], rc.p_node[used]),
+        row(rc.g_s, rc.g_cluster, net.arc_to[rc.g_arc]),
+        row(rc.g_s, rc.g_cluster, net.arc_from[rc.g_arc]),
+    ]
     column = np.r_[c.p[made], c.p[used], c.g, c.g]
     coefficient = np.r_[np.ones(len(made)), -rc.pairs.per_unit[pair], np.ones(len(c.g)), -np.ones(len(c.g))]
     keys = [(inst.clusters[i], node, name) for name in rc.names for i in rc.suppliers for node in inst.nodes]
@@ -556,8 +677,14 @@ def add_recourse_corridor(f: Formulation, inst: Instance, c: _Cells) -> None:
     A = len(net.arc_from)
     limited = np.isfinite(net.capacity[rc.g_arc])
     keys = [(inst.nodes[net.arc_from[a]], inst.nodes[net.arc_to[a]], name) for name in rc.names for a in range(A)]
-    f.add("recourse_corridor", keys, (rc.g_s * A + rc.g_arc)[limited], c.g[limited], np.ones(int(limited.sum())),
-          upper=np.tile(net.capacity, len(rc.names)))
+    f.add(
+        "recourse_corridor",
+        keys,
+        (rc.g_s * A + rc.g_arc)[limited],
+        c.g[limited],
+        np.ones(int(limited.sum())),
+        upper=np.tile(net.capacity, len(rc.names)),
+    )
 
 
 def define_objective(f: Formulation, inst: Instance, c: _Cells) -> None:
@@ -566,11 +693,11 @@ def define_objective(f: Formulation, inst: Instance, c: _Cells) -> None:
     cost = np.zeros(f.num_columns)
     score = inst.cells["score"].to_numpy(float)
     cost[c.x] = score
-    if len(c.with_excess):
+    if len(c.with_excess) and inst.diminishing_returns is not None:
         cost[c.excess] = -(1 - inst.diminishing_returns[1]) * score[c.with_excess]
     cost[c.y] = -inst.fixed_cost_weight * inst.fixed_cost[c.i] * (c.existing <= 0)
     cost[c.d] = -inst.relocation_cost
-    if c.flows is not None:
+    if c.flows is not None and inst.network is not None:
         cost[c.f] = -inst.network.transport[c.flows.cluster] * inst.network.distance[c.flows.arc] / 1000.0
     if inst.backup is not None:
         cost[c.b] = -inst.backup.cost
@@ -578,8 +705,14 @@ def define_objective(f: Formulation, inst: Instance, c: _Cells) -> None:
     f.benefit = cost.copy()
 
 
-OBJECTIVE_TERMS = {"x": "value", "excess": "value", "y": "fixed_cost", "d": "relocation", "f": "transport",
-                   "b": "backup"}
+OBJECTIVE_TERMS = {
+    "x": "value",
+    "excess": "value",
+    "y": "fixed_cost",
+    "d": "relocation",
+    "f": "transport",
+    "b": "backup",
+}
 """Which objective term each variable group's cost belongs to; the constant (existing output that
 cannot stay) is relocation."""
 
@@ -594,20 +727,35 @@ def objective_terms(f: Formulation, inst: Instance, values: np.ndarray) -> dict[
         if term is not None:
             start = f.start(v.name)
             columns = slice(start, start + len(v.index))
+            assert f.benefit is not None, "a formulation's objective is defined before its terms are read"
             terms[term] += float(f.benefit[columns] @ values[columns])
     return terms
 
 
 FAMILIES = {
-    "target": add_target, "ceiling": add_ceiling, "min_scale": add_min_scale, "link": add_link,
-    "max_sites": add_max_sites, "min_sites": add_min_sites, "hinterland": add_hinterland,
-    "disruption": add_disruption, "balance": add_balance, "keep_existing": add_keep_existing,
-    "lock_in": add_lock_in, "growth_pole": add_growth_pole, "relocation": add_relocation,
+    "target": add_target,
+    "ceiling": add_ceiling,
+    "min_scale": add_min_scale,
+    "link": add_link,
+    "max_sites": add_max_sites,
+    "min_sites": add_min_sites,
+    "hinterland": add_hinterland,
+    "disruption": add_disruption,
+    "balance": add_balance,
+    "keep_existing": add_keep_existing,
+    "lock_in": add_lock_in,
+    "growth_pole": add_growth_pole,
+    "relocation": add_relocation,
     "diminishing_returns": add_diminishing_returns,
-    "chain_supply": add_chain_supply, "corridor_capacity": add_corridor_capacity,
-    "backup_total": add_backup_total, "backup_share": add_backup_share, "node_output": add_node_output,
-    "recourse_capacity": add_recourse_capacity, "recourse_survival": add_recourse_survival,
-    "recourse_supply": add_recourse_supply, "recourse_corridor": add_recourse_corridor,
+    "chain_supply": add_chain_supply,
+    "corridor_capacity": add_corridor_capacity,
+    "backup_total": add_backup_total,
+    "backup_share": add_backup_share,
+    "node_output": add_node_output,
+    "recourse_capacity": add_recourse_capacity,
+    "recourse_survival": add_recourse_survival,
+    "recourse_supply": add_recourse_supply,
+    "recourse_corridor": add_recourse_corridor,
 }
 """Every constraint family, in the order of docs/model.md#constraint-families, by name (backup_total and
 node_output define the columns of the compact forms: docs/model.md#size)."""
@@ -628,29 +776,38 @@ def define_variables(inst: Instance, literal: bool = False) -> tuple[list[Variab
     variables = [
         continuous("x", cells, "output, 10^8 yuan value added", "CELLS"),
         Variables("y", cells, True, np.zeros(n), np.ones(n), "site established", "CELLS"),
-        continuous("d", [cell for cell, has in zip(cells, existing) if has], "relocated existing output",
-                   "EXISTING_CELLS"),
+        continuous(
+            "d", [cell for cell, has in zip(cells, existing) if has], "relocated existing output", "EXISTING_CELLS"
+        ),
     ]
     excess = excess_cells(inst)
-    variables.append(continuous("excess", [cells[j] for j in excess], "output beyond h·T_i in one region",
-                                "EXCESS_CELLS"))
+    variables.append(
+        continuous("excess", [cells[j] for j in excess], "output beyond h·T_i in one region", "EXCESS_CELLS")
+    )
     net = inst.network
     if net is not None and len(net.upstream):
         variables.append(continuous("f", Flows(inst).keys(inst), "flow of an upstream cluster on an arc"))
     if inst.backup is not None:
-        variables.append(continuous("b", [cells[j] for j in inst.backup.cells], "standby (backup) capacity",
-                                    "BACKUP_CELLS"))
+        variables.append(
+            continuous("b", [cells[j] for j in inst.backup.cells], "standby (backup) capacity", "BACKUP_CELLS")
+        )
         if inst.disruption_survival is not None and inst.disruptions and not literal:
-            variables.append(continuous("b_total", [inst.clusters[i] for i in np.flatnonzero(inst.critical)],
-                                        "total standby capacity of a critical cluster"))
+            variables.append(
+                continuous(
+                    "b_total",
+                    [inst.clusters[i] for i in np.flatnonzero(inst.critical)],
+                    "total standby capacity of a critical cluster",
+                )
+            )
     recourse = None
     if net is not None and net.recourse and inst.disruption_survival is not None and inst.disruptions:
         recourse = Recourse(inst, literal)
         variables.append(continuous("p", recourse.p_keys(inst), "production that survives a disruption, per node"))
         variables.append(continuous("g", recourse.g_keys(inst), "flow on an arc a disruption leaves open"))
         if len(recourse.totals):
-            variables.append(continuous("x_node", recourse.total_keys(inst),
-                                        "output and standby capacity of a cluster in a node"))
+            variables.append(
+                continuous("x_node", recourse.total_keys(inst), "output and standby capacity of a cluster in a node")
+            )
     return variables, recourse
 
 
@@ -665,7 +822,7 @@ def formulate(inst: Instance, literal: bool = False) -> Formulation:
     c = _Cells(inst, f)
     for name, add_family in FAMILIES.items():
         if name in LITERAL:
-            add_family(f, inst, c, literal=literal)
+            add_family(f, inst, c, literal=literal)  # type: ignore[call-arg]  # the LITERAL families take it
         else:
             add_family(f, inst, c)
     define_objective(f, inst, c)
@@ -679,7 +836,7 @@ def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteMod
     with PauseGC():
         m = pyo.ConcreteModel(name=name)
         m.trivially_infeasible = list(f.trivially_infeasible)
-        columns = []
+        data_of: list = []
         for v in f.variables:
             index = v.index
             if v.index_set is not None:
@@ -694,10 +851,11 @@ def to_pyomo(f: Formulation, name: str = "productive_layout") -> pyo.ConcreteMod
                 data[j].setlb(float(v.lower[j]))
             for j in np.flatnonzero(v.upper != (1.0 if v.binary else np.inf)):
                 data[j].setub(float(v.upper[j]) if np.isfinite(v.upper[j]) else None)
-            columns += data
-        columns = tuple(columns)
+            data_of += data
+        columns = tuple(data_of)
         for rows in f.families:
             m.add_component(rows.family, FamilyConstraint(rows, columns))
+        assert f.cost is not None, "a formulation's objective is defined before it becomes a Pyomo model"
         m.objective = FamilyObjective(f.cost, columns, f.constant, f.maximise)
         m.formulation, m.formulation_columns = f, columns
     return m

@@ -5,6 +5,7 @@ scaled ceilings σ·cap, the allowed cells A with their link bounds U, the activ
 resilient network (chains, arcs, backup cells) — so that the formulation only states constraints
 and never interprets scenario keys or reads files.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model.dataset import Dataset
-from model.scenario import Scenario
+from model.scenario import Scenario, corridor_overrides
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,14 @@ class Network:
     Arc 2k runs node_a → node_b of corridor k, arc 2k + 1 back; node indices refer to `Instance.nodes`.
     """
 
-    per_unit: np.ndarray          # (I, I) q_ij: units of i per unit of j
-    transport: np.ndarray         # (I,) θ·t_i, objective units per unit moved 1,000 km
-    arc_from: np.ndarray          # (A,) node index
-    arc_to: np.ndarray            # (A,) node index
-    distance: np.ndarray          # (A,) km
-    capacity: np.ndarray          # (A,) cap_a, inf where there is no limit
+    per_unit: np.ndarray  # (I, I) q_ij: units of i per unit of j
+    transport: np.ndarray  # (I,) θ·t_i, objective units per unit moved 1,000 km
+    arc_from: np.ndarray  # (A,) node index
+    arc_to: np.ndarray  # (A,) node index
+    distance: np.ndarray  # (A,) km
+    capacity: np.ndarray  # (A,) cap_a, inf where there is no limit
     recourse: bool
-    chain_members: np.ndarray     # (I,) bool: I*, the critical clusters and every cluster upstream of one
+    chain_members: np.ndarray  # (I,) bool: I*, the critical clusters and every cluster upstream of one
 
     @property
     def upstream(self) -> np.ndarray:
@@ -68,8 +69,8 @@ class Backup:
 
     cost: float
     share: float | None
-    resources: np.ndarray         # (K,) bool: k ∈ backup.resources, whose ceilings count backup
-    cells: np.ndarray             # positions in `Instance.cells` of the backup cells
+    resources: np.ndarray  # (K,) bool: k ∈ backup.resources, whose ceilings count backup
+    cells: np.ndarray  # positions in `Instance.cells` of the backup cells
     sites_fixed_upper: np.ndarray  # per backup cell: min(c_i·T_i, σ·cap / a over resources outside backup.resources)
 
 
@@ -80,18 +81,18 @@ class Instance:
     clusters: list[str]
     regions: list[str]
     resources: list[str]
-    category: np.ndarray          # (I,) category of each cluster
-    critical: np.ndarray          # (I,) bool, i ∈ C
-    macro_region: np.ndarray      # (R,) m(r)
-    hinterland: np.ndarray        # (R,) bool, r ∈ H
+    category: np.ndarray  # (I,) category of each cluster
+    critical: np.ndarray  # (I,) bool, i ∈ C
+    macro_region: np.ndarray  # (R,) m(r)
+    hinterland: np.ndarray  # (R,) bool, r ∈ H
     strategies: dict[str, np.ndarray]  # strategy id -> (R,) bool, R_g
-    target: np.ndarray            # (I,) T_i = τ_i·D_i
-    min_scale: np.ndarray         # (I,) m_i
-    fixed_cost: np.ndarray        # (I,) f_i
-    max_sites: np.ndarray         # (I,) max(1, ⌊max_sites_i × scale⌋)
-    intensity: np.ndarray         # (I, K) a_ik
-    ceiling: np.ndarray           # (R, K) σ_rk·cap_rk
-    cells: pd.DataFrame           # allowed cells A: cluster, region, i, r, score, existing, upper U_ir, cap c_i·T_i
+    target: np.ndarray  # (I,) T_i = τ_i·D_i
+    min_scale: np.ndarray  # (I,) m_i
+    fixed_cost: np.ndarray  # (I,) f_i
+    max_sites: np.ndarray  # (I,) max(1, ⌊max_sites_i × scale⌋)
+    intensity: np.ndarray  # (I, K) a_ik
+    ceiling: np.ndarray  # (R, K) σ_rk·cap_rk
+    cells: pd.DataFrame  # allowed cells A: cluster, region, i, r, score, existing, upper U_ir, cap c_i·T_i
     unhosted_existing: pd.DataFrame  # existing output in cells outside A: cluster, region, output
     concentration_cap: float | None
     hinterland_share: float | None
@@ -106,12 +107,13 @@ class Instance:
     relocation_cost: float
     diminishing_returns: tuple[float, float] | None = None  # (h, g): beyond h·T_i in one region, output earns g·s_ir
     nodes: list[str] = field(default_factory=list)
-    node: np.ndarray | None = None        # (R,) index in `nodes` of each region's node n(r)
-    network: Network | None = None        # chains and corridors, when the dataset has them and they are enabled
-    backup: Backup | None = None          # standby capacity, when the scenario asks for it
+    node: np.ndarray | None = None  # (R,) index in `nodes` of each region's node n(r)
+    network: Network | None = None  # chains and corridors, when the dataset has them and they are enabled
+    backup: Backup | None = None  # standby capacity, when the scenario asks for it
 
     def node_lost(self, lost: np.ndarray) -> np.ndarray:
         """(nodes,) bool: nodes whose every region is in the (R,) mask `lost` (a node stands while any region does)."""
+        assert self.node is not None, "nodes are known only with a network"
         regions = np.bincount(self.node, minlength=len(self.nodes))
         return np.bincount(self.node, weights=lost.astype(float), minlength=len(self.nodes)) >= regions
 
@@ -142,15 +144,28 @@ class Instance:
         goals = _goals(scenario)
         nodes, node = _nodes(dataset)
         return cls(
-            clusters=dataset.cluster_ids, regions=dataset.region_ids, resources=dataset.resource_ids,
-            category=dataset.clusters["category"].to_numpy(object), critical=critical,
+            clusters=dataset.cluster_ids,
+            regions=dataset.region_ids,
+            resources=dataset.resource_ids,
+            category=dataset.clusters["category"].to_numpy(object),
+            critical=critical,
             macro_region=dataset.regions["macro_region"].to_numpy(object),
-            hinterland=dataset.regions["hinterland"].to_numpy(bool), strategies=_strategies(dataset),
-            target=target, min_scale=dataset.clusters["min_scale"].to_numpy(float),
-            fixed_cost=dataset.clusters["fixed_cost"].to_numpy(float), max_sites=_max_sites(scenario, dataset),
-            intensity=intensity, ceiling=ceiling, cells=cells, unhosted_existing=unhosted,
-            disruptions=_disruptions(scenario, dataset, ix), lock_in=_lock_ins(scenario, dataset, ix), **goals,
-            nodes=nodes, node=node, network=_network(scenario, dataset, ix, critical, nodes),
+            hinterland=dataset.regions["hinterland"].to_numpy(bool),
+            strategies=_strategies(dataset),
+            target=target,
+            min_scale=dataset.clusters["min_scale"].to_numpy(float),
+            fixed_cost=dataset.clusters["fixed_cost"].to_numpy(float),
+            max_sites=_max_sites(scenario, dataset),
+            intensity=intensity,
+            ceiling=ceiling,
+            cells=cells,
+            unhosted_existing=unhosted,
+            disruptions=_disruptions(scenario, dataset, ix),
+            lock_in=_lock_ins(scenario, dataset, ix),
+            **goals,
+            nodes=nodes,
+            node=node,
+            network=_network(scenario, dataset, ix, critical, nodes),
             backup=_backup(scenario, dataset, ix, cells, intensity, ceiling),
         )
 
@@ -168,8 +183,9 @@ class _Index:
         """A dense array of `table[value]` at (ids in `rows`, ids in `columns`), 0 where the table has no row."""
         maps = {"cluster": self.cluster, "region": self.region, "resource": self.resource}
         out = np.zeros((len(maps[rows]), len(maps[columns])))
-        out[table[rows].map(maps[rows]).to_numpy(int), table[columns].map(maps[columns]).to_numpy(int)] = \
-            table[value].to_numpy(float)
+        out[table[rows].map(maps[rows]).to_numpy(int), table[columns].map(maps[columns]).to_numpy(int)] = table[
+            value
+        ].to_numpy(float)
         return out
 
 
@@ -198,8 +214,10 @@ def _ceilings(scenario: Scenario, dataset: Dataset, ix: _Index) -> np.ndarray:
 
 def _score_and_existing(dataset: Dataset, ix: _Index) -> tuple[np.ndarray, np.ndarray]:
     """(I, R) suitability s_ir and existing output e_ir, 0 where the file has no row."""
-    return (ix.matrix(dataset.suitability, "cluster", "region", "score"),
-            ix.matrix(dataset.existing, "cluster", "region", "output"))
+    return (
+        ix.matrix(dataset.suitability, "cluster", "region", "score"),
+        ix.matrix(dataset.existing, "cluster", "region", "output"),
+    )
 
 
 def _allowed(scenario: Scenario, dataset: Dataset, score: np.ndarray) -> np.ndarray:
@@ -214,38 +232,70 @@ def _allowed(scenario: Scenario, dataset: Dataset, score: np.ndarray) -> np.ndar
     return allowed
 
 
-def _cells(scenario: Scenario, dataset: Dataset, target: np.ndarray, intensity: np.ndarray, ceiling: np.ndarray,
-           score: np.ndarray, existing: np.ndarray, allowed: np.ndarray,
-           critical: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cells(
+    scenario: Scenario,
+    dataset: Dataset,
+    target: np.ndarray,
+    intensity: np.ndarray,
+    ceiling: np.ndarray,
+    score: np.ndarray,
+    existing: np.ndarray,
+    allowed: np.ndarray,
+    critical: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The allowed cells with their link bounds, and the existing output outside them.
 
     U_ir = min(c_i·T_i, min_{k: a_ik > 0} σ_rk·cap_rk / a_ik) (`upper`) and c_i·T_i (`cap`), with
     c_i the concentration cap for critical clusters, else 1.
     """
     clusters, regions = dataset.cluster_ids, dataset.region_ids
-    I, R = len(clusters), len(regions)
-    cap_c = scenario.resilience.concentration_cap
-    concentration = np.where(critical & (cap_c is not None), cap_c if cap_c is not None else 1.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # per (i, r): min over resources with a_ik > 0 of ceiling_rk / a_ik
-        per_resource = np.where(intensity[:, None, :] > 0,
-                                ceiling[None, :, :] / np.where(intensity > 0, intensity, 1.0)[:, None, :],
-                                np.inf)
-    cap = np.broadcast_to((concentration * target)[:, None], (I, R))
-    upper = np.minimum(cap, per_resource.min(axis=2))
+    upper, cap = link_bounds(target, intensity, ceiling, critical, scenario.resilience.concentration_cap)
 
     ii, rr = np.nonzero(allowed)
-    cells = pd.DataFrame({
-        "cluster": np.asarray(clusters, dtype=object)[ii], "region": np.asarray(regions, dtype=object)[rr],
-        "i": ii, "r": rr, "score": score[ii, rr], "existing": existing[ii, rr], "upper": upper[ii, rr],
-        "cap": cap[ii, rr],
-    })
+    cells = pd.DataFrame(
+        {
+            "cluster": np.asarray(clusters, dtype=object)[ii],
+            "region": np.asarray(regions, dtype=object)[rr],
+            "i": ii,
+            "r": rr,
+            "score": score[ii, rr],
+            "existing": existing[ii, rr],
+            "upper": upper[ii, rr],
+            "cap": cap[ii, rr],
+        }
+    )
     ui, ur = np.nonzero((existing > 0) & ~allowed)
-    unhosted = pd.DataFrame({
-        "cluster": np.asarray(clusters, dtype=object)[ui], "region": np.asarray(regions, dtype=object)[ur],
-        "output": existing[ui, ur],
-    })
+    unhosted = pd.DataFrame(
+        {
+            "cluster": np.asarray(clusters, dtype=object)[ui],
+            "region": np.asarray(regions, dtype=object)[ur],
+            "output": existing[ui, ur],
+        }
+    )
     return cells, unhosted
+
+
+def link_bounds(
+    target: np.ndarray,
+    intensity: np.ndarray,
+    ceiling: np.ndarray,
+    critical: np.ndarray,
+    concentration_cap: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(I, R) link bounds U_ir = min(c_i·T_i, min_{k: a_ik > 0} σ_rk·cap_rk / a_ik) and (I, R) c_i·T_i,
+    c_i the concentration cap for critical clusters, else 1 (docs/model.md#link); one function for
+    the one-period instance and for every period's (docs/model.md#periods)."""
+    I, R = len(target), ceiling.shape[0]
+    concentration = np.where(
+        critical & (concentration_cap is not None), concentration_cap if concentration_cap is not None else 1.0, 1.0
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # per (i, r): min over resources with a_ik > 0 of ceiling_rk / a_ik
+        per_resource = np.where(
+            intensity[:, None, :] > 0, ceiling[None, :, :] / np.where(intensity > 0, intensity, 1.0)[:, None, :], np.inf
+        )
+    cap = np.broadcast_to((concentration * target)[:, None], (I, R))
+    return np.minimum(cap, per_resource.min(axis=2)), cap
 
 
 def _disruptions(scenario: Scenario, dataset: Dataset, ix: _Index) -> dict[str, np.ndarray]:
@@ -276,17 +326,22 @@ def _max_sites(scenario: Scenario, dataset: Dataset) -> np.ndarray:
 def _lock_ins(scenario: Scenario, dataset: Dataset, ix: _Index) -> list[LockInCell]:
     """Each lock-in with its minimum output (default: the cluster's minimum scale m_i)."""
     min_scale = dataset.clusters["min_scale"].to_numpy(float)
-    return [LockInCell(l.cluster, l.region, l.min_output if l.min_output is not None else min_scale[ix.cluster[l.cluster]])
-            for l in scenario.lock_in]
+    return [
+        LockInCell(l.cluster, l.region, l.min_output if l.min_output is not None else min_scale[ix.cluster[l.cluster]])
+        for l in scenario.lock_in
+    ]
 
 
 def _goals(scenario: Scenario) -> dict:
     """The scalar resilience and coordination goals, the growth poles and the objective weights."""
     res, coordination = scenario.resilience, scenario.coordination
     return dict(
-        concentration_cap=res.concentration_cap, hinterland_share=res.hinterland_share,
-        disruption_survival=res.disruption_survival, min_sites=res.min_sites,
-        balance=dict(coordination.balance), keep_existing=coordination.keep_existing,
+        concentration_cap=res.concentration_cap,
+        hinterland_share=res.hinterland_share,
+        disruption_survival=res.disruption_survival,
+        min_sites=res.min_sites,
+        balance=dict(coordination.balance),
+        keep_existing=coordination.keep_existing,
         growth_poles=[Pole(p.strategy, p.category, p.share) for p in scenario.growth_poles],
         fixed_cost_weight=scenario.objective.fixed_cost_weight,
         relocation_cost=scenario.objective.relocation_cost,
@@ -301,9 +356,11 @@ def _nodes(dataset: Dataset) -> tuple[list[str], np.ndarray]:
     return nodes, dataset.regions["node"].map(position).to_numpy(int)
 
 
-def _network(scenario: Scenario, dataset: Dataset, ix: _Index, critical: np.ndarray,
-             nodes: list[str]) -> Network | None:
-    """Chains q_ij, the two arcs of every corridor, θ·t_i, and I* for recourse; None without a network."""
+def _network(
+    scenario: Scenario, dataset: Dataset, ix: _Index, critical: np.ndarray, nodes: list[str]
+) -> Network | None:
+    """Chains q_ij, the two arcs of every corridor, θ·t_i, and I* for recourse; None without a network.
+    A corridor's capacity is corridors.csv's, unless `chains.corridors` gives another (null: no limit)."""
     if not dataset.has_network or not scenario.chains.enabled:
         return None
     per_unit = _per_unit(dataset, ix)
@@ -315,16 +372,21 @@ def _network(scenario: Scenario, dataset: Dataset, ix: _Index, critical: np.ndar
         members = grown
     position = {n: k for k, n in enumerate(nodes)}
     corridors = dataset.corridors
+    assert corridors is not None, "a network needs corridors.csv (the loader checks it comes with chains.csv)"
     a = corridors["node_a"].map(position).to_numpy(int)
     b = corridors["node_b"].map(position).to_numpy(int)
-    capacity = corridors["capacity"].to_numpy(float)
+    capacity = corridors["capacity"].to_numpy(float).copy()
+    for row, given in corridor_overrides(scenario, dataset).items():  # chains.corridors (docs/scenario.md#chains)
+        capacity[row] = np.nan if given is None else given
     return Network(
         per_unit=per_unit,
         transport=scenario.chains.transport_cost_scale * dataset.clusters["transport_cost"].to_numpy(float),
-        arc_from=np.column_stack([a, b]).ravel(), arc_to=np.column_stack([b, a]).ravel(),
+        arc_from=np.column_stack([a, b]).ravel(),
+        arc_to=np.column_stack([b, a]).ravel(),
         distance=np.repeat(corridors["distance_km"].to_numpy(float), 2),
         capacity=np.repeat(np.where(np.isnan(capacity), np.inf, capacity), 2),
-        recourse=scenario.chains.recourse, chain_members=members,
+        recourse=scenario.chains.recourse,
+        chain_members=members,
     )
 
 
@@ -333,13 +395,16 @@ def _per_unit(dataset: Dataset, ix: _Index) -> np.ndarray:
     I = len(ix.cluster)
     q = np.zeros((I, I))
     chains = dataset.chains
-    q[chains["upstream"].map(ix.cluster).to_numpy(int), chains["downstream"].map(ix.cluster).to_numpy(int)] = \
-        chains["per_unit"].to_numpy(float)
+    assert chains is not None, "a network needs chains.csv"
+    q[chains["upstream"].map(ix.cluster).to_numpy(int), chains["downstream"].map(ix.cluster).to_numpy(int)] = chains[
+        "per_unit"
+    ].to_numpy(float)
     return q
 
 
-def _backup(scenario: Scenario, dataset: Dataset, ix: _Index, cells: pd.DataFrame, intensity: np.ndarray,
-            ceiling: np.ndarray) -> Backup | None:
+def _backup(
+    scenario: Scenario, dataset: Dataset, ix: _Index, cells: pd.DataFrame, intensity: np.ndarray, ceiling: np.ndarray
+) -> Backup | None:
     """The backup cells — allowed cells of critical clusters, in the hinterland when `hinterland_only` —
     and their link bound in the LP with the sites fixed; None without `backup`."""
     spec = scenario.backup
@@ -352,8 +417,19 @@ def _backup(scenario: Scenario, dataset: Dataset, ix: _Index, cells: pd.DataFram
     position = np.flatnonzero(chosen)
     resources = np.zeros(len(ix.resource), bool)
     resources[[ix.resource[k] for k in spec.resources]] = True
-    # ceilings of resources outside backup.resources do not count b: they bound x + b only through U
-    a = intensity[i[position]]                                         # (B, K)
-    limit = np.where((a > 0) & ~resources[None, :], ceiling[r[position]] / np.where(a > 0, a, 1.0), np.inf)
-    upper = np.minimum(cells["cap"].to_numpy(float)[position], limit.min(axis=1, initial=np.inf))
+    upper = backup_sites_fixed_upper(position, resources, cells, intensity, ceiling)
     return Backup(cost=spec.cost, share=spec.share, resources=resources, cells=position, sites_fixed_upper=upper)
+
+
+def backup_sites_fixed_upper(
+    position: np.ndarray, resources: np.ndarray, cells: pd.DataFrame, intensity: np.ndarray, ceiling: np.ndarray
+) -> np.ndarray:
+    """Per backup cell (rows `position` of `cells`): min(c_i·T_i, σ·cap / a over the resources outside
+    backup.resources), its link bound in the LP with the sites fixed; also recomputed for every period
+    from its own T_ip and ceilings (docs/model.md#periods)."""
+    i, r = cells["i"].to_numpy(int), cells["r"].to_numpy(int)
+    # ceilings of resources outside backup.resources do not count b: they bound x + b only through U
+    a = intensity[i[position]]  # (B, K)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        limit = np.where((a > 0) & ~resources[None, :], ceiling[r[position]] / np.where(a > 0, a, 1.0), np.inf)
+    return np.minimum(cells["cap"].to_numpy(float)[position], limit.min(axis=1, initial=np.inf))

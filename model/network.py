@@ -10,6 +10,7 @@ that the formulation only states rows.
 Symbols: i, j clusters, n node, a arc, s disruption; I* the critical clusters and every cluster
 upstream of one; U the upstream clusters.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -75,8 +76,13 @@ class Flows:
         """(cluster, from node, to node) of every flow."""
         net, nodes = inst.network, np.asarray(inst.nodes, dtype=object)
         assert net is not None
-        return list(zip(np.asarray(inst.clusters, dtype=object)[self.cluster].tolist(),
-                        nodes[net.arc_from[self.arc]].tolist(), nodes[net.arc_to[self.arc]].tolist()))
+        return list(
+            zip(
+                np.asarray(inst.clusters, dtype=object)[self.cluster].tolist(),
+                nodes[net.arc_from[self.arc]].tolist(),
+                nodes[net.arc_to[self.arc]].tolist(),
+            )
+        )
 
 
 class Recourse:
@@ -104,12 +110,14 @@ class Recourse:
         self.nodes = N
         cells = inst.cells
         i, r = cells["i"].to_numpy(int), cells["r"].to_numpy(int)
-        self.cells = np.flatnonzero(self.rank[i] >= 0)             # cells of clusters in I*
+        self.cells = np.flatnonzero(self.rank[i] >= 0)  # cells of clusters in I*
+        assert inst.node is not None, "recourse needs the network's nodes"
         self.cell_key = self.rank[i[self.cells]] * N + inst.node[r[self.cells]]
         keys = len(self.members) * N
-        onehot = scipy.sparse.csr_matrix((np.ones(len(self.cells)), (np.arange(len(self.cells)), self.cell_key)),
-                                         shape=(len(self.cells), keys))
-        self.cell_lost = lost[:, r[self.cells]]                     # (S, cells of I*)
+        onehot = scipy.sparse.csr_matrix(
+            (np.ones(len(self.cells)), (np.arange(len(self.cells)), self.cell_key)), shape=(len(self.cells), keys)
+        )
+        self.cell_lost = lost[:, r[self.cells]]  # (S, cells of I*)
         surviving = np.asarray((~self.cell_lost).astype(float) @ onehot).reshape(S, keys)
         total = np.asarray(onehot.sum(axis=0)).ravel()
         has_p = surviving > 0
@@ -124,7 +132,7 @@ class Recourse:
         self.total_at[self.totals] = np.arange(len(self.totals))
 
         upstream = net.upstream
-        self.suppliers = upstream[self.rank[upstream] >= 0]            # U ∩ I*
+        self.suppliers = upstream[self.rank[upstream] >= 0]  # U ∩ I*
         self.supplier_rank = np.full(len(inst.clusters), -1)
         self.supplier_rank[self.suppliers] = np.arange(len(self.suppliers))
         A, G = len(net.arc_from), len(self.suppliers)
@@ -143,22 +151,35 @@ class Recourse:
 
     def p_keys(self, inst: Instance) -> list[tuple[str, str, str]]:
         """(cluster, node, disruption) of every p."""
-        return list(zip(np.asarray(inst.clusters, dtype=object)[self.p_cluster].tolist(),
-                        np.asarray(inst.nodes, dtype=object)[self.p_node].tolist(),
-                        np.asarray(self.names, dtype=object)[self.p_s].tolist()))
+        return list(
+            zip(
+                np.asarray(inst.clusters, dtype=object)[self.p_cluster].tolist(),
+                np.asarray(inst.nodes, dtype=object)[self.p_node].tolist(),
+                np.asarray(self.names, dtype=object)[self.p_s].tolist(),
+            )
+        )
 
     def g_keys(self, inst: Instance) -> list[tuple[str, str, str, str]]:
         """(cluster, from node, to node, disruption) of every g."""
         net, nodes = inst.network, np.asarray(inst.nodes, dtype=object)
         assert net is not None
-        return list(zip(np.asarray(inst.clusters, dtype=object)[self.g_cluster].tolist(),
-                        nodes[net.arc_from[self.g_arc]].tolist(), nodes[net.arc_to[self.g_arc]].tolist(),
-                        np.asarray(self.names, dtype=object)[self.g_s].tolist()))
+        return list(
+            zip(
+                np.asarray(inst.clusters, dtype=object)[self.g_cluster].tolist(),
+                nodes[net.arc_from[self.g_arc]].tolist(),
+                nodes[net.arc_to[self.g_arc]].tolist(),
+                np.asarray(self.names, dtype=object)[self.g_s].tolist(),
+            )
+        )
 
     def total_keys(self, inst: Instance) -> list[tuple[str, str]]:
         """(cluster, node) of every node total X_in."""
-        return list(zip(np.asarray(inst.clusters, dtype=object)[self.members[self.totals // self.nodes]].tolist(),
-                        np.asarray(inst.nodes, dtype=object)[self.totals % self.nodes].tolist()))
+        return list(
+            zip(
+                np.asarray(inst.clusters, dtype=object)[self.members[self.totals // self.nodes]].tolist(),
+                np.asarray(inst.nodes, dtype=object)[self.totals % self.nodes].tolist(),
+            )
+        )
 
 
 def required_output(inst: Instance) -> np.ndarray:

@@ -9,6 +9,7 @@ uses Pyomo's public interface. `compatibility_problems()` checks every internal 
 tests/test_pyomo_blocks.py runs it, so an incompatible Pyomo fails loudly in one place; the
 versions it has been tested with are pinned in pyproject.toml (`PYOMO_TESTED`).
 """
+
 from __future__ import annotations
 
 import weakref
@@ -25,8 +26,10 @@ from pyomo.repn.standard_repn import generate_standard_repn
 try:
     from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstraintData
 except ImportError as exc:  # pragma: no cover - only on a Pyomo this package does not support
-    raise ImportError(f"productive-layout needs Pyomo's sparse MatrixConstraint, which Pyomo {pyomo.version.version} "
-                      f"does not have ({exc}); install a Pyomo in the range pinned in pyproject.toml") from None
+    raise ImportError(
+        f"productive-layout needs Pyomo's sparse MatrixConstraint, which Pyomo {pyomo.version.version} "
+        f"does not have ({exc}); install a Pyomo in the range pinned in pyproject.toml"
+    ) from None
 
 if TYPE_CHECKING:
     from model.formulation import Rows
@@ -107,9 +110,12 @@ class FamilyObjective(ScalarObjective):
 
     def __init__(self, cost: np.ndarray, columns: tuple, constant: float, maximise: bool):
         used = np.flatnonzero(cost)
-        super().__init__(expr=LinearExpression(constant=float(constant), linear_coefs=cost[used].tolist(),
-                                               linear_vars=[columns[j] for j in used]),
-                         sense=pyo.maximize if maximise else pyo.minimize)
+        super().__init__(
+            expr=LinearExpression(
+                constant=float(constant), linear_coefs=cost[used].tolist(), linear_vars=[columns[j] for j in used]
+            ),
+            sense=pyo.maximize if maximise else pyo.minimize,
+        )
         self.cost, self.columns, self.constant = cost, columns, float(constant)
         self._built = None
 
@@ -141,8 +147,13 @@ def linear_rows(component: Any) -> Iterator[tuple[Any, np.ndarray, list, float, 
             raise ValueError(f"constraint {row.name} is not linear")
         lower = -np.inf if row.lower is None else float(pyo.value(row.lower))
         upper = np.inf if row.upper is None else float(pyo.value(row.upper))
-        yield (key, np.asarray(repn.linear_coefs, dtype=float), list(repn.linear_vars),
-               lower - float(repn.constant), upper - float(repn.constant))
+        yield (
+            key,
+            np.asarray(repn.linear_coefs, dtype=float),
+            list(repn.linear_vars),
+            lower - float(repn.constant),
+            upper - float(repn.constant),
+        )
 
 
 def objective_of(model: pyo.ConcreteModel) -> tuple[bool, list | tuple, np.ndarray, float]:
@@ -156,8 +167,12 @@ def objective_of(model: pyo.ConcreteModel) -> tuple[bool, list | tuple, np.ndarr
     repn = generate_standard_repn(objective.expr, compute_values=True, quadratic=False)
     if not repn.is_linear():
         raise ValueError(f"objective {objective.name} is not linear")
-    return (objective.sense == pyo.maximize, list(repn.linear_vars), np.asarray(repn.linear_coefs, dtype=float),
-            float(repn.constant))
+    return (
+        objective.sense == pyo.maximize,
+        list(repn.linear_vars),
+        np.asarray(repn.linear_coefs, dtype=float),
+        float(repn.constant),
+    )
 
 
 def column_bounds(variables: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -210,8 +225,13 @@ def compatibility_problems() -> list[str]:
     m.v = pyo.Var([0, 1], within=pyo.NonNegativeReals, bounds=(0, 5), dense=True)
     m.b = pyo.Var(within=pyo.Binary)
     columns = (m.v[0], m.v[1], m.b)
-    rows = Rows("probe", ["first", "second"], scipy.sparse.csr_matrix(np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -3.0]])),
-                np.array([1.0, -np.inf]), np.array([4.0, 0.0]))
+    rows = Rows(
+        "probe",
+        ["first", "second"],
+        scipy.sparse.csr_matrix(np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -3.0]])),
+        np.array([1.0, -np.inf]),
+        np.array([4.0, 0.0]),
+    )
     try:
         m.probe = FamilyConstraint(rows, columns)
         if list(m.probe.columns) != list(columns):
@@ -233,7 +253,8 @@ def compatibility_problems() -> list[str]:
     if not problems:
         lower, upper, integer = column_bounds(list(columns))
         public = [(v.lb if not v.fixed else v.value, v.ub if not v.fixed else v.value, v.is_integer()) for v in columns]
-        if [(float(a), float(b), bool(c)) for a, b, c in zip(lower, upper, integer)] != \
-                [(float(a), float(b), c) for a, b, c in public]:
+        if [(float(a), float(b), bool(c)) for a, b, c in zip(lower, upper, integer)] != [
+            (float(a), float(b), c) for a, b, c in public
+        ]:
             problems.append("variable bounds read in bulk differ from Pyomo's own `lb`, `ub` and `fixed`")
     return [f"Pyomo {pyomo.version.version} (tested {PYOMO_TESTED}): {p}" for p in problems]

@@ -6,6 +6,7 @@ each chain is (`resilience`), and the `summary` with provenance. `Result.write(f
 run folder and `Result.read(folder)` reads it back into the same object, so that compare, sweep,
 plots and reports take one kind of result whether it was just solved or solved long ago.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,9 @@ def versions() -> dict[str, str]:
     return out
 
 
-def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: np.ndarray,
-                  backup: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+def layout_tables(
+    inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: np.ndarray, backup: np.ndarray | None = None
+) -> dict[str, pd.DataFrame]:
     """The four tables of a run folder from output x, sites y and standby capacity b on the allowed cells.
 
     `ceiling_price` is the (R, K) array of ceiling shadow prices (objective units per unit of resource).
@@ -64,16 +66,29 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
     X[cells["i"].to_numpy(), cells["r"].to_numpy()] = x
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(inst.target[cells["i"]] > 0, x / inst.target[cells["i"]], np.nan)
-    layout = pd.DataFrame({"cluster": cells["cluster"], "region": cells["region"], "output": x,
-                           "established": established, "share_of_target": share})
+    layout = pd.DataFrame(
+        {
+            "cluster": cells["cluster"],
+            "region": cells["region"],
+            "output": x,
+            "established": established,
+            "share_of_target": share,
+        }
+    )
     layout = layout[(layout["output"] > 0) | (layout["established"] > 0)].reset_index(drop=True)
 
     sites = np.zeros((I, R), dtype=int)
     sites[cells["i"].to_numpy(), cells["r"].to_numpy()] = established
     value = np.zeros((I, R))
     value[cells["i"].to_numpy(), cells["r"].to_numpy()] = x * cells["score"].to_numpy()
-    regions = pd.DataFrame({"region": inst.regions, "output": X.sum(axis=0),
-                            "n_clusters": sites.sum(axis=0), "effective_value": value.sum(axis=0)})
+    regions = pd.DataFrame(
+        {
+            "region": inst.regions,
+            "output": X.sum(axis=0),
+            "n_clusters": sites.sum(axis=0),
+            "effective_value": value.sum(axis=0),
+        }
+    )
 
     B = np.zeros((I, R))
     B[cells["i"].to_numpy(), cells["r"].to_numpy()] = b
@@ -84,19 +99,24 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
     with np.errstate(divide="ignore", invalid="ignore"):
         utilization = np.where(available > 0, used / available, np.where(used > TOLERANCE, np.inf, 0.0))
     rr, kk = np.meshgrid(np.arange(R), np.arange(len(inst.resources)), indexing="ij")
-    resources = pd.DataFrame({
-        "region": np.asarray(inst.regions, dtype=object)[rr.ravel()],
-        "resource": np.asarray(inst.resources, dtype=object)[kk.ravel()],
-        "used": used.ravel(), "available": available.ravel(), "utilization": utilization.ravel(),
-        "shadow_price": ceiling_price.ravel(),
-    })
+    resources = pd.DataFrame(
+        {
+            "region": np.asarray(inst.regions, dtype=object)[rr.ravel()],
+            "resource": np.asarray(inst.resources, dtype=object)[kk.ravel()],
+            "used": used.ravel(),
+            "available": available.ravel(),
+            "utilization": utilization.ravel(),
+            "shadow_price": ceiling_price.ravel(),
+        }
+    )
 
     T = inst.target
     with np.errstate(divide="ignore", invalid="ignore"):
         region_share = np.where(T[:, None] > 0, X / T[:, None], np.nan)
         hinterland = np.where(T > 0, X[:, inst.hinterland].sum(axis=1) / T, np.nan)
-        surviving = {s: np.where(T > 0, (X + B)[:, ~lost].sum(axis=1) / T, np.nan)
-                     for s, lost in inst.disruptions.items()}
+        surviving = {
+            s: np.where(T > 0, (X + B)[:, ~lost].sum(axis=1) / T, np.nan) for s, lost in inst.disruptions.items()
+        }
     worst_name, worst_share = [], []
     for n in range(I):
         if surviving and T[n] > 0:
@@ -106,13 +126,20 @@ def layout_tables(inst: Instance, x: np.ndarray, y: np.ndarray, ceiling_price: n
         else:
             worst_name.append("")
             worst_share.append(np.nan)
-    resilience = pd.DataFrame({
-        "cluster": inst.clusters, "target": T, "sites": sites.sum(axis=1),
-        "max_region_share": np.nanmax(np.where(np.isnan(region_share), -np.inf, region_share), axis=1)
-        if R else np.nan,
-        "hinterland_share": hinterland, "worst_disruption": worst_name, "worst_surviving_share": worst_share,
-        "critical": inst.critical,
-    })
+    resilience = pd.DataFrame(
+        {
+            "cluster": inst.clusters,
+            "target": T,
+            "sites": sites.sum(axis=1),
+            "max_region_share": np.nanmax(np.where(np.isnan(region_share), -np.inf, region_share), axis=1)
+            if R
+            else np.nan,
+            "hinterland_share": hinterland,
+            "worst_disruption": worst_name,
+            "worst_surviving_share": worst_share,
+            "critical": inst.critical,
+        }
+    )
     resilience.loc[T <= 0, "max_region_share"] = np.nan
     return {"layout": layout, "regions": regions, "resources": resources, "resilience": resilience}
 
@@ -131,16 +158,26 @@ def network_tables(inst: Instance, x: np.ndarray, backup: np.ndarray, flow: np.n
             flows = Flows(inst)
             moved = np.flatnonzero(flow > TOLERANCE)
             arc = flows.arc[moved]
-            tables["flows"] = pd.DataFrame({
-                "cluster": np.asarray(inst.clusters, dtype=object)[flows.cluster[moved]],
-                "from": nodes[net.arc_from[arc]], "to": nodes[net.arc_to[arc]], "flow": flow[moved],
-                "distance_km": net.distance[arc]})
+            tables["flows"] = pd.DataFrame(
+                {
+                    "cluster": np.asarray(inst.clusters, dtype=object)[flows.cluster[moved]],
+                    "from": nodes[net.arc_from[arc]],
+                    "to": nodes[net.arc_to[arc]],
+                    "flow": flow[moved],
+                    "distance_km": net.distance[arc],
+                }
+            )
         else:
             tables["flows"] = pd.DataFrame(columns=["cluster", "from", "to", "flow", "distance_km"])
     if inst.backup is not None:
         held = np.flatnonzero(backup > TOLERANCE)
-        tables["backup"] = pd.DataFrame({"cluster": cells["cluster"].to_numpy()[held],
-                                         "region": cells["region"].to_numpy()[held], "backup": backup[held]})
+        tables["backup"] = pd.DataFrame(
+            {
+                "cluster": cells["cluster"].to_numpy()[held],
+                "region": cells["region"].to_numpy()[held],
+                "backup": backup[held],
+            }
+        )
     if net is not None and net.recourse and inst.disruption_survival is not None:
         tables["recourse"] = recourse_table(inst, x, backup)
     return tables
@@ -160,14 +197,25 @@ def recourse_table(inst: Instance, x: np.ndarray, backup: np.ndarray) -> pd.Data
     required = required_output(inst)
     names = list(inst.disruptions)
     lost = np.array([inst.disruptions[s] for s in names]).reshape(len(names), len(inst.regions))
-    surviving = held[members] @ (~lost).T.astype(float)                  # (members, S)
+    surviving = held[members] @ (~lost).T.astype(float)  # (members, S)
     cut = np.array([int(net.cut(inst.node_lost(row)).sum()) for row in lost], dtype=int)
-    return pd.DataFrame({
-        "disruption": np.repeat(np.asarray(names, dtype=object), len(members)),
-        "cluster": np.tile(np.asarray(inst.clusters, dtype=object)[members], len(names)),
-        "surviving": surviving.T.ravel(), "required": np.tile(required[members], len(names)),
-        "cut_arcs": np.repeat(cut, len(members)),
-    })
+    return pd.DataFrame(
+        {
+            "disruption": np.repeat(np.asarray(names, dtype=object), len(members)),
+            "cluster": np.tile(np.asarray(inst.clusters, dtype=object)[members], len(names)),
+            "surviving": surviving.T.ravel(),
+            "required": np.tile(required[members], len(names)),
+            "cut_arcs": np.repeat(cut, len(members)),
+        }
+    )
+
+
+def last_year(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the last period of a table with a `period` column (docs/model.md#periods); the
+    table itself without one."""
+    if "period" not in table.columns or not len(table):
+        return table
+    return table[table["period"] == table["period"].max()]
 
 
 def critical_mask(resilience: pd.DataFrame) -> pd.Series:
@@ -191,15 +239,20 @@ def binding_ceilings(resources: pd.DataFrame) -> pd.DataFrame:
 
 
 RESILIENCE_SUMMARY = {  # metric -> how it is summarised over the critical clusters
-    "worst_surviving_share": "min", "hinterland_share": "min", "max_region_share": "max", "sites": "min",
+    "worst_surviving_share": "min",
+    "hinterland_share": "min",
+    "max_region_share": "max",
+    "sites": "min",
 }
 
 
 def critical_summary(resilience: pd.DataFrame) -> dict[str, float]:
     """Each metric of `RESILIENCE_SUMMARY` over the critical clusters (NaN where there is none)."""
     critical = critical_rows(resilience)
-    return {metric: float(getattr(critical[metric], how)()) if len(critical) else float("nan")
-            for metric, how in RESILIENCE_SUMMARY.items()}
+    return {
+        metric: float(getattr(critical[metric], how)()) if len(critical) else float("nan")
+        for metric, how in RESILIENCE_SUMMARY.items()
+    }
 
 
 def resilience_of(resilience: pd.DataFrame) -> float:
@@ -253,13 +306,23 @@ class Result:
             scenario = Scenario.model_validate(resolved)
         except (OSError, yaml.YAMLError, ValidationError) as exc:
             raise InputError(folder / "scenario.yaml", None, f"not a resolved scenario ({exc})") from None
-        result = cls(scenario, Status(summary["status"]), message=summary.get("message", ""),
-                     objective=summary.get("objective"), bound=summary.get("bound"), gap=summary.get("gap"),
-                     build_seconds=summary.get("build_seconds", 0.0),
-                     handover_seconds=summary.get("handover_seconds", 0.0),
-                     solve_seconds=summary.get("solve_seconds", 0.0), rows=summary.get("rows", 0),
-                     columns=summary.get("columns", 0), integer_columns=summary.get("integer_columns", 0),
-                     path=folder, recorded=summary, objective_terms=summary.get("objective_terms"))
+        result = cls(
+            scenario,
+            Status(summary["status"]),
+            message=summary.get("message", ""),
+            objective=summary.get("objective"),
+            bound=summary.get("bound"),
+            gap=summary.get("gap"),
+            build_seconds=summary.get("build_seconds", 0.0),
+            handover_seconds=summary.get("handover_seconds", 0.0),
+            solve_seconds=summary.get("solve_seconds", 0.0),
+            rows=summary.get("rows", 0),
+            columns=summary.get("columns", 0),
+            integer_columns=summary.get("integer_columns", 0),
+            path=folder,
+            recorded=summary,
+            objective_terms=summary.get("objective_terms"),
+        )
         if result.solved:
             for name in TABLES:
                 path = folder / f"{name}.csv"
@@ -321,13 +384,15 @@ class Result:
         return self.tables.get("recourse")
 
     def network_summary(self) -> dict[str, float] | None:
-        """Total flow, flow·distance (10⁸ yuan·km) and total backup, where the run has them."""
+        """Total flow, flow·distance (10⁸ yuan·km) and total backup, where the run has them; with periods
+        those of the last year (docs/run-folder.md#summaryjson)."""
         out: dict[str, float] = {}
-        if self.flows is not None:
-            out["flow"] = float(self.flows["flow"].sum())
-            out["flow_km"] = float((self.flows["flow"] * self.flows["distance_km"]).sum())
-        if self.backup is not None:
-            out["backup"] = float(self.backup["backup"].sum())
+        flows, backup = (None if t is None else last_year(t) for t in (self.flows, self.backup))
+        if flows is not None:
+            out["flow"] = float(flows["flow"].sum())
+            out["flow_km"] = float((flows["flow"] * flows["distance_km"]).sum())
+        if backup is not None:
+            out["backup"] = float(backup["backup"].sum())
         return out or None
 
     @property
@@ -347,7 +412,7 @@ class Result:
     def summary(self) -> dict[str, Any]:
         if self.recorded is not None:
             return dict(self.recorded)
-        summary = {
+        summary: dict[str, Any] = {
             "scenario": self.scenario.name,
             "status": self.status.value,
             "message": self.message,
@@ -378,14 +443,17 @@ class Result:
 
     def write(self, folder: str | Path) -> Path:
         """Write the run folder atomically: a temporary folder beside it, renamed into place."""
-        files: dict[str, Callable[[Path], None]] = {
-            "summary.json": lambda p: p.write_text(json.dumps(finite(self.summary()), indent=2, default=_json_default) + "\n"),
+        files: dict[str, Callable[[Path], object]] = {
+            "summary.json": lambda p: p.write_text(
+                json.dumps(finite(self.summary()), indent=2, default=_json_default) + "\n"
+            ),
             "scenario.yaml": lambda p: p.write_text(self.scenario.resolved_yaml(), encoding="utf-8"),
         }
         for name, table in self.tables.items():
-            files[f"{name}.csv"] = lambda p, t=table: t.to_csv(p, index=False)
+            files[f"{name}.csv"] = csv_writer(table)
         if self.solver_log is not None:
-            files["solver.log"] = lambda p: p.write_text(self.solver_log, encoding="utf-8")
+            log = self.solver_log
+            files["solver.log"] = lambda p: p.write_text(log, encoding="utf-8")
         return write_folder(folder, files)
 
 
@@ -406,7 +474,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value)} to JSON")
 
 
-def write_folder(folder: str | Path, files: dict[str, Callable[[Path], None]]) -> Path:
+def csv_writer(table: pd.DataFrame) -> Callable[[Path], object]:
+    """A writer of `table` as CSV (no index), for `write_folder`."""
+    return lambda path: table.to_csv(path, index=False)
+
+
+def write_folder(folder: str | Path, files: dict[str, Callable[[Path], object]]) -> Path:
     """Write files into `folder` all or nothing: build a sibling temporary folder, then swap it in."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)

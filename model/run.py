@@ -3,6 +3,7 @@
 The steps are separate so that workflows (pareto, alternatives, diagnose) can add to the Pyomo
 model between building and solving and still get a `Result` with the same tables.
 """
+
 from __future__ import annotations
 
 import time
@@ -30,6 +31,9 @@ class Prepared:
     instance: Instance
     model: pyo.ConcreteModel
     build_seconds: float
+    phasing: Any = None
+    """With `periods`: how the model's columns map to its periods (`model.periods.Phasing`); the
+    instance is then the last period's (docs/model.md#periods)."""
 
 
 def as_scenario(scenario: Scenario | str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -45,12 +49,19 @@ def prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None] | 
     extra rows, columns or objective), so that it too is built from arrays."""
     started = time.perf_counter()
     with PauseGC():  # hundreds of thousands of keys and Pyomo objects, none of them garbage
-        instance = Instance.of(scenario, dataset_of(scenario))
-        formulation = formulate(instance)
-        if edit is not None:
-            edit(formulation, instance)
+        if scenario.periods is not None:  # phased: `edit` applies to every period (docs/model.md#periods)
+            from model.periods import formulate_scenario
+
+            instance, formulation = formulate_scenario(scenario, dataset_of(scenario), edit)
+        else:
+            instance = Instance.of(scenario, dataset_of(scenario))
+            formulation = formulate(instance)
+            if edit is not None:
+                edit(formulation, instance)
         model = to_pyomo(formulation)
-    return Prepared(scenario, instance, model, time.perf_counter() - started)
+    return Prepared(
+        scenario, instance, model, time.perf_counter() - started, phasing=getattr(formulation, "phasing", None)
+    )
 
 
 def infeasible_rows_message(model: pyo.ConcreteModel) -> str:
@@ -62,30 +73,56 @@ def solve_prepared(prepared: Prepared, start: np.ndarray | None = None, highs: H
     """Hand a prepared model to HiGHS, solve it, and read the layout and shadow prices back."""
     scenario, inst, model = prepared.scenario, prepared.instance, prepared.model
     if model.trivially_infeasible:
-        return Result(scenario, Status.INFEASIBLE, message=infeasible_rows_message(model),
-                      build_seconds=prepared.build_seconds, instance=inst)
+        return Result(
+            scenario,
+            Status.INFEASIBLE,
+            message=infeasible_rows_message(model),
+            build_seconds=prepared.build_seconds,
+            instance=inst,
+        )
     highs = highs or HighsModel.from_pyomo(model)
     rows, columns, integers = highs.shape
     outcome = solve_highs(prepared, highs, start)
-    result = Result(scenario, outcome.status, message=outcome.message, objective=outcome.objective,
-                    bound=outcome.bound, gap=outcome.gap, build_seconds=prepared.build_seconds + highs.handover_seconds,
-                    handover_seconds=highs.handover_seconds, solve_seconds=outcome.solve_seconds,
-                    rows=rows, columns=columns, integer_columns=integers,
-                    solver_log="".join(highs.log) if highs.log is not None else None, instance=inst)
+    result = Result(
+        scenario,
+        outcome.status,
+        message=outcome.message,
+        objective=outcome.objective,
+        bound=outcome.bound,
+        gap=outcome.gap,
+        build_seconds=prepared.build_seconds + highs.handover_seconds,
+        handover_seconds=highs.handover_seconds,
+        solve_seconds=outcome.solve_seconds,
+        rows=rows,
+        columns=columns,
+        integer_columns=integers,
+        solver_log="".join(highs.log) if highs.log is not None else None,
+        instance=inst,
+    )
     if not result.solved:
         return result
     # a variable in no row or objective sits at 0; `values` follows the formulation's columns
+    assert outcome.col_value is not None, "a solved outcome has its column values"
     f = model.formulation
     values = np.append(outcome.col_value, 0.0)[highs.columns_of(model.formulation_columns)]
     x, y = group(f, values, "x"), group(f, values, "y")
     duals = highs.fixed_lp_duals(outcome.col_value)
     result.constraints = constraint_table(highs, duals, outcome.col_value)
+    if prepared.phasing is not None:  # every table per period, each period's objective (docs/model.md#periods)
+        from model.periods import period_tables
+
+        result.tables, result.extra["periods"], result.objective_terms = period_tables(
+            prepared.phasing, values, result.constraints
+        )
+        return result
     price = np.zeros((len(inst.regions), len(inst.resources)))
     ceilings = result.constraints[result.constraints["family"] == "ceiling"]
     if len(ceilings):
         rn = {r: n for n, r in enumerate(inst.regions)}
         kn = {k: n for n, k in enumerate(inst.resources)}
-        price[[rn[key[0]] for key in ceilings["key"]], [kn[key[1]] for key in ceilings["key"]]] = ceilings["shadow_price"]
+        price[[rn[key[0]] for key in ceilings["key"]], [kn[key[1]] for key in ceilings["key"]]] = ceilings[
+            "shadow_price"
+        ]
     backup = np.zeros(len(x))
     if inst.backup is not None:
         backup[inst.backup.cells] = group(f, values, "b")
@@ -100,7 +137,7 @@ def group(f: Formulation, values: np.ndarray, name: str) -> np.ndarray:
     if not any(v.name == name for v in f.variables):
         return np.zeros(0)
     start = f.start(name)
-    return values[start:start + len(f.variable(name).index)]
+    return values[start : start + len(f.variable(name).index)]
 
 
 LP_ROUNDING_ABOVE = 5_000
@@ -125,11 +162,15 @@ def solve_highs(prepared: Prepared, highs: HighsModel, start: np.ndarray | None 
         strategy = "lp_rounding" if highs.shape[2] > LP_ROUNDING_ABOVE and start is None else "branch_and_bound"
     if strategy == "lp_rounding":
         left_out = np.isin(highs.row_family, RELAXATION_LEAVES_OUT)
-        names = ["min_scale"] * bool(np.isin(highs.row_family, "min_scale").any()) + \
-            ["recourse"] * bool(np.isin(highs.row_family, RECOURSE_FAMILIES).any())
-        return highs.solve_from_rounding(options, lambda values: round_sites(prepared, highs, values),
-                                         left_out=left_out if left_out.any() else None,
-                                         left_out_name=f"the {' and '.join(names)} rows")
+        names = ["min_scale"] * bool(np.isin(highs.row_family, "min_scale").any()) + ["recourse"] * bool(
+            np.isin(highs.row_family, RECOURSE_FAMILIES).any()
+        )
+        return highs.solve_from_rounding(
+            options,
+            lambda values: round_sites(prepared, highs, values),
+            left_out=left_out if left_out.any() else None,
+            left_out_name=f"the {' and '.join(names)} rows",
+        )
     return highs.solve(options, start=start)
 
 
@@ -143,13 +184,28 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
     """A site pattern from an LP relaxation: per cluster, the cells it must keep (lock-ins, kept
     existing output), then the cells with the largest LP output and standby capacity, up to its sites
     cap and at least the minimum number of sites of a critical cluster."""
+    if prepared.phasing is not None:
+        from model.periods import round_sites as round_periods
+
+        return round_periods(prepared, highs, values, choose_sites)
     inst = prepared.instance
     xcol, ycol = cell_columns(prepared, highs, "x"), cell_columns(prepared, highs, "y")
-    cells = inst.cells[["i", "existing"]].copy()
-    cells["x"] = np.where(xcol >= 0, values[xcol], 0.0)
+    held = np.where(xcol >= 0, values[xcol], 0.0)
     if inst.backup is not None:  # standby capacity needs its site too
         bcol = highs.columns_of([prepared.model.b[c] for c in prepared.model.BACKUP_CELLS])
-        cells.loc[cells.index[inst.backup.cells], "x"] += np.where(bcol >= 0, values[bcol], 0.0)
+        held[inst.backup.cells] += np.where(bcol >= 0, values[bcol], 0.0)
+    y = choose_sites(inst, held)
+    pattern = values.copy()
+    present = ycol >= 0
+    pattern[ycol[present]] = y[present]
+    return pattern
+
+
+def choose_sites(inst: Instance, x: np.ndarray) -> np.ndarray:
+    """(cells,) bool: the sites `round_sites` chooses for the output and standby capacity `x` that an
+    LP relaxation puts on each allowed cell."""
+    cells = inst.cells[["i", "existing"]].copy()
+    cells["x"] = x
     locked = {(l.cluster, l.region) for l in inst.lock_in}
     cells["forced"] = [cell in locked for cell in inst.cell_keys]
     cells["forced"] |= (inst.keep_existing * cells["existing"]) > 0
@@ -160,29 +216,33 @@ def round_sites(prepared: Prepared, highs: HighsModel, values: np.ndarray) -> np
     if inst.min_sites is not None:
         wanted |= inst.critical[i] & (rank < inst.min_sites)
     chosen = cells["forced"].to_numpy() | (wanted & (rank < inst.max_sites[i]))
-    pattern = values.copy()
-    y = np.zeros(len(cells))
+    y = np.zeros(len(cells), dtype=bool)
     y[cells.index.to_numpy()] = chosen
-    present = ycol >= 0
-    pattern[ycol[present]] = y[present]
-    return pattern
+    return y
 
 
 def constraint_table(highs: HighsModel, duals: np.ndarray, col_value: np.ndarray) -> pd.DataFrame:
     """Every row handed to HiGHS: family, key, sense, right-hand side, activity, slack and shadow price,
     each row as docs/model.md states it (a row built in a compact form is turned back: `Rows.offset`)."""
     offset, sign = highs.row_offset, highs.row_sign
+    assert offset is not None and sign is not None, "the hand-over states every row's offset and sign"
     activity = offset + sign * (highs.matrix @ col_value)
     lower = np.where(sign > 0, offset + sign * highs.row_lower, offset + sign * highs.row_upper)
     upper = np.where(sign > 0, offset + sign * highs.row_upper, offset + sign * highs.row_lower)
     at_least = ~np.isfinite(upper)
     sense = np.where(lower == upper, "=", np.where(at_least, ">=", "<="))
     rhs = np.where(at_least, lower, upper)
-    return pd.DataFrame({
-        "family": highs.row_family, "key": pd.Series(highs.row_key, dtype=object), "sense": sense,
-        "rhs": rhs, "activity": activity, "slack": np.where(at_least, activity - rhs, rhs - activity),
-        "shadow_price": sign * duals,
-    })
+    return pd.DataFrame(
+        {
+            "family": highs.row_family,
+            "key": pd.Series(highs.row_key, dtype=object),
+            "sense": sense,
+            "rhs": rhs,
+            "activity": activity,
+            "slack": np.where(at_least, activity - rhs, rhs - activity),
+            "shadow_price": sign * duals,
+        }
+    )
 
 
 def solve(scenario: Scenario | str | Path, **overrides: Any) -> Result:

@@ -8,16 +8,18 @@ checked against the dataset. Every error names the file (or the override) and th
 Precedence, lowest first: the schema's neutral values < the parent scenario (recursively) <
 the scenario file < overrides. Two overrides of the same key are an error, not "last wins".
 """
+
 from __future__ import annotations
 
 import copy
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from model.errors import InputError
 
@@ -120,15 +122,23 @@ class ObjectiveWeights(_Schema):
     relocation_cost: NonNegative = 0.0
 
 
+CORRIDOR = "--"
+"""Joins the two nodes of a corridor in a key of `chains.corridors` (`anhui--henan`): ids have no
+`-` and no `.`, so the key survives a dotted path (`--set chains.corridors.anhui--henan=500`)."""
+
+
 class Chains(_Schema):
     """The resilient network (docs/model.md#chains-corridors-and-backup), used when the dataset has
     chains.csv and corridors.csv: `enabled` switches it off, θ = `transport_cost_scale` scales every
     cluster's transport cost, `recourse` asks that every chain still works under every active
-    disruption (needs `resilience.disruption_survival`)."""
+    disruption (needs `resilience.disruption_survival`), and `corridors` overrides corridors.csv's
+    capacity of a corridor, `node_a--node_b` (either order) → capacity, null for no limit
+    (docs/scenario.md#chains)."""
 
     enabled: bool = True
     transport_cost_scale: NonNegative = 1.0
     recourse: bool = False
+    corridors: dict[str, NonNegative | None] = {}
 
 
 class Backup(_Schema):
@@ -140,6 +150,39 @@ class Backup(_Schema):
     share: Share | None = None
     hinterland_only: bool = True
     resources: list[str] = ["land"]
+
+
+class Periods(_Schema):
+    """Phasing over the Plan (docs/model.md#periods): the years of the periods, how far each
+    period's targets have come from existing output (`progress`, default p/P), each period's weight
+    in the objective (`weights`, default 1/P), a factor per resource and period on the ceilings
+    (`ceilings`, default 1) and how fast output may decline from one period to the next
+    (`decline_limit`, docs/model.md#decline; null: no limit). Every list has one entry per year."""
+
+    years: Annotated[list[int], Field(min_length=1)]
+    progress: list[Share] | None = None
+    weights: list[Share] | None = None
+    ceilings: dict[str, list[NonNegative]] = {}
+    decline_limit: Share | None = None
+
+    @field_validator("years")
+    @classmethod
+    def _increasing(cls, years: list[int]) -> list[int]:
+        if any(b <= a for a, b in zip(years, years[1:])):
+            raise PydanticCustomError("years", "the years must be strictly increasing")
+        return years
+
+    @field_validator("progress", "weights")
+    @classmethod
+    def _one_per_year(cls, values: list[float] | None, info) -> list[float] | None:
+        years = info.data.get("years")
+        if values is not None and years is not None and len(values) != len(years):
+            raise PydanticCustomError(
+                "per_year",
+                "needs one entry per year: {entries} given for {count} years",
+                {"entries": len(values), "count": len(years)},
+            )
+        return values
 
 
 class SolverOptions(_Schema):
@@ -184,6 +227,7 @@ class Scenario(_Schema):
     objective: ObjectiveWeights = ObjectiveWeights()
     chains: Chains = Chains()
     backup: Backup | None = None
+    periods: Periods | None = None
     solver: SolverOptions = SolverOptions()
     sweep: Sweep | None = None
 
@@ -192,8 +236,9 @@ class Scenario(_Schema):
         data = self.model_dump(mode="json")
         data["extends"] = None
         dataset = dataset_of(self)
-        data["ceilings"] = {k: self.ceilings.get(k, Ceiling()).model_dump(mode="json")
-                            for k in dataset.resource_ids} | data["ceilings"]
+        data["ceilings"] = {
+            k: self.ceilings.get(k, Ceiling()).model_dump(mode="json") for k in dataset.resource_ids
+        } | data["ceilings"]
         return data
 
     def resolved_yaml(self) -> str:
@@ -213,6 +258,7 @@ class Scenario(_Schema):
 
 
 # --- reading files -------------------------------------------------------------------------
+
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
@@ -316,8 +362,7 @@ def _validate(data: dict, provenance: dict[str, str]) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        # union members and validators add loc parts such as "literal['all']"; they are not keys
-        path = ".".join(str(p) for p in error["loc"] if not any(ch in str(p) for ch in "[(-"))
+        path = _key_path(error["loc"], data)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "missing":
             message = "this key is required"
@@ -328,6 +373,24 @@ def _validate(data: dict, provenance: dict[str, str]) -> Scenario:
         if error.get("input") is not None and error["type"] not in ("missing", "extra_forbidden"):
             message += f" (got {error['input']!r})"
         raise InputError(_source_of(path, provenance), path or None, message) from None
+
+
+def _key_path(loc: tuple, data: Any) -> str:
+    """The dotted key path of a validation error's location. Union members and validators add loc
+    parts such as "literal['all']" or "function-after[…]"; they are not keys, unless the data has
+    them as keys (a corridor `anhui--henan`)."""
+    parts, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif any(ch in str(part) for ch in "[(-"):
+            continue
+        else:
+            node = None
+        parts.append(str(part))
+    return ".".join(parts)
 
 
 @lru_cache(maxsize=8)
@@ -371,27 +434,47 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
         known(f"lock_out.{n}.cluster", lock.cluster, dataset.cluster_ids, "cluster")
         known(f"lock_out.{n}.category", lock.category, dataset.categories, "category")
         known(f"lock_out.{n}.region", lock.region, dataset.region_ids, "region")
-        known(f"lock_out.{n}.macro_region", lock.macro_region, sorted(set(dataset.regions["macro_region"])),
-              "macro-region")
+        known(
+            f"lock_out.{n}.macro_region",
+            lock.macro_region,
+            sorted(set(dataset.regions["macro_region"])),
+            "macro-region",
+        )
     scores = dict(zip(zip(dataset.suitability["cluster"], dataset.suitability["region"]), dataset.suitability["score"]))
-    category = dict(zip(dataset.clusters["cluster"], dataset.clusters["category"]))
-    macro = dict(zip(dataset.regions["region"], dataset.regions["macro_region"]))
+    category_of = dict(zip(dataset.clusters["cluster"], dataset.clusters["category"]))
+    macro_of = dict(zip(dataset.regions["region"], dataset.regions["macro_region"]))
     seen: set[tuple[str, str]] = set()
-    for n, lock in enumerate(scenario.lock_in):
-        known(f"lock_in.{n}.cluster", lock.cluster, dataset.cluster_ids, "cluster")
-        known(f"lock_in.{n}.region", lock.region, dataset.region_ids, "region")
-        cell = (lock.cluster, lock.region)
+    for n, lock_in in enumerate(scenario.lock_in):
+        known(f"lock_in.{n}.cluster", lock_in.cluster, dataset.cluster_ids, "cluster")
+        known(f"lock_in.{n}.region", lock_in.region, dataset.region_ids, "region")
+        cell = (lock_in.cluster, lock_in.region)
         if cell in seen:
-            fail(f"lock_in.{n}", f"{lock.cluster} in {lock.region} is locked in twice")
+            fail(f"lock_in.{n}", f"{lock_in.cluster} in {lock_in.region} is locked in twice")
         seen.add(cell)
         if scores.get(cell, 0.0) <= 0:
-            fail(f"lock_in.{n}", f"{lock.cluster} cannot be locked in to {lock.region}: its suitability score there is 0")
+            fail(
+                f"lock_in.{n}",
+                f"{lock_in.cluster} cannot be locked in to {lock_in.region}: its suitability score there is 0",
+            )
         for m, out in enumerate(scenario.lock_out):
-            if out.matches_cluster(lock.cluster, category[lock.cluster]) and out.matches_region(lock.region, macro[lock.region]):
-                fail(f"lock_in.{n}", f"{lock.cluster} in {lock.region} is both locked in and locked out (lock_out.{m})")
+            if out.matches_cluster(lock_in.cluster, category_of[lock_in.cluster]) and out.matches_region(
+                lock_in.region, macro_of[lock_in.region]
+            ):
+                fail(
+                    f"lock_in.{n}",
+                    f"{lock_in.cluster} in {lock_in.region} is both locked in and locked out (lock_out.{m})",
+                )
     for n, pole in enumerate(scenario.growth_poles):
         known(f"growth_poles.{n}.strategy", pole.strategy, dataset.strategies, "strategy")
         known(f"growth_poles.{n}.category", pole.category, dataset.categories, "category")
+    if scenario.periods is not None:
+        years = len(scenario.periods.years)
+        for resource, factors in scenario.periods.ceilings.items():
+            known(f"periods.ceilings.{resource}", resource, dataset.resource_ids, "resource")
+            if len(factors) != years:
+                fail(
+                    f"periods.ceilings.{resource}", f"needs one entry per year: {len(factors)} given for {years} years"
+                )
     if scenario.backup is not None:
         for n, resource in enumerate(scenario.backup.resources):
             known(f"backup.resources.{n}", resource, dataset.resource_ids, "resource")
@@ -399,30 +482,93 @@ def check_against_dataset(scenario: Scenario, dataset: Dataset, provenance: dict
         if scenario.resilience.disruption_survival is None:
             fail("chains.recourse", "recourse needs resilience.disruption_survival (the share every chain must keep)")
         if not dataset.has_network:
-            fail("chains.recourse", f"recourse needs chains: the dataset {dataset.folder} has no chains.csv and corridors.csv")
+            fail(
+                "chains.recourse",
+                f"recourse needs chains: the dataset {dataset.folder} has no chains.csv and corridors.csv",
+            )
         if not scenario.chains.enabled:
             fail("chains.recourse", "recourse needs chains.enabled: true")
+    if scenario.chains.corridors:
+        if not dataset.has_network:
+            fail("chains.corridors", f"the dataset {dataset.folder} has no corridors.csv")
+        corridor_overrides(scenario, dataset, provenance)
     if dataset.has_network and scenario.chains.enabled:
         check_chain_supply(scenario, dataset)
 
 
+def corridor_overrides(
+    scenario: Scenario, dataset: Dataset, provenance: dict[str, str] | None = None
+) -> dict[int, float | None]:
+    """Row of corridors.csv → the capacity `chains.corridors` gives it (None: no limit). Each key is
+    `node_a--node_b` in either order; a key that names no corridor, or a corridor named twice, is an
+    error naming the key path (docs/scenario.md#chains)."""
+
+    def problem(path: str, text: str) -> NoReturn:
+        raise InputError(_source_of(path, provenance or {"": "scenario"}), path, text)
+
+    corridors = dataset.corridors
+    assert corridors is not None
+    row_of: dict[tuple[str, str], int] = {}
+    for n, (a, b) in enumerate(zip(corridors["node_a"], corridors["node_b"])):
+        row_of[(a, b)] = row_of[(b, a)] = n
+    named = [f"{a}{CORRIDOR}{b}" for a, b in zip(corridors["node_a"], corridors["node_b"])]
+    out: dict[int, float | None] = {}
+    for key, capacity in scenario.chains.corridors.items():
+        path = f"chains.corridors.{key}"
+        ends = key.split(CORRIDOR)
+        if len(ends) != 2 or not all(ends):
+            problem(path, f"a corridor is written node_a{CORRIDOR}node_b (e.g. {named[0] if named else 'a--b'})")
+        row = row_of.get((ends[0], ends[1]))
+        if row is None:
+            nodes = set(dataset.node_ids)
+            unknown = [n for n in ends if n not in nodes]
+            if unknown:
+                problem(path, f"unknown node {unknown[0]!r} (the dataset's nodes are its regions' `node` ids)")
+            near = sorted(b for a, b in row_of if a == ends[0])
+            problem(
+                path,
+                f"unknown corridor {key!r}: corridors.csv has no corridor between {ends[0]} and {ends[1]} "
+                f"({ends[0]} has corridors to {', '.join(near) if near else 'no node'})",
+            )
+        if row in out:
+            problem(path, f"the corridor {named[row]} is given twice (a corridor has no direction)")
+        out[row] = capacity
+    return out
+
+
 def check_chain_supply(scenario: Scenario, dataset: Dataset) -> None:
-    """Σ_j q_ij·T_j ≤ T_i for every upstream cluster i, with the scenario's targets T: else no layout
-    can supply the chain (docs/model.md#chains). The error names the upstream cluster and both totals."""
+    """Σ_j q_ij·T_j ≤ T_i for every upstream cluster i, with the scenario's targets T — with periods in
+    every period, with T_ip = Ē_i + (T_i − Ē_i)·π_p (docs/model.md#periods): else no layout can supply the
+    chain (docs/model.md#chains). The error names the upstream cluster, the period and both totals."""
     clusters = dataset.clusters.set_index("cluster")["target"]
-    target = {c: scenario.targets.scale * scenario.targets.clusters.get(c, 1.0) * float(d) for c, d in clusters.items()}
+    final = {c: scenario.targets.scale * scenario.targets.clusters.get(c, 1.0) * float(d) for c, d in clusters.items()}
+    targets: list[tuple[int | None, dict[str, float]]] = [(None, final)]
+    if scenario.periods is not None:
+        existing = dataset.existing.groupby("cluster")["output"].sum().astype(float).to_dict()
+        P = len(scenario.periods.years)
+        progress = scenario.periods.progress or [(p + 1) / P for p in range(P)]
+        targets = [
+            (year, {c: t * pi + existing.get(c, 0.0) * (1 - pi) for c, t in final.items()})
+            for year, pi in zip(scenario.periods.years, progress)
+        ]
     chains, lines = dataset.chains, dataset.lines.get("chains.csv", [])
-    need: dict[str, float] = {}
-    for up, down, q in zip(chains["upstream"], chains["downstream"], chains["per_unit"]):
-        need[up] = need.get(up, 0.0) + float(q) * target[down]
-    for up, total in need.items():
-        if total > target[up] * (1 + 1e-9) + 1e-9:
-            first = next(n for n, u in enumerate(chains["upstream"]) if u == up)
-            line = f"line {lines[first]}, column upstream" if lines else None
-            raise InputError(dataset.folder / "chains.csv", line,
-                             f"chain supply impossible: the clusters downstream of {up} need Σ_j q_ij·T_j = "
-                             f"{total:,.6g} of it, but its target T_i is {target[up]:,.6g} (targets of scenario "
-                             f"{scenario.name!r})")
+    assert chains is not None, "check_chain_supply runs on datasets with chains.csv"
+    for year, target in targets:
+        need: dict[str, float] = {}
+        for up, down, q in zip(chains["upstream"], chains["downstream"], chains["per_unit"]):
+            need[up] = need.get(up, 0.0) + float(q) * target[down]
+        for up, total in need.items():
+            if total > target[up] * (1 + 1e-9) + 1e-9:
+                first = next(n for n, u in enumerate(chains["upstream"]) if u == up)
+                line = f"line {lines[first]}, column upstream" if lines else None
+                when = f" in {year}" if year is not None else ""
+                raise InputError(
+                    dataset.folder / "chains.csv",
+                    line,
+                    f"chain supply impossible{when}: the clusters downstream of {up} need Σ_j q_ij·T_j = "
+                    f"{total:,.6g} of it, but its target T_i is {target[up]:,.6g} (targets of scenario "
+                    f"{scenario.name!r}{when})",
+                )
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

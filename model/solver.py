@@ -6,6 +6,7 @@ are stacked into one matrix with the few ordinary rows a workflow adds and hande
 folded into our own `Status`; the best layout found at a time limit is kept and labelled
 `feasible`. Shadow prices come from the LP with the binaries fixed at the solution.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,7 @@ class Status(str, Enum):
     """What a solve ended with (docs/run-folder.md#summaryjson)."""
 
     OPTIMAL = "optimal"
-    FEASIBLE = "feasible"      # a layout within the time limit, not proven optimal
+    FEASIBLE = "feasible"  # a layout within the time limit, not proven optimal
     INFEASIBLE = "infeasible"
     ERROR = "error"
 
@@ -91,8 +92,12 @@ class HighsModel:
         pieces, done = [], 0
         for offset, restated, position, active in self._restated:
             A = restated if active is None else restated[active]
-            pieces += [self.matrix[done:offset], scipy.sparse.csr_matrix((A.data, position[A.indices], A.indptr),
-                                                                          shape=(A.shape[0], self.matrix.shape[1]))]
+            pieces += [
+                self.matrix[done:offset],
+                scipy.sparse.csr_matrix(
+                    (A.data, position[A.indices], A.indptr), shape=(A.shape[0], self.matrix.shape[1])
+                ),
+            ]
             done = offset + A.shape[0]
         return scipy.sparse.vstack(pieces + [self.matrix[done:]], format="csr")
 
@@ -119,8 +124,14 @@ class HighsModel:
                     everything = active.all()
                     A = rows.matrix if everything else rows.matrix[active]
                     if rows.sites_fixed is not None:
-                        restated.append((sum(len(b[2]) - 1 for b in blocks), rows.sites_fixed, position,
-                                         None if everything else active))
+                        restated.append(
+                            (
+                                sum(len(b[2]) - 1 for b in blocks),
+                                rows.sites_fixed,
+                                position,
+                                None if everything else active,
+                            )
+                        )
                     blocks.append((A.data, position[A.indices], A.indptr))
                     lower.append(rows.lower[active])
                     upper.append(rows.upper[active])
@@ -143,20 +154,36 @@ class HighsModel:
             cost = np.zeros(n)
             np.add.at(cost, cost_columns, cost_coefs)
             col_lower, col_upper, integer = column_bounds(columns.vars)
-            highs = cls(matrix=_stack(blocks, n), cost=cost, offset=float(offset), maximise=maximise,
-                        col_lower=col_lower, col_upper=col_upper,
-                        row_lower=np.concatenate(lower) if lower else np.zeros(0),
-                        row_upper=np.concatenate(upper) if upper else np.zeros(0), integer=integer,
-                        row_family=np.concatenate(family) if family else np.zeros(0, dtype=object), row_key=keys,
-                        columns=columns.vars, _restated=restated,
-                        row_offset=np.concatenate(offsets) if offsets else np.zeros(0),
-                        row_sign=np.concatenate(signs) if signs else np.zeros(0), _position=columns.position)
+            highs = cls(
+                matrix=_stack(blocks, n),
+                cost=cost,
+                offset=float(offset),
+                maximise=maximise,
+                col_lower=col_lower,
+                col_upper=col_upper,
+                row_lower=np.concatenate(lower) if lower else np.zeros(0),
+                row_upper=np.concatenate(upper) if upper else np.zeros(0),
+                integer=integer,
+                row_family=np.concatenate(family) if family else np.zeros(0, dtype=object),
+                row_key=keys,
+                columns=columns.vars,
+                _restated=restated,
+                row_offset=np.concatenate(offsets) if offsets else np.zeros(0),
+                row_sign=np.concatenate(signs) if signs else np.zeros(0),
+                _position=columns.position,
+            )
             highs.highs = highs._passed()
         highs.handover_seconds = time.perf_counter() - started
         return highs
 
-    def _passed(self, col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
-                integer: bool = True, sites_fixed: bool = False, rows: np.ndarray | None = None) -> highspy.Highs:
+    def _passed(
+        self,
+        col_lower: np.ndarray | None = None,
+        col_upper: np.ndarray | None = None,
+        integer: bool = True,
+        sites_fixed: bool = False,
+        rows: np.ndarray | None = None,
+    ) -> highspy.Highs:
         """A new HiGHS instance holding this model (one array `passModel`), optionally with other
         column bounds, with every integer column relaxed, stated as the LP with the sites fixed, or
         with only the rows where the boolean mask `rows` is true."""
@@ -165,13 +192,23 @@ class HighsModel:
         if rows is not None:
             A, row_lower, row_upper = A[rows], row_lower[rows], row_upper[rows]
         h = _new_highs(self.log)
-        h.passModel(A.shape[1], A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise),
-                    int(highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize), self.offset,
-                    self.cost, _finite(self.col_lower if col_lower is None else col_lower),
-                    _finite(self.col_upper if col_upper is None else col_upper),
-                    _finite(row_lower), _finite(row_upper), A.indptr.astype(np.int32, copy=False),
-                    A.indices.astype(np.int32, copy=False), A.data,
-                    (self.integer if integer else np.zeros_like(self.integer)).astype(np.int32))
+        h.passModel(
+            A.shape[1],
+            A.shape[0],
+            A.nnz,
+            int(highspy.MatrixFormat.kRowwise),
+            int(highspy.ObjSense.kMaximize if self.maximise else highspy.ObjSense.kMinimize),
+            self.offset,
+            self.cost,
+            _finite(self.col_lower if col_lower is None else col_lower),
+            _finite(self.col_upper if col_upper is None else col_upper),
+            _finite(row_lower),
+            _finite(row_upper),
+            A.indptr.astype(np.int32, copy=False),
+            A.indices.astype(np.int32, copy=False),
+            A.data,
+            (self.integer if integer else np.zeros_like(self.integer)).astype(np.int32),
+        )
         return h
 
     def column_of(self, var) -> int:
@@ -210,9 +247,15 @@ class HighsModel:
             if self.highs is not None:
                 _log_into(self.highs, self.log)
 
-    def relaxed_lp(self, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
-                   time_limit: float | None = None, interior_point: bool = False,
-                   sites_fixed: bool = False, rows: np.ndarray | None = None) -> Outcome:
+    def relaxed_lp(
+        self,
+        lower: np.ndarray | None = None,
+        upper: np.ndarray | None = None,
+        time_limit: float | None = None,
+        interior_point: bool = False,
+        sites_fixed: bool = False,
+        rows: np.ndarray | None = None,
+    ) -> Outcome:
         """The LP with every integer column continuous, optionally with other column bounds (and, for
         shadow prices, with the rows stated as in the LP with the sites fixed), or with only the rows
         where the boolean mask `rows` is true (`row_dual` then covers those rows only)."""
@@ -225,16 +268,26 @@ class HighsModel:
         run(h)
         seconds = time.perf_counter() - started
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return Outcome(Status.INFEASIBLE if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible else Status.ERROR,
-                           solve_seconds=seconds, message=h.modelStatusToString(h.getModelStatus()))
+            return Outcome(
+                Status.INFEASIBLE if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible else Status.ERROR,
+                solve_seconds=seconds,
+                message=h.modelStatusToString(h.getModelStatus()),
+            )
         solution = h.getSolution()
         objective = float(h.getInfo().objective_function_value)
-        return Outcome(Status.OPTIMAL, objective=objective, bound=objective, gap=0.0, solve_seconds=seconds,
-                       col_value=np.asarray(solution.col_value, dtype=float),
-                       row_dual=np.asarray(solution.row_dual, dtype=float))
+        return Outcome(
+            Status.OPTIMAL,
+            objective=objective,
+            bound=objective,
+            gap=0.0,
+            solve_seconds=seconds,
+            col_value=np.asarray(solution.col_value, dtype=float),
+            row_dual=np.asarray(solution.row_dual, dtype=float),
+        )
 
-    def with_integers_fixed(self, col_value: np.ndarray, time_limit: float | None = None,
-                            sites_fixed: bool = False) -> Outcome:
+    def with_integers_fixed(
+        self, col_value: np.ndarray, time_limit: float | None = None, sites_fixed: bool = False
+    ) -> Outcome:
         """The LP with the integer columns fixed at (rounded) `col_value`: continuous columns re-optimised."""
         lower, upper = self.col_lower.copy(), self.col_upper.copy()
         fixed = np.round(col_value[self.integer])
@@ -248,17 +301,22 @@ class HighsModel:
         outcome = self.with_integers_fixed(col_value, sites_fixed=True)
         return outcome.row_dual if outcome.row_dual is not None else np.zeros(self.matrix.shape[0])
 
-    def solve_from_rounding(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None],
-                            left_out: np.ndarray | None = None, left_out_name: str = "the rows left out") -> Outcome:
+    def solve_from_rounding(
+        self,
+        options: SolverOptions,
+        rounding: Callable[[np.ndarray], np.ndarray | None],
+        left_out: np.ndarray | None = None,
+        left_out_name: str = "the rows left out",
+    ) -> Outcome:
         """LP relaxation → `rounding` of its columns to a site pattern → LP with the sites fixed → done if that
         layout is within the MIP gap of the relaxation's bound, else branch and bound started from it, if
         the time left is at least what the relaxation took (else the rounded layout is kept, `feasible`).
 
         `left_out` (a boolean mask over the rows, named `left_out_name`) names rows the relaxation leaves
         out: it is still a relaxation of the full model, so its bound stays valid, while the LP with the
-        sites fixed has every row. If the rounded layout cannot meet those rows, or is not within the MIP
-        gap, the whole procedure runs again with every row in the time left, and the better layout and
-        the tighter bound of the two are kept (docs/model.md#solve-strategies).
+        sites fixed has every row. If the rounded layout cannot meet those rows, the whole procedure runs
+        again with every row in the time left, keeping the tighter bound of the two relaxations
+        (docs/model.md#solve-strategies).
 
         The reported bound is always valid for the full model: the LP relaxation's objective, or the
         MIP's dual bound when branch and bound runs.
@@ -268,8 +326,11 @@ class HighsModel:
         kept = None if left_out is None or not left_out.any() else ~left_out
         relaxation = self.relaxed_lp(time_limit=options.time_limit, interior_point=big, rows=kept)
         if relaxation.status == Status.INFEASIBLE:
-            return Outcome(Status.INFEASIBLE, solve_seconds=time.perf_counter() - started,
-                           message="no layout satisfies every constraint (the LP relaxation is infeasible)")
+            return Outcome(
+                Status.INFEASIBLE,
+                solve_seconds=time.perf_counter() - started,
+                message="no layout satisfies every constraint (the LP relaxation is infeasible)",
+            )
         start, layout, bound, gap = None, None, 0.0, 0.0
         pattern = rounding(relaxation.col_value) if relaxation.col_value is not None else None
         if pattern is not None and relaxation.objective is not None:
@@ -277,34 +338,61 @@ class HighsModel:
             if layout.status == Status.OPTIMAL and layout.objective is not None:
                 start = layout.col_value
                 bound = relaxation.objective
-                gap = (bound - layout.objective) / max(abs(layout.objective), 1e-9) if self.maximise \
+                gap = (
+                    (bound - layout.objective) / max(abs(layout.objective), 1e-9)
+                    if self.maximise
                     else (layout.objective - bound) / max(abs(layout.objective), 1e-9)
+                )
                 if gap <= options.mip_gap:
-                    relaxed = "the LP relaxation bound" if kept is None else \
-                        f"the bound of the LP relaxation without {left_out_name}"
-                    return Outcome(Status.OPTIMAL, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
-                                   solve_seconds=time.perf_counter() - started, col_value=layout.col_value,
-                                   message=f"LP-rounding layout within the MIP gap of {relaxed}")
-        if kept is not None and relaxation.status == Status.OPTIMAL:
-            return self._again_with_every_row(options, rounding, started, layout if start is not None else None,
-                                              relaxation.objective, left_out_name)
+                    relaxed = (
+                        "the LP relaxation bound"
+                        if kept is None
+                        else f"the bound of the LP relaxation without {left_out_name}"
+                    )
+                    return Outcome(
+                        Status.OPTIMAL,
+                        objective=layout.objective,
+                        bound=bound,
+                        gap=max(gap, 0.0),
+                        solve_seconds=time.perf_counter() - started,
+                        col_value=layout.col_value,
+                        message=f"LP-rounding layout within the MIP gap of {relaxed}",
+                    )
+        if kept is not None and relaxation.status == Status.OPTIMAL and start is None:
+            return self._again_with_every_row(options, rounding, started, relaxation.objective, left_out_name)
         remaining = options.time_limit - (time.perf_counter() - started)
-        if start is not None and layout is not None and remaining < relaxation.solve_seconds:
-            # HiGHS checks its time limit only between the phases of its root node, and the root LP alone
-            # costs about what the relaxation did: starting now would overrun the limit by minutes.
-            return Outcome(Status.FEASIBLE, objective=layout.objective, bound=bound, gap=max(gap, 0.0),
-                           solve_seconds=time.perf_counter() - started, col_value=start,
-                           message="time limit: the LP-rounding layout is kept, with the LP relaxation as its bound "
-                                   "(too little time left for branch and bound)")
+        # HiGHS checks its time limit only between the phases of its root node, and the root LP alone costs
+        # about what the relaxation did (scaled by the nonzeros it left out): starting now could overrun the
+        # limit by minutes.
+        root = relaxation.solve_seconds * (1.0 if kept is None else self.matrix.nnz / max(self.matrix[kept].nnz, 1))
+        if start is not None and layout is not None and remaining < root:
+            return Outcome(
+                Status.FEASIBLE,
+                objective=layout.objective,
+                bound=bound,
+                gap=max(gap, 0.0),
+                solve_seconds=time.perf_counter() - started,
+                col_value=start,
+                message="time limit: the LP-rounding layout is kept, with the LP relaxation as its bound "
+                "(too little time left for branch and bound)",
+            )
         outcome = self.solve(options.model_copy(update={"time_limit": max(remaining, 1.0)}), start=start)
         if relaxation.status != Status.OPTIMAL:
             outcome.message += f" (plain branch and bound: the LP relaxation ended with {relaxation.message})"
         if outcome.status == Status.ERROR and start is not None and layout is not None:
             # no better layout in time: keep the rounded one
-            outcome = Outcome(Status.FEASIBLE, objective=layout.objective, bound=None, col_value=start,
-                              message="time limit reached; the LP-rounding layout is kept")
-        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL \
-                and outcome.objective is not None:
+            outcome = Outcome(
+                Status.FEASIBLE,
+                objective=layout.objective,
+                bound=None,
+                col_value=start,
+                message="time limit reached; the LP-rounding layout is kept",
+            )
+        if (
+            outcome.status in (Status.OPTIMAL, Status.FEASIBLE)
+            and relaxation.status == Status.OPTIMAL
+            and outcome.objective is not None
+        ):
             maximise = self.maximise
             bounds = [b for b in (outcome.bound, relaxation.objective) if b is not None and np.isfinite(b)]
             outcome.bound = min(bounds) if maximise else max(bounds)
@@ -312,26 +400,24 @@ class HighsModel:
         outcome.solve_seconds = time.perf_counter() - started
         return outcome
 
-
-    def _again_with_every_row(self, options: SolverOptions, rounding: Callable[[np.ndarray], np.ndarray | None],
-                              started: float, layout: Outcome | None, bound: float | None, left_out_name: str) -> Outcome:
-        """`solve_from_rounding` with every row in the time left, after a relaxation without some rows gave no
-        layout within the MIP gap; the better layout and the tighter bound of both runs are kept."""
+    def _again_with_every_row(
+        self,
+        options: SolverOptions,
+        rounding: Callable[[np.ndarray], np.ndarray | None],
+        started: float,
+        bound: float | None,
+        left_out_name: str,
+    ) -> Outcome:
+        """`solve_from_rounding` with every row in the time left, after the layout rounded from a relaxation
+        without some rows could not meet them; the tighter bound of both relaxations is kept."""
         remaining = options.time_limit - (time.perf_counter() - started)
         outcome = self.solve_from_rounding(options.model_copy(update={"time_limit": max(remaining, 1.0)}), rounding)
-        better = (lambda a, b: a > b) if self.maximise else (lambda a, b: a < b)
-        if layout is not None and (outcome.objective is None or better(layout.objective, outcome.objective)):
-            outcome = Outcome(Status.FEASIBLE, objective=layout.objective, col_value=layout.col_value,
-                              message=f"the layout rounded from the LP relaxation without {left_out_name} is kept "
-                                      f"({outcome.message})")
-        if outcome.objective is not None:
-            bounds = [b for b in (outcome.bound, bound) if b is not None and np.isfinite(b)]
-            outcome.bound = (min(bounds) if self.maximise else max(bounds)) if bounds else None
-            if outcome.bound is not None:
-                outcome.gap = max(abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9), 0.0)
-                if outcome.status == Status.FEASIBLE and outcome.gap <= options.mip_gap:
-                    outcome.status = Status.OPTIMAL
-        outcome.message += f" (relaxation without {left_out_name} first: no layout within the MIP gap)"
+        if outcome.objective is not None and outcome.bound is not None and bound is not None and np.isfinite(bound):
+            outcome.bound = min(outcome.bound, bound) if self.maximise else max(outcome.bound, bound)
+            outcome.gap = max(abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9), 0.0)
+            if outcome.status == Status.FEASIBLE and outcome.gap <= options.mip_gap:
+                outcome.status = Status.OPTIMAL
+        outcome.message += f" (the layout rounded from the relaxation without {left_out_name} could not meet them)"
         outcome.solve_seconds = time.perf_counter() - started
         return outcome
 
@@ -339,7 +425,7 @@ class HighsModel:
 class _Columns:
     """The model's variables in order of first appearance, each one column."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.vars: list = []
         self.position: dict[int, int] = {}
         self._seen: dict[int, np.ndarray] = {}
@@ -372,8 +458,9 @@ def _stack(blocks: list[tuple], columns: int) -> scipy.sparse.csr_matrix:
     """CSR blocks (data, column positions, row pointers) on top of each other."""
     if not blocks:
         return scipy.sparse.csr_matrix((0, columns))
-    return scipy.sparse.vstack([scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, columns)) for block in blocks],
-                               format="csr")
+    return scipy.sparse.vstack(
+        [scipy.sparse.csr_matrix(block, shape=(len(block[2]) - 1, columns)) for block in blocks], format="csr"
+    )
 
 
 def _finite(bounds: np.ndarray) -> np.ndarray:
@@ -464,8 +551,11 @@ def outcome_of(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
         result = Status.FEASIBLE
         message = f"stopped at the {h.modelStatusToString(status).lower()}; best layout found is kept"
     elif status in (M.kTimeLimit, M.kIterationLimit, M.kInterrupt):
-        return Outcome(Status.ERROR, solve_seconds=seconds,
-                       message="no feasible layout found within the time limit; raise solver.time_limit")
+        return Outcome(
+            Status.ERROR,
+            solve_seconds=seconds,
+            message="no feasible layout found within the time limit; raise solver.time_limit",
+        )
     else:
         return Outcome(Status.ERROR, solve_seconds=seconds, message=f"HiGHS ended with {h.modelStatusToString(status)}")
     objective = float(info.objective_function_value)
@@ -473,5 +563,12 @@ def outcome_of(h: highspy.Highs, seconds: float, mip: bool) -> Outcome:
     gap: float | None = float(info.mip_gap) if mip else 0.0
     if gap is not None and not np.isfinite(gap):
         gap = None
-    return Outcome(result, objective=objective, bound=bound, gap=gap, solve_seconds=seconds, message=message,
-                   col_value=np.asarray(h.getSolution().col_value, dtype=float))
+    return Outcome(
+        result,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        solve_seconds=seconds,
+        message=message,
+        col_value=np.asarray(h.getSolution().col_value, dtype=float),
+    )

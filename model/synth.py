@@ -32,6 +32,7 @@ Everything is drawn from one `numpy.random.Generator` in a fixed order and every
 before it is written, so one seed gives byte-identical files. All steps are vectorised: 2,844
 regions × 40 clusters × 50 disruptions generate in about 0.1 s and are written in about 0.3 s.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,11 +50,33 @@ MACRO_REGIONS = ("east", "central", "west", "northeast")
 MACRO_SHARE = np.array([0.35, 0.25, 0.30, 0.10])
 # Sub-centres (lon, lat) per macro-region — real provincial capitals — and the spread around them in degrees.
 CENTRES = {
-    "east": [(116.4, 39.9), (117.2, 39.1), (114.5, 38.0), (117.0, 36.7), (118.8, 32.1), (121.5, 31.2),
-             (120.2, 30.3), (119.3, 26.1), (113.3, 23.1), (110.3, 20.0)],
+    "east": [
+        (116.4, 39.9),
+        (117.2, 39.1),
+        (114.5, 38.0),
+        (117.0, 36.7),
+        (118.8, 32.1),
+        (121.5, 31.2),
+        (120.2, 30.3),
+        (119.3, 26.1),
+        (113.3, 23.1),
+        (110.3, 20.0),
+    ],
     "central": [(112.5, 37.9), (113.6, 34.8), (117.3, 31.9), (114.3, 30.6), (115.9, 28.7), (112.9, 28.2)],
-    "west": [(104.1, 30.7), (106.5, 29.6), (106.7, 26.6), (102.7, 25.0), (108.3, 22.8), (108.9, 34.3),
-             (103.8, 36.1), (101.8, 36.6), (106.3, 38.5), (111.7, 40.8), (87.6, 43.8), (91.1, 29.6)],
+    "west": [
+        (104.1, 30.7),
+        (106.5, 29.6),
+        (106.7, 26.6),
+        (102.7, 25.0),
+        (108.3, 22.8),
+        (108.9, 34.3),
+        (103.8, 36.1),
+        (101.8, 36.6),
+        (106.3, 38.5),
+        (111.7, 40.8),
+        (87.6, 43.8),
+        (91.1, 29.6),
+    ],
     "northeast": [(123.4, 41.8), (125.3, 43.9), (126.6, 45.8)],
 }
 SPREAD = {"east": 1.2, "central": 1.2, "west": 2.2, "northeast": 1.5}
@@ -72,38 +95,54 @@ CATEGORIES = ("future", "strategic_emerging", "advanced_manufacturing", "traditi
 CATEGORY_SHARE = np.array([0.20, 0.25, 0.20, 0.20, 0.15])
 # How strongly each category seeks attractive (rich) regions, and its macro-region orientation.
 CATEGORY_PULL = np.array([1.0, 0.8, 0.5, -0.2, -0.5])
-CATEGORY_MACRO = np.array([[0.3, 0.0, -0.2, -0.1], [0.2, 0.1, 0.0, -0.1], [0.1, 0.1, 0.0, 0.2],
-                           [-0.1, 0.2, 0.2, 0.3], [-0.3, 0.1, 0.4, 0.1]])
+CATEGORY_MACRO = np.array(
+    [[0.3, 0.0, -0.2, -0.1], [0.2, 0.1, 0.0, -0.1], [0.1, 0.1, 0.0, 0.2], [-0.1, 0.2, 0.2, 0.3], [-0.3, 0.1, 0.4, 0.1]]
+)
 
 RESOURCES = [
-    ("land", "Construction land for industry inside the urban development boundary", "km2",
-     "urban_development_boundary"),
+    (
+        "land",
+        "Construction land for industry inside the urban development boundary",
+        "km2",
+        "urban_development_boundary",
+    ),
     ("water", "Water use under the total-use cap", "10^4 m3", "water_total_use_control"),
     ("energy", "Energy consumption", "10^4 tce", "energy_consumption_control"),
     ("carbon", "CO2 emissions", "10^4 t CO2", "carbon_peaking"),
-    ("environment", "Environmental capacity (major pollutant allowance)", "t pollutant",
-     "environmental_quality_bottom_line"),
+    (
+        "environment",
+        "Environmental capacity (major pollutant allowance)",
+        "t pollutant",
+        "environmental_quality_bottom_line",
+    ),
 ]
 # Base intensity per 100 million yuan by category (rows) and resource (land, water, energy, carbon, environment).
-INTENSITY = np.array([[0.03, 6.0, 0.20, 0.40, 2.0], [0.05, 10.0, 0.35, 0.70, 3.0], [0.06, 8.0, 0.30, 0.60, 3.0],
-                      [0.12, 30.0, 2.00, 4.00, 15.0], [0.25, 60.0, 0.50, 1.00, 6.0]])
+INTENSITY = np.array(
+    [
+        [0.03, 6.0, 0.20, 0.40, 2.0],
+        [0.05, 10.0, 0.35, 0.70, 3.0],
+        [0.06, 8.0, 0.30, 0.60, 3.0],
+        [0.12, 30.0, 2.00, 4.00, 15.0],
+        [0.25, 60.0, 0.50, 1.00, 6.0],
+    ]
+)
 # Capacity is spread over regions by a common size, population^0.7 × area^0.3, tilted per resource by
 # population^p × area^q × GDP^g (land and environment towards area, energy and carbon towards GDP).
 # The tilts stay small: a region can only use its ceilings together, so weights that differ much
 # between resources would strand capacity (the binding resource differs region by region).
 CAPACITY_SIZE = np.array([0.7, 0.3, 0.0])
 CAPACITY_TILT = np.array([[0.0, 0.15, 0.0], [0.1, 0.0, 0.0], [0.0, 0.0, 0.1], [0.0, 0.0, 0.05], [0.0, 0.1, 0.0]])
-CAPACITY_SCARCITY = 0.5     # attractive regions get less of the spare capacity: their ceilings bind first
+CAPACITY_SCARCITY = 0.5  # attractive regions get less of the spare capacity: their ceilings bind first
 CAPACITY_RATIO = (1.5, 2.0)  # national capacity / need, per resource
-HOSTABLE = (0.4, 0.8)        # share of regions that can host a cluster
+HOSTABLE = (0.4, 0.8)  # share of regions that can host a cluster
 MAX_SITES_SHARE = (0.15, 0.30)
 CRITICAL_SHARE = 0.3
 # The reference layout, which the ceilings are sized to fit, meets a baseline-like scenario with margin:
-CONCENTRATION_REF = 0.3      # largest regional share of a critical cluster (baseline cap 0.35)
-HINTERLAND_REF = 0.4         # share of a critical cluster's sites in the hinterland (baseline 0.3 of output)
+CONCENTRATION_REF = 0.3  # largest regional share of a critical cluster (baseline cap 0.35)
+HINTERLAND_REF = 0.4  # share of a critical cluster's sites in the hinterland (baseline 0.3 of output)
 HINTERLAND_OUTPUT_REF = 0.33  # share of a critical cluster's reference output in the hinterland (baseline 0.3)
-LOST_REF = 0.38              # largest share of a critical cluster that one disruption may take (baseline 0.4)
-EXISTING_REF = 1.8           # existing output ≤ 1.8 × reference output, so keeping half of it fits
+LOST_REF = 0.38  # largest share of a critical cluster that one disruption may take (baseline 0.4)
+EXISTING_REF = 1.8  # existing output ≤ 1.8 × reference output, so keeping half of it fits
 REFERENCE_HEADROOM = (1.01, 1.1)  # each ceiling holds the reference layout's use × this, plus a share of the slack
 
 
@@ -166,8 +205,14 @@ def _top(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return (rank < np.asarray(counts)[:, None]) & np.isfinite(keys)
 
 
-def _reference_sites(rng: np.random.Generator, score: np.ndarray, host: np.ndarray, n_ref: np.ndarray,
-                     n_hint: np.ndarray, hinterland: np.ndarray) -> np.ndarray:
+def _reference_sites(
+    rng: np.random.Generator,
+    score: np.ndarray,
+    host: np.ndarray,
+    n_ref: np.ndarray,
+    n_hint: np.ndarray,
+    hinterland: np.ndarray,
+) -> np.ndarray:
     """Draw each row's `n_ref` sites with probability ∝ score, `n_hint` of them in the hinterland."""
     keys = np.where(host, np.log(rng.uniform(1e-12, 1.0, host.shape)) / np.where(host, score, 1.0), -np.inf)
     chosen = _top(np.where(hinterland[None, :], keys, -np.inf), np.minimum(n_hint, n_ref))
@@ -322,8 +367,9 @@ def _draw_disruptions(rng: np.random.Generator, regions: _Regions, n_dis: int) -
     return _nearest(lon, lat, np.stack([lon[seeds], lat[seeds]], axis=1), lost_size)
 
 
-def _draw_reference(rng: np.random.Generator, regions: _Regions, clusters: _Clusters, sites: _Sites,
-                    lost_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_reference(
+    rng: np.random.Generator, regions: _Regions, clusters: _Clusters, sites: _Sites, lost_mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(sites, output) of a reference layout that meets every goal of a baseline-like scenario.
 
     Sites are drawn with probability ∝ score (Efraimidis–Spirakis keys); critical clusters take
@@ -346,19 +392,21 @@ def _draw_reference(rng: np.random.Generator, regions: _Regions, clusters: _Clus
         reference[bad] = redraw
         x0[bad] = _spread(rng, redraw, target[bad], critical[bad])
     else:
-        raise RuntimeError("could not draw a reference layout that survives every disruption; "
-                           "use fewer or smaller disruptions")
+        raise RuntimeError(
+            "could not draw a reference layout that survives every disruption; use fewer or smaller disruptions"
+        )
     return reference, x0
 
 
-def _draw_existing(rng: np.random.Generator, clusters: _Clusters, sites: _Sites, reference: np.ndarray,
-                   x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_existing(
+    rng: np.random.Generator, clusters: _Clusters, sites: _Sites, reference: np.ndarray, x0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(incumbent cells, existing output): a few of the reference sites, the best ones."""
     I, R = reference.shape
     target = clusters.target
     n_exist = np.clip(np.round(np.sqrt(R) * rng.uniform(0.4, 0.8, I)), 1, sites.n_ref - 1).astype(int)
     incumbent = _top(np.where(reference, sites.latent, -np.inf), n_exist) & reference
-    base = rng.uniform(0.4, 0.7, I)[:, None] * target[:, None]
+    base = np.asarray(rng.uniform(0.4, 0.7, I))[:, None] * target[:, None]
     share = np.where(incumbent, sites.score * rng.uniform(0.5, 1.5, (I, R)), 0.0)
     existing = np.minimum(base * share / share.sum(1, keepdims=True), EXISTING_REF * x0)
     existing = np.where(incumbent, _sig(existing), 0.0)
@@ -366,13 +414,14 @@ def _draw_existing(rng: np.random.Generator, clusters: _Clusters, sites: _Sites,
     return incumbent, existing
 
 
-def _draw_resources(rng: np.random.Generator, regions: _Regions, clusters: _Clusters,
-                    x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_resources(
+    rng: np.random.Generator, regions: _Regions, clusters: _Clusters, x0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(I, K) intensity and (R, K) capacity: the reference layout's use with headroom, plus spare capacity."""
     I, R, K = len(clusters.target), len(regions.macro), len(RESOURCES)
     intensity = _sig(INTENSITY[clusters.category] * rng.lognormal(0, 0.35, (I, K)))
     need = (intensity * clusters.target[:, None]).sum(0)
-    used = x0.T @ intensity                                                # (R, K) by the reference layout
+    used = x0.T @ intensity  # (R, K) by the reference layout
     ratio = rng.uniform(*CAPACITY_RATIO, K)
     basis = np.log(np.stack([regions.population, regions.area, regions.gdp], axis=1))  # (R, 3)
     tilt = basis @ (CAPACITY_SIZE[None, :] + CAPACITY_TILT).T - CAPACITY_SCARCITY * regions.attract[:, None]
@@ -382,7 +431,9 @@ def _draw_resources(rng: np.random.Generator, regions: _Regions, clusters: _Clus
     return intensity, capacity
 
 
-def _draw_scale_and_cost(rng: np.random.Generator, reference: np.ndarray, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_scale_and_cost(
+    rng: np.random.Generator, reference: np.ndarray, x0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Minimum scale below the smallest reference site's output, and a fixed cost near it."""
     I = len(reference)
     smallest = np.where(reference, x0, np.inf).min(axis=1)
@@ -393,21 +444,21 @@ def _draw_scale_and_cost(rng: np.random.Generator, reference: np.ndarray, x0: np
 
 # --- the resilient network (layout synth --chains) ---------------------------------------------------
 
-NODES = 31                   # default number of transport nodes with --chains (about the provinces)
-NEIGHBOURS = 3               # corridors from each node to its nearest nodes, plus a spanning tree
+NODES = 31  # default number of transport nodes with --chains (about the provinces)
+NEIGHBOURS = 3  # corridors from each node to its nearest nodes, plus a spanning tree
 ROUTE_FACTOR = (1.15, 1.45)  # corridor km per great-circle km between node centres
 EARTH_RADIUS_KM = 6371.0
 CATEGORY_TIER = np.array([1.6, 1.2, 0.8, 0.0, 0.3])  # how far downstream a category sits (traditional first)
-UPSTREAM_SHARE = 0.2         # share of clusters that supply others
-CHAIN_LINKS = 0.55           # chain links per cluster
-CHAIN_USE = (0.2, 0.7)       # Σ_j q_ij·T_j / T_i of an upstream cluster (at most 0.8 by construction)
-PER_UNIT_MAX = 0.5           # no link uses more than half a unit of input per unit of output
+UPSTREAM_SHARE = 0.2  # share of clusters that supply others
+CHAIN_LINKS = 0.55  # chain links per cluster
+CHAIN_USE = (0.2, 0.7)  # Σ_j q_ij·T_j / T_i of an upstream cluster (at most 0.8 by construction)
+PER_UNIT_MAX = 0.5  # no link uses more than half a unit of input per unit of output
 TRANSPORT_COST = np.array([0.01, 0.015, 0.03, 0.06, 0.04])  # t_i by category, per unit moved 1,000 km
 CORRIDOR_CAPACITY_SHARE = 0.33
 CORRIDOR_HEADROOM = (1.5, 3.0)  # a corridor's capacity: the reference layout's load on it (at least a floor) × this
-CONCENTRATION_CAP = 0.35     # the baseline-like scenario's cap, which bounds a backup cell with x
-SURVIVAL_REF = 0.6           # ρ of the baseline-like scenario, for which the reference recourse is built
-BACKUP_SHARE_REF = 0.1       # each critical cluster's reference standby capacity (backup.share up to this)
+CONCENTRATION_CAP = 0.35  # the baseline-like scenario's cap, which bounds a backup cell with x
+SURVIVAL_REF = 0.6  # ρ of the baseline-like scenario, for which the reference recourse is built
+BACKUP_SHARE_REF = 0.1  # each critical cluster's reference standby capacity (backup.share up to this)
 
 
 @dataclass
@@ -415,15 +466,15 @@ class _Network:
     """Drawn network: node of every region, corridors, chains, transport cost, and the reference
     standby capacity that, with the reference layout, meets chains, backup and recourse."""
 
-    node: np.ndarray              # (R,) node index, numbered in order of first appearance
-    corridor_a: np.ndarray        # (E,) node index, corridor_a < corridor_b
+    node: np.ndarray  # (R,) node index, numbered in order of first appearance
+    corridor_a: np.ndarray  # (E,) node index, corridor_a < corridor_b
     corridor_b: np.ndarray
-    distance: np.ndarray          # (E,) km
-    capacity: np.ndarray          # (E,) NaN: no limit
+    distance: np.ndarray  # (E,) km
+    capacity: np.ndarray  # (E,) NaN: no limit
     resource_capacity: np.ndarray  # (R, K) capacity.csv, ceilings raised where the reference backup needs it
-    per_unit: np.ndarray          # (I, I) q_ij
-    transport: np.ndarray         # (I,) t_i
-    backup: np.ndarray            # (I, R) reference standby capacity b0
+    per_unit: np.ndarray  # (I, I) q_ij
+    transport: np.ndarray  # (I,) t_i
+    backup: np.ndarray  # (I, R) reference standby capacity b0
 
 
 def _sig_up(values: np.ndarray, digits: int = 3) -> np.ndarray:
@@ -465,13 +516,16 @@ def _draw_nodes(rng: np.random.Generator, regions: _Regions, n_nodes: int) -> np
 def _great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """(N, N) great-circle distances between points, km."""
     phi, lam = np.radians(lat), np.radians(lon)
-    h = (np.sin((phi[:, None] - phi[None, :]) / 2) ** 2
-         + np.cos(phi[:, None]) * np.cos(phi[None, :]) * np.sin((lam[:, None] - lam[None, :]) / 2) ** 2)
+    h = (
+        np.sin((phi[:, None] - phi[None, :]) / 2) ** 2
+        + np.cos(phi[:, None]) * np.cos(phi[None, :]) * np.sin((lam[:, None] - lam[None, :]) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def _draw_corridors(rng: np.random.Generator, regions: _Regions,
-                    node: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _draw_corridors(
+    rng: np.random.Generator, regions: _Regions, node: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(node_a, node_b, distance_km) of the corridors: each node to its NEIGHBOURS nearest nodes, plus a
     minimum spanning tree so that the graph is connected; distance = great circle × a route factor."""
     N = int(node.max()) + 1
@@ -482,7 +536,7 @@ def _draw_corridors(rng: np.random.Generator, regions: _Regions,
     pairs: set[tuple[int, int]] = set()
     if N > 1:
         apart = km + np.diag(np.full(N, np.inf))
-        for a, row in enumerate(np.argsort(apart, axis=1, kind="stable")[:, :min(NEIGHBOURS, N - 1)]):
+        for a, row in enumerate(np.argsort(apart, axis=1, kind="stable")[:, : min(NEIGHBOURS, N - 1)]):
             pairs.update((min(a, int(b)), max(a, int(b))) for b in row)
         in_tree = np.zeros(N, bool)  # Prim's algorithm over the N nodes
         in_tree[0] = True
@@ -531,8 +585,14 @@ def _draw_transport(rng: np.random.Generator, clusters: _Clusters) -> np.ndarray
     return _sig(TRANSPORT_COST[clusters.category] * rng.lognormal(0, 0.4, len(clusters.target)), 3)
 
 
-def _reference_backup(regions: _Regions, clusters: _Clusters, reference: np.ndarray, x0: np.ndarray,
-                      intensity: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _reference_backup(
+    regions: _Regions,
+    clusters: _Clusters,
+    reference: np.ndarray,
+    x0: np.ndarray,
+    intensity: np.ndarray,
+    capacity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """((I, R) standby capacity b0, (R, K) capacity) of the reference layout: BACKUP_SHARE_REF of each
     critical target on its hinterland reference sites, within the room that the link bound (concentration
     cap 0.35, every ceiling for the cluster alone) and the regions' land ceilings leave. Where that room
@@ -547,8 +607,8 @@ def _reference_backup(regions: _Regions, clusters: _Clusters, reference: np.ndar
     cap = CONCENTRATION_CAP * clusters.target[:, None]
     room = np.where(on, np.maximum(np.minimum(cap, alone) - x0, 0.0), 0.0) * (1 - 1e-6)
     land_use = x0.T @ intensity[:, land]
-    land_room = np.maximum(capacity[:, land] - land_use, 0.0)       # (R,)
-    claimed = (room * intensity[:, land][:, None]).sum(0)           # land the room would take
+    land_room = np.maximum(capacity[:, land] - land_use, 0.0)  # (R,)
+    claimed = (room * intensity[:, land][:, None]).sum(0)  # land the room would take
     fit = np.where(claimed > land_room, land_room / np.where(claimed > 0, claimed, 1.0), 1.0)
     room = room * fit[None, :] * (1 - 1e-6)
     need = BACKUP_SHARE_REF * clusters.target * clusters.critical
@@ -562,20 +622,28 @@ def _reference_backup(regions: _Regions, clusters: _Clusters, reference: np.ndar
         # each cell's link bound (every ceiling for the cluster alone) and each land ceiling must hold x + b
         held_use = np.where((backup > 0)[:, :, None], intensity[:, None, :] * (x0 + backup)[:, :, None], 0.0).max(0)
         capacity = np.maximum(capacity, _sig_up(held_use * (1 + 1e-6), 4))
-        capacity[:, land] = np.maximum(capacity[:, land],
-                                       _sig_up((land_use + backup.T @ intensity[:, land]) * (1 + 1e-6), 4))
+        capacity[:, land] = np.maximum(
+            capacity[:, land], _sig_up((land_use + backup.T @ intensity[:, land]) * (1 + 1e-6), 4)
+        )
     return backup, capacity
 
 
 def _incidence(N: int, arc_from: np.ndarray, arc_to: np.ndarray) -> scipy.sparse.csr_matrix:
     """(N, A): +1 where arc a leaves node n, −1 where it enters."""
     A = len(arc_from)
-    return scipy.sparse.csr_matrix((np.r_[np.ones(A), -np.ones(A)], (np.r_[arc_from, arc_to], np.r_[np.arange(A), np.arange(A)])),
-                                   shape=(N, A))
+    return scipy.sparse.csr_matrix(
+        (np.r_[np.ones(A), -np.ones(A)], (np.r_[arc_from, arc_to], np.r_[np.arange(A), np.arange(A)])), shape=(N, A)
+    )
 
 
-def _reference_routing(node: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarray, distance: np.ndarray,
-                       per_unit: np.ndarray, x0: np.ndarray) -> np.ndarray:
+def _reference_routing(
+    node: np.ndarray,
+    arc_from: np.ndarray,
+    arc_to: np.ndarray,
+    distance: np.ndarray,
+    per_unit: np.ndarray,
+    x0: np.ndarray,
+) -> np.ndarray:
     """(A,) the load of the reference layout's chain flows on every arc: the cheapest routing (min Σ dist·f)
     that meets chain_supply at the reference output, without corridor capacities."""
     from scipy.optimize import linprog
@@ -585,19 +653,31 @@ def _reference_routing(node: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarra
     if not len(upstream) or not A:
         return np.zeros(A)
     at_node = scipy.sparse.csr_matrix((np.ones(len(node)), (node, np.arange(len(node)))), shape=(N, len(node)))
-    made = (at_node @ x0.T).T                                       # (I, N)
-    surplus = made[upstream] - per_unit[upstream] @ made            # (U, N) ≥ 0 in total
+    made = (at_node @ x0.T).T  # (I, N)
+    surplus = made[upstream] - per_unit[upstream] @ made  # (U, N) ≥ 0 in total
     B = _incidence(N, arc_from, arc_to)
-    lp = linprog(np.tile(distance, len(upstream)), A_ub=scipy.sparse.kron(scipy.sparse.eye(len(upstream)), B),
-                 b_ub=surplus.ravel(), bounds=(0, None), method="highs")
+    lp = linprog(
+        np.tile(distance, len(upstream)),
+        A_ub=scipy.sparse.kron(scipy.sparse.eye(len(upstream)), B),
+        b_ub=surplus.ravel(),
+        bounds=(0, None),
+        method="highs",
+    )
     if lp.status != 0:
         raise RuntimeError(f"could not route the reference chain flows ({lp.message})")
     return lp.x.reshape(len(upstream), A).sum(0)
 
 
-def _reference_recourse(node: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarray, distance: np.ndarray,
-                        per_unit: np.ndarray, clusters: _Clusters, lost_mask: np.ndarray,
-                        output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _reference_recourse(
+    node: np.ndarray,
+    arc_from: np.ndarray,
+    arc_to: np.ndarray,
+    distance: np.ndarray,
+    per_unit: np.ndarray,
+    clusters: _Clusters,
+    lost_mask: np.ndarray,
+    output: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """(failed disruptions (S,) bool, (A,) largest recourse load on every arc) of the reference layout with its
     standby capacity (`output` = x0 + b0): for every disruption a cheapest recourse (docs/model.md#recourse,
     ρ = SURVIVAL_REF, no corridor capacities), found by a small LP."""
@@ -611,7 +691,7 @@ def _reference_recourse(node: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarr
     m = np.flatnonzero(members)
     suppliers = np.flatnonzero(members & (per_unit > 0).any(1))
     M, G = len(m), len(suppliers)
-    q = per_unit[np.ix_(suppliers, m)]                              # (G, M)
+    q = per_unit[np.ix_(suppliers, m)]  # (G, M)
     supplier_at = np.searchsorted(m, suppliers)
     B = _incidence(N, arc_from, arc_to)
     at_node = scipy.sparse.csr_matrix((np.ones(len(node)), (node, np.arange(len(node)))), shape=(N, len(node)))
@@ -619,16 +699,18 @@ def _reference_recourse(node: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarr
     eye_n = scipy.sparse.eye(N)
     # rows: survival (critical members), supply (supplier, node); columns: p (member, node), g (supplier, arc)
     survival = scipy.sparse.kron(scipy.sparse.csr_matrix(-np.eye(M)[critical[m]]), np.ones((1, N)))
-    produce = scipy.sparse.csr_matrix((-np.ones(G), (np.arange(G), supplier_at)), shape=(G, M)) + \
-        scipy.sparse.csr_matrix(q)
+    produce = scipy.sparse.csr_matrix(
+        (-np.ones(G), (np.arange(G), supplier_at)), shape=(G, M)
+    ) + scipy.sparse.csr_matrix(q)
     supply = scipy.sparse.hstack([scipy.sparse.kron(produce, eye_n), scipy.sparse.kron(scipy.sparse.eye(G), B)])
-    A_ub = scipy.sparse.vstack([scipy.sparse.hstack([survival, scipy.sparse.csr_matrix((survival.shape[0], G * A))]),
-                                supply]).tocsr()
+    A_ub = scipy.sparse.vstack(
+        [scipy.sparse.hstack([survival, scipy.sparse.csr_matrix((survival.shape[0], G * A))]), supply]
+    ).tocsr()
     b_ub = np.r_[-SURVIVAL_REF * clusters.target[m][critical[m]], np.zeros(G * N)]
     cost = np.r_[np.zeros(M * N), np.tile(distance, G)]
     failed, load = np.zeros(S, bool), np.zeros(A)
     for s in range(S):
-        surviving = (at_node @ np.where(lost_mask[s][None, :], 0.0, output[m]).T).T   # (M, N)
+        surviving = (at_node @ np.where(lost_mask[s][None, :], 0.0, output[m]).T).T  # (M, N)
         node_lost = np.bincount(node, weights=lost_mask[s].astype(float), minlength=N) >= region_count
         cut = node_lost[arc_from] | node_lost[arc_to]
         upper = np.r_[surviving.ravel(), np.tile(np.where(cut, 0.0, np.inf), G)]
@@ -636,13 +718,21 @@ def _reference_recourse(node: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarr
         if lp.status != 0:
             failed[s] = True
             continue
-        load = np.maximum(load, lp.x[M * N:].reshape(G, A).sum(0))
+        load = np.maximum(load, lp.x[M * N :].reshape(G, A).sum(0))
     return failed, load
 
 
-def _draw_network(rng: np.random.Generator, regions: _Regions, clusters: _Clusters, reference: np.ndarray,
-                  x0: np.ndarray, intensity: np.ndarray, capacity: np.ndarray, lost_mask: np.ndarray,
-                  n_nodes: int) -> _Network:
+def _draw_network(
+    rng: np.random.Generator,
+    regions: _Regions,
+    clusters: _Clusters,
+    reference: np.ndarray,
+    x0: np.ndarray,
+    intensity: np.ndarray,
+    capacity: np.ndarray,
+    lost_mask: np.ndarray,
+    n_nodes: int,
+) -> _Network:
     """Nodes, corridors, chains and transport costs, drawn after everything else (so that the other
     files are the same with and without the network), and corridor capacities that the reference
     layout's flows fit: its chain flows and, with its standby capacity, its recourse under every
@@ -654,21 +744,27 @@ def _draw_network(rng: np.random.Generator, regions: _Regions, clusters: _Cluste
     per_unit = _draw_chains(rng, clusters)
     transport = _draw_transport(rng, clusters)
     backup, capacity = _reference_backup(regions, clusters, reference, x0, intensity, capacity)
-    arc_from, arc_to = np.column_stack([corridor_a, corridor_b]).ravel(), np.column_stack([corridor_b, corridor_a]).ravel()
+    arc_from, arc_to = (
+        np.column_stack([corridor_a, corridor_b]).ravel(),
+        np.column_stack([corridor_b, corridor_a]).ravel(),
+    )
     arc_km = np.repeat(distance, 2)
     links = list(zip(*np.nonzero(per_unit)))
     while True:
-        failed, recourse_load = _reference_recourse(node, arc_from, arc_to, arc_km, per_unit, clusters, lost_mask,
-                                                    x0 + backup)
+        failed, recourse_load = _reference_recourse(
+            node, arc_from, arc_to, arc_km, per_unit, clusters, lost_mask, x0 + backup
+        )
         if not failed.any() or not links:
             break
         i, j = links.pop()
         per_unit[i, j] = 0.0
     if failed.any():
-        raise RuntimeError("the reference layout cannot meet recourse under every disruption even without chains; "
-                           "use fewer or smaller disruptions")
+        raise RuntimeError(
+            "the reference layout cannot meet recourse under every disruption even without chains; "
+            "use fewer or smaller disruptions"
+        )
     load = np.maximum(_reference_routing(node, arc_from, arc_to, arc_km, per_unit, x0), recourse_load)
-    load = load.reshape(-1, 2).max(1)                                # per corridor, both directions
+    load = load.reshape(-1, 2).max(1)  # per corridor, both directions
     limited = rng.uniform(0, 1, len(distance)) < CORRIDOR_CAPACITY_SHARE
     headroom = rng.uniform(*CORRIDOR_HEADROOM, len(distance))
     floor = 0.05 * float(clusters.target[(per_unit > 0).any(1)].mean()) if (per_unit > 0).any() else 1.0
@@ -676,8 +772,14 @@ def _draw_network(rng: np.random.Generator, regions: _Regions, clusters: _Cluste
     return _Network(node, corridor_a, corridor_b, distance, corridor_capacity, capacity, per_unit, transport, backup)
 
 
-def generate(regions: int, clusters: int, disruptions: int | None = None, seed: int = 0, chains: bool = False,
-             nodes: int | None = None) -> dict[str, pd.DataFrame]:
+def generate(
+    regions: int,
+    clusters: int,
+    disruptions: int | None = None,
+    seed: int = 0,
+    chains: bool = False,
+    nodes: int | None = None,
+) -> dict[str, pd.DataFrame]:
     """The tables of a synthetic dataset (file name -> DataFrame), without writing them.
 
     Extra tables are not written: `_meta` (the disruption, strategy-area and node counts),
@@ -715,14 +817,40 @@ def generate(regions: int, clusters: int, disruptions: int | None = None, seed: 
     intensity, capacity = _draw_resources(rng, geo, drawn, x0)
     min_scale, fixed_cost = _draw_scale_and_cost(rng, reference, x0)
     network = _draw_network(rng, geo, drawn, reference, x0, intensity, capacity, lost_mask, n_nodes) if chains else None
-    return _tables(geo, strategies, drawn, sites, lost, reference, x0, incumbent, existing, intensity, capacity,
-                   min_scale, fixed_cost, network)
+    return _tables(
+        geo,
+        strategies,
+        drawn,
+        sites,
+        lost,
+        reference,
+        x0,
+        incumbent,
+        existing,
+        intensity,
+        capacity,
+        min_scale,
+        fixed_cost,
+        network,
+    )
 
 
-def _tables(geo: _Regions, strategies: list[str], drawn: _Clusters, sites: _Sites, lost: list[np.ndarray],
-            reference: np.ndarray, x0: np.ndarray, incumbent: np.ndarray, existing: np.ndarray,
-            intensity: np.ndarray, capacity: np.ndarray, min_scale: np.ndarray,
-            fixed_cost: np.ndarray, network: _Network | None = None) -> dict[str, pd.DataFrame]:
+def _tables(
+    geo: _Regions,
+    strategies: list[str],
+    drawn: _Clusters,
+    sites: _Sites,
+    lost: list[np.ndarray],
+    reference: np.ndarray,
+    x0: np.ndarray,
+    incumbent: np.ndarray,
+    existing: np.ndarray,
+    intensity: np.ndarray,
+    capacity: np.ndarray,
+    min_scale: np.ndarray,
+    fixed_cost: np.ndarray,
+    network: _Network | None = None,
+) -> dict[str, pd.DataFrame]:
     """The drawn numbers as the dataset's tables, with ids `r0001`, `c001`, `disruption_01`, `n01`."""
     R, I, K, n_dis = len(geo.macro), len(drawn.target), len(RESOURCES), len(lost)
     n_strat = strategy_areas(R)
@@ -733,35 +861,56 @@ def _tables(geo: _Regions, strategies: list[str], drawn: _Clusters, sites: _Site
     resource_ids = np.array([r[0] for r in RESOURCES], dtype=object)
     dwidth = max(2, len(str(n_dis)))
     tables: dict[str, pd.DataFrame] = {}
-    tables["regions.csv"] = pd.DataFrame({
-        "region": region_ids, "name": [f"Region {n + 1}" for n in range(R)], "name_zh": "",
-        "macro_region": np.array(MACRO_REGIONS, dtype=object)[geo.macro],
-        "hinterland": np.where(geo.hinterland, "true", "false"),
-        "strategies": strategies, "population": np.round(geo.population, 1), "gdp": np.round(geo.gdp, 1),
-        "area_km2": np.round(geo.area), "lon": np.round(geo.lon, 3), "lat": np.round(geo.lat, 3),
-    })
-    tables["clusters.csv"] = pd.DataFrame({
-        "cluster": cluster_ids, "name": [f"Cluster {n + 1}" for n in range(I)],
-        "category": np.array(CATEGORIES, dtype=object)[drawn.category],
-        "critical": np.where(drawn.critical, "true", "false"), "target": drawn.target, "min_scale": min_scale,
-        "max_sites": sites.max_sites, "fixed_cost": fixed_cost,
-    })
+    tables["regions.csv"] = pd.DataFrame(
+        {
+            "region": region_ids,
+            "name": [f"Region {n + 1}" for n in range(R)],
+            "name_zh": "",
+            "macro_region": np.array(MACRO_REGIONS, dtype=object)[geo.macro],
+            "hinterland": np.where(geo.hinterland, "true", "false"),
+            "strategies": strategies,
+            "population": np.round(geo.population, 1),
+            "gdp": np.round(geo.gdp, 1),
+            "area_km2": np.round(geo.area),
+            "lon": np.round(geo.lon, 3),
+            "lat": np.round(geo.lat, 3),
+        }
+    )
+    tables["clusters.csv"] = pd.DataFrame(
+        {
+            "cluster": cluster_ids,
+            "name": [f"Cluster {n + 1}" for n in range(I)],
+            "category": np.array(CATEGORIES, dtype=object)[drawn.category],
+            "critical": np.where(drawn.critical, "true", "false"),
+            "target": drawn.target,
+            "min_scale": min_scale,
+            "max_sites": sites.max_sites,
+            "fixed_cost": fixed_cost,
+        }
+    )
     tables["resources.csv"] = pd.DataFrame(RESOURCES, columns=["resource", "name", "unit", "line"])
-    tables["intensity.csv"] = pd.DataFrame({
-        "cluster": np.repeat(cluster_ids, K), "resource": np.tile(resource_ids, I), "per_unit": intensity.ravel()})
-    tables["capacity.csv"] = pd.DataFrame({
-        "region": np.repeat(region_ids, K), "resource": np.tile(resource_ids, R), "available": capacity.ravel()})
+    tables["intensity.csv"] = pd.DataFrame(
+        {"cluster": np.repeat(cluster_ids, K), "resource": np.tile(resource_ids, I), "per_unit": intensity.ravel()}
+    )
+    tables["capacity.csv"] = pd.DataFrame(
+        {"region": np.repeat(region_ids, K), "resource": np.tile(resource_ids, R), "available": capacity.ravel()}
+    )
     ii, rr = np.nonzero(sites.host)
-    tables["suitability.csv"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr],
-                                              "score": sites.score[ii, rr]})
+    tables["suitability.csv"] = pd.DataFrame(
+        {"cluster": cluster_ids[ii], "region": region_ids[rr], "score": sites.score[ii, rr]}
+    )
     ii, rr = np.nonzero(incumbent)
-    tables["existing.csv"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr],
-                                           "output": existing[ii, rr]})
+    tables["existing.csv"] = pd.DataFrame(
+        {"cluster": cluster_ids[ii], "region": region_ids[rr], "output": existing[ii, rr]}
+    )
     dis_ids = [f"disruption_{s + 1:0{dwidth}d}" for s in range(n_dis)]
-    tables["disruptions.csv"] = pd.DataFrame({
-        "disruption": np.repeat(np.array(dis_ids, dtype=object), [len(m) for m in lost]).astype(object),
-        "region": region_ids[np.concatenate(lost)] if lost else np.array([], dtype=object),
-    }, columns=["disruption", "region"])
+    tables["disruptions.csv"] = pd.DataFrame(
+        {
+            "disruption": np.repeat(np.array(dis_ids, dtype=object), [len(m) for m in lost]).astype(object),
+            "region": region_ids[np.concatenate(lost)] if lost else np.array([], dtype=object),
+        },
+        columns=["disruption", "region"],
+    )
     tables["_meta"] = pd.DataFrame({"key": ["disruptions", "strategies"], "value": [n_dis, n_strat]})
     ii, rr = np.nonzero(reference)
     tables["_reference"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr], "output": x0[ii, rr]})
@@ -770,8 +919,13 @@ def _tables(geo: _Regions, strategies: list[str], drawn: _Clusters, sites: _Site
     return tables
 
 
-def _network_tables(tables: dict[str, pd.DataFrame], network: _Network, region_ids: np.ndarray,
-                    cluster_ids: np.ndarray, resource_ids: np.ndarray) -> None:
+def _network_tables(
+    tables: dict[str, pd.DataFrame],
+    network: _Network,
+    region_ids: np.ndarray,
+    cluster_ids: np.ndarray,
+    resource_ids: np.ndarray,
+) -> None:
     """Add the network to the tables: a `node` column, `transport_cost`, chains.csv, corridors.csv, the
     land ceilings the reference backup needs, and `_backup`."""
     N = int(network.node.max()) + 1
@@ -781,16 +935,26 @@ def _network_tables(tables: dict[str, pd.DataFrame], network: _Network, region_i
     tables["clusters.csv"]["transport_cost"] = network.transport
     tables["capacity.csv"]["available"] = network.resource_capacity.ravel()
     ii, jj = np.nonzero(network.per_unit)
-    tables["chains.csv"] = pd.DataFrame({"upstream": cluster_ids[ii], "downstream": cluster_ids[jj],
-                                         "per_unit": network.per_unit[ii, jj]})
-    tables["corridors.csv"] = pd.DataFrame({"node_a": node_ids[network.corridor_a], "node_b": node_ids[network.corridor_b],
-                                            "distance_km": network.distance.astype(int), "capacity": network.capacity})
+    tables["chains.csv"] = pd.DataFrame(
+        {"upstream": cluster_ids[ii], "downstream": cluster_ids[jj], "per_unit": network.per_unit[ii, jj]}
+    )
+    tables["corridors.csv"] = pd.DataFrame(
+        {
+            "node_a": node_ids[network.corridor_a],
+            "node_b": node_ids[network.corridor_b],
+            "distance_km": network.distance.astype(int),
+            "capacity": network.capacity,
+        }
+    )
     meta = tables["_meta"]
-    tables["_meta"] = pd.concat([meta, pd.DataFrame({"key": ["nodes", "chains", "corridors"],
-                                                     "value": [N, len(ii), len(network.distance)]})], ignore_index=True)
+    tables["_meta"] = pd.concat(
+        [meta, pd.DataFrame({"key": ["nodes", "chains", "corridors"], "value": [N, len(ii), len(network.distance)]})],
+        ignore_index=True,
+    )
     ii, rr = np.nonzero(network.backup > 0)
-    tables["_backup"] = pd.DataFrame({"cluster": cluster_ids[ii], "region": region_ids[rr],
-                                      "standby": network.backup[ii, rr]})
+    tables["_backup"] = pd.DataFrame(
+        {"cluster": cluster_ids[ii], "region": region_ids[rr], "standby": network.backup[ii, rr]}
+    )
 
 
 def _sources(regions: int, clusters: int, disruptions: int, strategies: int, seed: int) -> str:
@@ -880,37 +1044,49 @@ keeping half of it fits. Synthetic.
 """
 
 
-def _network_sources(text: str, regions: int, clusters: int, disruptions: int, seed: int, nodes: int, chains: int,
-                     corridors: int) -> str:
+def _network_sources(
+    text: str, regions: int, clusters: int, disruptions: int, seed: int, nodes: int, chains: int, corridors: int
+) -> str:
     """SOURCES.md with the network (`layout synth --chains`): the text without it, plus its parameters,
     columns and files."""
+
     def insert(after: str, addition: str) -> str:
         assert text.count(after) == 1, after
         return text.replace(after, after + addition)
 
     rows = text.split("\n")  # the network's parameters follow the strategy areas in the table
     at = next(n for n, line in enumerate(rows) if line.startswith("| strategy areas | "))
-    rows[at + 1:at + 1] = [f"| nodes | {nodes} |", f"| chain links | {chains} |", f"| corridors | {corridors} |"]
+    rows[at + 1 : at + 1] = [f"| nodes | {nodes} |", f"| chain links | {chains} |", f"| corridors | {corridors} |"]
     text = "\n".join(rows)
-    text = text.replace(f"`layout synth --regions {regions} --clusters {clusters} --seed {seed}` (or\n"
-                        f"`model.synth.synthesize({regions}, {clusters}, out, disruptions={disruptions}, seed={seed})`).",
-                        f"`layout synth --regions {regions} --clusters {clusters} --disruptions {disruptions} --seed {seed} "
-                        f"--chains --nodes {nodes}`\n(or `model.synth.synthesize({regions}, {clusters}, out, "
-                        f"disruptions={disruptions}, seed={seed}, chains=True, nodes={nodes})`). Without `--chains` they give "
-                        "the\nsame files less chains.csv, corridors.csv and the `node` and `transport_cost` columns (and any "
-                        "ceiling raised\nfor the reference standby capacity, see capacity.csv).")
-    text = insert("clipped to China's bounding box | – | synthetic |\n",
-                  "| node | `n01`, …: k-means groups of nearby regions (k-means++ seeds), numbered in order of their first "
-                  "region | – | synthetic |\n")
-    text = insert("| fixed_cost | objective units; min_scale × 0.6–1.4 | synthetic |\n",
-                  "| transport_cost | objective units per unit moved 1,000 km; by category (future 0.01, strategic 0.015, "
-                  "advanced 0.03, traditional 0.06, characteristic 0.04) × lognormal noise (σ 0.4) | synthetic |\n")
-    text = insert("optimum crowds into the attractive regions and their ceilings bind. Synthetic.\n",
-                  f"\nWith the network the reference layout also holds standby capacity: {BACKUP_SHARE_REF:g} of each "
-                  "critical target on its\nhinterland sites, within the room its link bound and the land ceilings leave "
-                  "(a ceiling is raised where that\nroom falls short). So backup.share up to "
-                  f"{BACKUP_SHARE_REF:g} (in the hinterland, on land) is feasible too.\n")
-    return text + f"""
+    text = text.replace(
+        f"`layout synth --regions {regions} --clusters {clusters} --seed {seed}` (or\n"
+        f"`model.synth.synthesize({regions}, {clusters}, out, disruptions={disruptions}, seed={seed})`).",
+        f"`layout synth --regions {regions} --clusters {clusters} --disruptions {disruptions} --seed {seed} "
+        f"--chains --nodes {nodes}`\n(or `model.synth.synthesize({regions}, {clusters}, out, "
+        f"disruptions={disruptions}, seed={seed}, chains=True, nodes={nodes})`). Without `--chains` they give "
+        "the\nsame files less chains.csv, corridors.csv and the `node` and `transport_cost` columns (and any "
+        "ceiling raised\nfor the reference standby capacity, see capacity.csv).",
+    )
+    text = insert(
+        "clipped to China's bounding box | – | synthetic |\n",
+        "| node | `n01`, …: k-means groups of nearby regions (k-means++ seeds), numbered in order of their first "
+        "region | – | synthetic |\n",
+    )
+    text = insert(
+        "| fixed_cost | objective units; min_scale × 0.6–1.4 | synthetic |\n",
+        "| transport_cost | objective units per unit moved 1,000 km; by category (future 0.01, strategic 0.015, "
+        "advanced 0.03, traditional 0.06, characteristic 0.04) × lognormal noise (σ 0.4) | synthetic |\n",
+    )
+    text = insert(
+        "optimum crowds into the attractive regions and their ceilings bind. Synthetic.\n",
+        f"\nWith the network the reference layout also holds standby capacity: {BACKUP_SHARE_REF:g} of each "
+        "critical target on its\nhinterland sites, within the room its link bound and the land ceilings leave "
+        "(a ceiling is raised where that\nroom falls short). So backup.share up to "
+        f"{BACKUP_SHARE_REF:g} (in the hinterland, on land) is feasible too.\n",
+    )
+    return (
+        text
+        + f"""
 ## chains.csv
 
 `per_unit` q_ij: an acyclic set of supply links. Clusters are ordered by a drawn tier (traditional and
@@ -928,10 +1104,18 @@ connected). `distance_km`: great-circle distance between the nodes' mean coordin
 and its recourse flows under every disruption; at least 5 % of the mean upstream target) × {CORRIDOR_HEADROOM[0]:g}–{CORRIDOR_HEADROOM[1]:g};
 blank elsewhere (no limit). Synthetic.
 """
+    )
 
 
-def synthesize(regions: int, clusters: int, out: Path, disruptions: int | None = None, seed: int = 0,
-               chains: bool = False, nodes: int | None = None) -> Path:
+def synthesize(
+    regions: int,
+    clusters: int,
+    out: Path,
+    disruptions: int | None = None,
+    seed: int = 0,
+    chains: bool = False,
+    nodes: int | None = None,
+) -> Path:
     """Write a synthetic dataset (docs/dataset.md format) to the folder `out` and return it.
 
     `disruptions` defaults to max(4, regions // 60), capped at 50. `chains` also writes chains.csv,
@@ -946,8 +1130,16 @@ def synthesize(regions: int, clusters: int, out: Path, disruptions: int | None =
     meta = dict(zip(tables["_meta"]["key"], tables["_meta"]["value"]))
     sources = _sources(regions, clusters, int(meta["disruptions"]), int(meta["strategies"]), seed)
     if chains:
-        sources = _network_sources(sources, regions, clusters, int(meta["disruptions"]), seed, int(meta["nodes"]),
-                                   int(meta["chains"]), int(meta["corridors"]))
+        sources = _network_sources(
+            sources,
+            regions,
+            clusters,
+            int(meta["disruptions"]),
+            seed,
+            int(meta["nodes"]),
+            int(meta["chains"]),
+            int(meta["corridors"]),
+        )
 
     def csv(table: pd.DataFrame):
         return lambda path: table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")

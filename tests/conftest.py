@@ -1,4 +1,5 @@
 """Small datasets and scenarios written to temporary folders, with optima known by hand."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,10 +12,19 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT / "data" / "provinces"
 
 
-def write_dataset(folder: Path, regions: list[dict], clusters: list[dict], resources: list[str],
-                  intensity: dict, capacity: dict, suitability: dict, existing: dict | None = None,
-                  disruptions: dict | None = None, chains: dict | None = None,
-                  corridors: dict | None = None) -> Path:
+def write_dataset(
+    folder: Path,
+    regions: list[dict],
+    clusters: list[dict],
+    resources: list[str],
+    intensity: dict,
+    capacity: dict,
+    suitability: dict,
+    existing: dict | None = None,
+    disruptions: dict | None = None,
+    chains: dict | None = None,
+    corridors: dict | None = None,
+) -> Path:
     """Write a dataset in the format of docs/dataset.md from plain Python values.
 
     regions: dicts with region, macro_region and optional hinterland, strategies, node (a `node`
@@ -27,40 +37,78 @@ def write_dataset(folder: Path, regions: list[dict], clusters: list[dict], resou
     written (both) when either is given.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([{
-        "region": r["region"], "name": r["region"].title(), "name_zh": "", "macro_region": r.get("macro_region", "east"),
-        "hinterland": str(r.get("hinterland", False)).lower(), "strategies": ";".join(r.get("strategies", [])),
-        "population": r.get("population", 100), "gdp": r.get("gdp", 1000), "area_km2": r.get("area_km2", 1000),
-        "lon": r.get("lon", 110.0), "lat": r.get("lat", 30.0)}
-        | ({"node": r.get("node", r["region"])} if any("node" in q for q in regions) else {})
-        for r in regions]).to_csv(folder / "regions.csv", index=False)
-    pd.DataFrame([{
-        "cluster": c["cluster"], "name": c["cluster"].title(), "category": c.get("category", "strategic_emerging"),
-        "critical": str(c.get("critical", False)).lower(), "target": c["target"], "min_scale": c.get("min_scale", 0),
-        "max_sites": c.get("max_sites", 99), "fixed_cost": c.get("fixed_cost", 0)}
-        | ({"transport_cost": c.get("transport_cost", 0)} if any("transport_cost" in q for q in clusters) else {})
-        for c in clusters]).to_csv(folder / "clusters.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "region": r["region"],
+                "name": r["region"].title(),
+                "name_zh": "",
+                "macro_region": r.get("macro_region", "east"),
+                "hinterland": str(r.get("hinterland", False)).lower(),
+                "strategies": ";".join(r.get("strategies", [])),
+                "population": r.get("population", 100),
+                "gdp": r.get("gdp", 1000),
+                "area_km2": r.get("area_km2", 1000),
+                "lon": r.get("lon", 110.0),
+                "lat": r.get("lat", 30.0),
+            }
+            | ({"node": r.get("node", r["region"])} if any("node" in q for q in regions) else {})
+            for r in regions
+        ]
+    ).to_csv(folder / "regions.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "cluster": c["cluster"],
+                "name": c["cluster"].title(),
+                "category": c.get("category", "strategic_emerging"),
+                "critical": str(c.get("critical", False)).lower(),
+                "target": c["target"],
+                "min_scale": c.get("min_scale", 0),
+                "max_sites": c.get("max_sites", 99),
+                "fixed_cost": c.get("fixed_cost", 0),
+            }
+            | ({"transport_cost": c.get("transport_cost", 0)} if any("transport_cost" in q for q in clusters) else {})
+            for c in clusters
+        ]
+    ).to_csv(folder / "clusters.csv", index=False)
     pd.DataFrame([{"resource": k, "name": k, "unit": "unit", "line": k} for k in resources]).to_csv(
-        folder / "resources.csv", index=False)
-    pd.DataFrame([{"cluster": c, "resource": k, "per_unit": a} for (c, k), a in intensity.items()],
-                 columns=["cluster", "resource", "per_unit"]).to_csv(folder / "intensity.csv", index=False)
-    pd.DataFrame([{"region": r, "resource": k, "available": v} for (r, k), v in capacity.items()],
-                 columns=["region", "resource", "available"]).to_csv(folder / "capacity.csv", index=False)
-    pd.DataFrame([{"cluster": c, "region": r, "score": s} for (c, r), s in suitability.items()],
-                 columns=["cluster", "region", "score"]).to_csv(folder / "suitability.csv", index=False)
-    pd.DataFrame([{"cluster": c, "region": r, "output": e} for (c, r), e in (existing or {}).items()],
-                 columns=["cluster", "region", "output"]).to_csv(folder / "existing.csv", index=False)
-    pd.DataFrame([{"disruption": s, "region": r} for s, rs in (disruptions or {}).items() for r in rs],
-                 columns=["disruption", "region"]).to_csv(folder / "disruptions.csv", index=False)
+        folder / "resources.csv", index=False
+    )
+    pd.DataFrame(
+        [{"cluster": c, "resource": k, "per_unit": a} for (c, k), a in intensity.items()],
+        columns=["cluster", "resource", "per_unit"],
+    ).to_csv(folder / "intensity.csv", index=False)
+    pd.DataFrame(
+        [{"region": r, "resource": k, "available": v} for (r, k), v in capacity.items()],
+        columns=["region", "resource", "available"],
+    ).to_csv(folder / "capacity.csv", index=False)
+    pd.DataFrame(
+        [{"cluster": c, "region": r, "score": s} for (c, r), s in suitability.items()],
+        columns=["cluster", "region", "score"],
+    ).to_csv(folder / "suitability.csv", index=False)
+    pd.DataFrame(
+        [{"cluster": c, "region": r, "output": e} for (c, r), e in (existing or {}).items()],
+        columns=["cluster", "region", "output"],
+    ).to_csv(folder / "existing.csv", index=False)
+    pd.DataFrame(
+        [{"disruption": s, "region": r} for s, rs in (disruptions or {}).items() for r in rs],
+        columns=["disruption", "region"],
+    ).to_csv(folder / "disruptions.csv", index=False)
     if chains is not None or corridors is not None:
-        pd.DataFrame([{"upstream": i, "downstream": j, "per_unit": q} for (i, j), q in (chains or {}).items()],
-                     columns=["upstream", "downstream", "per_unit"]).to_csv(folder / "chains.csv", index=False)
+        pd.DataFrame(
+            [{"upstream": i, "downstream": j, "per_unit": q} for (i, j), q in (chains or {}).items()],
+            columns=["upstream", "downstream", "per_unit"],
+        ).to_csv(folder / "chains.csv", index=False)
         rows = []
         for (a, b), spec in (corridors or {}).items():
             distance, capacity = spec if isinstance(spec, tuple) else (spec, None)
-            rows.append({"node_a": a, "node_b": b, "distance_km": distance, "capacity": "" if capacity is None else capacity})
+            rows.append(
+                {"node_a": a, "node_b": b, "distance_km": distance, "capacity": "" if capacity is None else capacity}
+            )
         pd.DataFrame(rows, columns=["node_a", "node_b", "distance_km", "capacity"]).to_csv(
-            folder / "corridors.csv", index=False)
+            folder / "corridors.csv", index=False
+        )
     return folder
 
 
@@ -80,11 +128,15 @@ def tiny(tmp_path: Path) -> Path:
     """
     return write_dataset(
         tmp_path / "tiny",
-        regions=[{"region": "r1", "macro_region": "east"},
-                 {"region": "r2", "macro_region": "central", "hinterland": True, "strategies": ["pole"]},
-                 {"region": "r3", "macro_region": "west", "hinterland": True}],
-        clusters=[{"cluster": "a", "target": 10, "critical": True, "category": "future"},
-                  {"cluster": "b", "target": 10, "category": "traditional"}],
+        regions=[
+            {"region": "r1", "macro_region": "east"},
+            {"region": "r2", "macro_region": "central", "hinterland": True, "strategies": ["pole"]},
+            {"region": "r3", "macro_region": "west", "hinterland": True},
+        ],
+        clusters=[
+            {"cluster": "a", "target": 10, "critical": True, "category": "future"},
+            {"cluster": "b", "target": 10, "category": "traditional"},
+        ],
         resources=["water"],
         intensity={("a", "water"): 1, ("b", "water"): 1},
         capacity={("r1", "water"): 12, ("r2", "water"): 12, ("r3", "water"): 12},
@@ -111,9 +163,17 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
         X[ci[row.cluster], ri[row.region]] = row.output
         Y[ci[row.cluster], ri[row.region]] = row.established
     B = np.zeros((I, R))  # standby capacity (docs/model.md#backup)
-    held = {(c, r) for c, r in zip(inst.cells["cluster"].to_numpy()[inst.backup.cells],
-                                   inst.cells["region"].to_numpy()[inst.backup.cells])} if inst.backup is not None else set()
-    for row in (result.backup.itertuples() if result.backup is not None else []):
+    held = (
+        {
+            (c, r)
+            for c, r in zip(
+                inst.cells["cluster"].to_numpy()[inst.backup.cells], inst.cells["region"].to_numpy()[inst.backup.cells]
+            )
+        }
+        if inst.backup is not None
+        else set()
+    )
+    for row in result.backup.itertuples() if result.backup is not None else []:
         assert (row.cluster, row.region) in held, f"backup outside the backup cells: {row.cluster} in {row.region}"
         B[ci[row.cluster], ri[row.region]] = row.backup
     tol = tolerance * max(1.0, float(inst.target.max()))
@@ -127,24 +187,31 @@ def assert_feasible(result, tolerance: float = 1e-5) -> None:
     assert (X >= inst.min_scale[:, None] * Y - tol).all(), "min_scale"
     assert (X + B <= upper * Y + tol).all(), "link"
     if inst.backup is not None and inst.backup.share is not None:
-        assert (B[inst.critical].sum(axis=1) >= inst.backup.share * inst.target[inst.critical] - tol).all(), "backup_share"
+        assert (B[inst.critical].sum(axis=1) >= inst.backup.share * inst.target[inst.critical] - tol).all(), (
+            "backup_share"
+        )
     assert (Y.sum(axis=1) <= inst.max_sites).all(), "max_sites"
     crit = inst.critical
     if inst.min_sites is not None:
         assert (Y[crit].sum(axis=1) >= inst.min_sites).all(), "min_sites"
     if inst.hinterland_share is not None:
-        assert (X[crit][:, inst.hinterland].sum(axis=1) >= inst.hinterland_share * inst.target[crit] - tol).all(), "hinterland"
+        assert (X[crit][:, inst.hinterland].sum(axis=1) >= inst.hinterland_share * inst.target[crit] - tol).all(), (
+            "hinterland"
+        )
     if inst.disruption_survival is not None:
         for lost in inst.disruptions.values():
-            assert ((X + B)[crit][:, ~lost].sum(axis=1) >= inst.disruption_survival * inst.target[crit] - tol).all(), \
+            assert ((X + B)[crit][:, ~lost].sum(axis=1) >= inst.disruption_survival * inst.target[crit] - tol).all(), (
                 "disruption"
+            )
     for macro, share in inst.balance.items():
         assert X[:, inst.macro_region == macro].sum() >= share * inst.target.sum() - tol, "balance"
     existing = np.zeros((I, R))
     existing[inst.cells["i"], inst.cells["r"]] = inst.cells["existing"]
     assert (X >= inst.keep_existing * existing - tol).all(), "keep_existing"
     for lock in inst.lock_in:
-        assert Y[ci[lock.cluster], ri[lock.region]] == 1 and X[ci[lock.cluster], ri[lock.region]] >= lock.min_output - tol
+        assert (
+            Y[ci[lock.cluster], ri[lock.region]] == 1 and X[ci[lock.cluster], ri[lock.region]] >= lock.min_output - tol
+        )
     for pole in inst.growth_poles:
         members = inst.category == pole.category
         assert X[members][:, inst.strategies[pole.strategy]].sum() >= pole.share * inst.target[members].sum() - tol
@@ -180,19 +247,40 @@ def every_family(tmp_path: Path) -> Path:
     """A scenario on 8 regions × 4 clusters × 2 resources in which every constraint family is active."""
     data = write_dataset(
         tmp_path / "d",
-        regions=[{"region": f"r{n}", "macro_region": ["east", "central", "west", "northeast"][n % 4],
-                  "hinterland": n % 4 in (1, 2), "strategies": ["pole"] if n < 3 else []} for n in range(8)],
-        clusters=[{"cluster": f"c{n}", "target": 10 + n, "critical": n < 2, "category": ["future", "traditional"][n % 2],
-                   "min_scale": 1, "fixed_cost": 0.5, "max_sites": 4} for n in range(4)],
+        regions=[
+            {
+                "region": f"r{n}",
+                "macro_region": ["east", "central", "west", "northeast"][n % 4],
+                "hinterland": n % 4 in (1, 2),
+                "strategies": ["pole"] if n < 3 else [],
+            }
+            for n in range(8)
+        ],
+        clusters=[
+            {
+                "cluster": f"c{n}",
+                "target": 10 + n,
+                "critical": n < 2,
+                "category": ["future", "traditional"][n % 2],
+                "min_scale": 1,
+                "fixed_cost": 0.5,
+                "max_sites": 4,
+            }
+            for n in range(4)
+        ],
         resources=["land", "water"],
         intensity={(f"c{n}", k): 1 + 0.1 * n for n in range(4) for k in ("land", "water")},
         capacity={(f"r{n}", k): 9 + n for n in range(8) for k in ("land", "water")},
         suitability={(f"c{c}", f"r{r}"): 1 + ((c * 7 + r * 3) % 5) / 4 for c in range(4) for r in range(8)},
-        existing={("c0", "r0"): 3, ("c2", "r5"): 2}, disruptions={"coast": ["r0", "r4"], "flood": ["r1", "r2"]})
+        existing={("c0", "r0"): 3, ("c2", "r5"): 2},
+        disruptions={"coast": ["r0", "r4"], "flood": ["r1", "r2"]},
+    )
     return write_scenario(
-        tmp_path / "every_family.yaml", data,
+        tmp_path / "every_family.yaml",
+        data,
         resilience={"concentration_cap": 0.5, "hinterland_share": 0.3, "disruption_survival": 0.5, "min_sites": 2},
         coordination={"balance": {"west": 0.2}, "keep_existing": 0.5},
         lock_in=[{"cluster": "c3", "region": "r7", "min_output": 2}],
         growth_poles=[{"strategy": "pole", "category": "future", "share": 0.3}],
-        objective={"relocation_cost": 0.3})
+        objective={"relocation_cost": 0.3},
+    )

@@ -1,4 +1,5 @@
 """The `layout` command line: exit codes, one-line errors, no half-written run folders."""
+
 from __future__ import annotations
 
 import json
@@ -55,14 +56,17 @@ def test_validate(tmp_path, tiny, capsys):
     assert "valid" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("content, needle", [
-    ("resilience: {hinterland_shar: 0.3}", "resilience.hinterland_shar: unknown key"),
-    ("resilience: {hinterland_share: 1.5}", "resilience.hinterland_share"),
-    ("resilience: {min_sites: three}", "resilience.min_sites"),
-    ("targets: {clusters: {zz: 1.2}}", "targets.clusters.zz: unknown cluster"),
-    ("resilience: {hinterland_share: 0.3", "not valid YAML"),
-    ("name: !!python/object/apply:os.system ['true']", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        ("resilience: {hinterland_shar: 0.3}", "resilience.hinterland_shar: unknown key"),
+        ("resilience: {hinterland_share: 1.5}", "resilience.hinterland_share"),
+        ("resilience: {min_sites: three}", "resilience.min_sites"),
+        ("targets: {clusters: {zz: 1.2}}", "targets.clusters.zz: unknown cluster"),
+        ("resilience: {hinterland_share: 0.3", "not valid YAML"),
+        ("name: !!python/object/apply:os.system ['true']", "not valid YAML"),
+    ],
+)
 def test_bad_scenarios_exit_2_with_one_line(tmp_path, tiny, content, needle):
     path = tmp_path / "bad.yaml"
     path.write_text(f"data: {tiny}\n{content}\n")
@@ -91,8 +95,12 @@ def test_bad_set_exits_2(tmp_path, tiny):
 
 def test_infeasible_exits_3_and_points_to_diagnose(tmp_path, tiny):
     # 100 % of a outside r1 and in r2 at most 40 % (concentration) with r3 alone unable to take 60 %
-    scenario = write_scenario(tmp_path / "s.yaml", tiny, resilience={"disruption_survival": 1.0, "concentration_cap": 0.4},
-                              ceilings={"water": {"regions": {"r3": 0.1}}})
+    scenario = write_scenario(
+        tmp_path / "s.yaml",
+        tiny,
+        resilience={"disruption_survival": 1.0, "concentration_cap": 0.4},
+        ceilings={"water": {"regions": {"r3": 0.1}}},
+    )
     out = tmp_path / "run"
     done = run("solve", str(scenario), "--out", str(out))
     assert done.returncode == 3, done.stdout + done.stderr

@@ -1,4 +1,5 @@
 """The code cites the project's own reference (docs/), and every citation resolves to a heading."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,11 @@ def _anchors(page: Path) -> set[str]:
 
 
 def test_every_docs_citation_in_the_code_resolves():
-    cited = [(path, m.group(1), m.group(2)) for path in sorted((ROOT / "model").rglob("*.py"))
-             for m in CITATION.finditer(path.read_text(encoding="utf-8"))]
+    cited = [
+        (path, m.group(1), m.group(2))
+        for path in sorted((ROOT / "model").rglob("*.py"))
+        for m in CITATION.finditer(path.read_text(encoding="utf-8"))
+    ]
     assert cited, "the code cites no docs page"
     for path, page, anchor in cited:
         target = ROOT / "docs" / page

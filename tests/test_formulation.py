@@ -5,6 +5,7 @@ r3 1) and b (traditional, target 10, score 1 everywhere); one resource, water, i
 ceiling 12 in every region; r2 and r3 are hinterland, r2 is in strategy `pole`, disruption
 `coast` loses r1. With no goal switched on the optimum is a: r1 10 (30) + b 10 (10) = 40.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -48,7 +49,8 @@ def test_ceiling_and_its_shadow_price(tmp_path, tiny):
     # a global scale applies to every region and multiplies the regional factor
     assert optimum(tmp_path, tiny, ceilings={"water": {"scale": 0.5, "regions": {"r1": 2.0}}}) == pytest.approx(
         # caps r1 12, r2 6, r3 6: a r1 10 (30); b r1 2 + 8 elsewhere (10)
-        40)
+        40
+    )
 
 
 def _shadow_prices(result, family: str) -> dict:
@@ -56,10 +58,13 @@ def _shadow_prices(result, family: str) -> dict:
     return dict(zip(rows["key"], rows["shadow_price"]))
 
 
-@pytest.mark.parametrize("capacity, price", [
-    ({"r1": 6}, {("r1", "water"): 1.0}),    # a's link bound in r1 is 6, the very limit of the ceiling
-    ({"r1": 4}, {("r1", "water"): 1.0}),    # 4: a r1 4 (12) + r2 6 (12) + b 10 (10); one more in r1 is +1
-])
+@pytest.mark.parametrize(
+    "capacity, price",
+    [
+        ({"r1": 6}, {("r1", "water"): 1.0}),  # a's link bound in r1 is 6, the very limit of the ceiling
+        ({"r1": 4}, {("r1", "water"): 1.0}),  # 4: a r1 4 (12) + r2 6 (12) + b 10 (10); one more in r1 is +1
+    ],
+)
 def test_link_does_not_take_the_shadow_price_of_a_ceiling_it_ties_with(tmp_path, capacity, price):
     # In the LP with the sites fixed, link reads x ≤ c·T·y and so never repeats the ceiling's limit:
     # the dual of the binding ceiling is the ceiling's, whatever path the simplex takes.
@@ -73,11 +78,14 @@ def test_link_does_not_take_the_shadow_price_of_a_ceiling_it_ties_with(tmp_path,
 def test_two_tied_ceilings_share_the_price_and_link_takes_none(tmp_path):
     # water and land both 6 in r1, both intensity 1 for a and b: together they are worth +1 per unit more.
     data = write_dataset(
-        tmp_path / "two", regions=[{"region": "r1"}, {"region": "r2", "macro_region": "central"}],
-        clusters=[{"cluster": "a", "target": 10}], resources=["water", "land"],
+        tmp_path / "two",
+        regions=[{"region": "r1"}, {"region": "r2", "macro_region": "central"}],
+        clusters=[{"cluster": "a", "target": 10}],
+        resources=["water", "land"],
         intensity={("a", "water"): 1, ("a", "land"): 1},
         capacity={("r1", "water"): 6, ("r1", "land"): 6, ("r2", "water"): 12, ("r2", "land"): 12},
-        suitability={("a", "r1"): 3, ("a", "r2"): 2})
+        suitability={("a", "r1"): 3, ("a", "r2"): 2},
+    )
     result = model.solve(write_scenario(tmp_path / "s.yaml", data))
     assert result.objective == pytest.approx(6 * 3 + 4 * 2)
     ceilings = _shadow_prices(result, "ceiling")
@@ -155,8 +163,9 @@ def test_disruption(tmp_path, tiny):
 
 def test_goals_apply_to_critical_clusters_only(tmp_path):
     data = _variant(tmp_path, clusters={"a": {"critical": False}})
-    keys = {"resilience": {"hinterland_share": 0.5, "disruption_survival": 0.6, "concentration_cap": 0.5,
-                           "min_sites": 3}}
+    keys = {
+        "resilience": {"hinterland_share": 0.5, "disruption_survival": 0.6, "concentration_cap": 0.5, "min_sites": 3}
+    }
     assert optimum(tmp_path, data, **keys) == pytest.approx(40)
 
 
@@ -191,8 +200,9 @@ def test_lock_out(tmp_path, tiny):
 
 def test_growth_pole(tmp_path, tiny):
     # half of the future category (a) in strategy area `pole` (r2): r1 5 (15) + r2 5 (10); b 10
-    assert optimum(tmp_path, tiny, growth_poles=[{"strategy": "pole", "category": "future", "share": 0.5}]) == \
-        pytest.approx(35)
+    assert optimum(
+        tmp_path, tiny, growth_poles=[{"strategy": "pole", "category": "future", "share": 0.5}]
+    ) == pytest.approx(35)
 
 
 def test_relocation(tmp_path):
@@ -200,8 +210,9 @@ def test_relocation(tmp_path):
     # κ 0.5: keeping b's 4 in r1 displaces 2 of a (−2); moving 2 of it costs 1 → 40 − 1 = 39
     assert optimum(tmp_path, data, objective={"relocation_cost": 0.5}) == pytest.approx(39)
     # existing output in a locked-out cell is all relocated: the constant −0.5 × 4
-    assert optimum(tmp_path, data, objective={"relocation_cost": 0.5},
-                   lock_out=[{"cluster": "b", "region": "r1"}]) == pytest.approx(38)
+    assert optimum(
+        tmp_path, data, objective={"relocation_cost": 0.5}, lock_out=[{"cluster": "b", "region": "r1"}]
+    ) == pytest.approx(38)
 
 
 def test_fixed_cost_only_for_new_sites(tmp_path):
@@ -215,37 +226,43 @@ def test_every_family_is_tested():
     """The families of the resilient network have theirs in test_network.py (its own registry test)."""
     import test_network
 
-    tested = {name[len("test_"):] for name in list(globals()) + dir(test_network) if name.startswith("test_")}
+    tested = {name[len("test_") :] for name in list(globals()) + dir(test_network) if name.startswith("test_")}
     for family in FAMILIES:
         assert any(t.startswith(family) for t in tested), f"constraint family {family} has no test of its own"
 
 
 # --- an independent check by enumeration -------------------------------------------------------
 
+
 def _variant(folder, clusters=None, capacity=None, existing=None):
     """The tiny dataset with some cluster columns, water ceilings or existing outputs changed."""
-    base = {"a": {"target": 10, "critical": True, "category": "future"},
-            "b": {"target": 10, "category": "traditional"}}
+    base = {"a": {"target": 10, "critical": True, "category": "future"}, "b": {"target": 10, "category": "traditional"}}
     for c, change in (clusters or {}).items():
         base[c] |= change
     caps = {"r1": 12, "r2": 12, "r3": 12} | (capacity or {})
     return write_dataset(
         folder / "variant",
-        regions=[{"region": "r1", "macro_region": "east"},
-                 {"region": "r2", "macro_region": "central", "hinterland": True, "strategies": ["pole"]},
-                 {"region": "r3", "macro_region": "west", "hinterland": True}],
+        regions=[
+            {"region": "r1", "macro_region": "east"},
+            {"region": "r2", "macro_region": "central", "hinterland": True, "strategies": ["pole"]},
+            {"region": "r3", "macro_region": "west", "hinterland": True},
+        ],
         clusters=[{"cluster": c} | v for c, v in base.items()],
         resources=["water"],
         intensity={("a", "water"): 1, ("b", "water"): 1},
         capacity={(r, "water"): v for r, v in caps.items()},
         suitability={("a", "r1"): 3, ("a", "r2"): 2, ("a", "r3"): 1, ("b", "r1"): 1, ("b", "r2"): 1, ("b", "r3"): 1},
-        existing=existing, disruptions={"coast": ["r1"]})
+        existing=existing,
+        disruptions={"coast": ["r1"]},
+    )
 
 
 def _enumerate(tmp_path, data, keys) -> float:
     """The model of docs/model.md written out again as dense LPs, one per site pattern y, solved by scipy."""
-    inst = Instance.of(model.load_scenario(write_scenario(tmp_path / "e.yaml", data, **keys)), dataset_of(
-        model.load_scenario(tmp_path / "e.yaml")))
+    inst = Instance.of(
+        model.load_scenario(write_scenario(tmp_path / "e.yaml", data, **keys)),
+        dataset_of(model.load_scenario(tmp_path / "e.yaml")),
+    )
     cells = list(zip(inst.cells["i"], inst.cells["r"]))
     n = len(cells)
     best = -np.inf
@@ -254,11 +271,16 @@ def _enumerate(tmp_path, data, keys) -> float:
         lock = {(inst.clusters.index(l.cluster), inst.regions.index(l.region)): l.min_output for l in inst.lock_in}
         if any(y[cells.index(c)] == 0 for c in lock):
             continue
-        if any(y[[k for k, c in enumerate(cells) if c[0] == i]].sum() > inst.max_sites[i] for i in range(len(inst.clusters))):
+        if any(
+            y[[k for k, c in enumerate(cells) if c[0] == i]].sum() > inst.max_sites[i]
+            for i in range(len(inst.clusters))
+        ):
             continue
         if inst.min_sites is not None and any(
-                y[[k for k, c in enumerate(cells) if c[0] == i]].sum() < inst.min_sites
-                for i in range(len(inst.clusters)) if inst.critical[i]):
+            y[[k for k, c in enumerate(cells) if c[0] == i]].sum() < inst.min_sites
+            for i in range(len(inst.clusters))
+            if inst.critical[i]
+        ):
             continue
         A_ub, b_ub, A_eq, b_eq = [], [], [], []
         for i in range(len(inst.clusters)):
@@ -284,8 +306,14 @@ def _enumerate(tmp_path, data, keys) -> float:
         bounds = []
         for k, (i, r) in enumerate(cells):
             c_i = inst.concentration_cap if inst.critical[i] and inst.concentration_cap is not None else 1.0
-            U = min([c_i * inst.target[i]] + [inst.ceiling[r, kk] / inst.intensity[i, kk]
-                                              for kk in range(len(inst.resources)) if inst.intensity[i, kk] > 0])
+            U = min(
+                [c_i * inst.target[i]]
+                + [
+                    inst.ceiling[r, kk] / inst.intensity[i, kk]
+                    for kk in range(len(inst.resources))
+                    if inst.intensity[i, kk] > 0
+                ]
+            )
             lo = inst.min_scale[i] * y[k]
             lo = max(lo, inst.keep_existing * inst.cells["existing"].iloc[k]) if inst.keep_existing > 0 else lo
             lo = max(lo, lock.get((i, r), 0.0))
@@ -293,8 +321,15 @@ def _enumerate(tmp_path, data, keys) -> float:
         if any(lo > hi + 1e-9 for lo, hi in bounds):
             continue
         cost = -inst.cells["score"].to_numpy()
-        lp = linprog(cost, A_ub=np.array(A_ub) if A_ub else None, b_ub=b_ub or None, A_eq=np.array(A_eq), b_eq=b_eq,
-                     bounds=bounds, method="highs")
+        lp = linprog(
+            cost,
+            A_ub=np.array(A_ub) if A_ub else None,
+            b_ub=b_ub or None,
+            A_eq=np.array(A_eq),
+            b_eq=b_eq,
+            bounds=bounds,
+            method="highs",
+        )
         if lp.status != 0:
             continue
         x = lp.x
@@ -305,26 +340,40 @@ def _enumerate(tmp_path, data, keys) -> float:
     return best
 
 
-@pytest.mark.parametrize("keys", [
-    {},
-    {"resilience": {"concentration_cap": 0.6, "hinterland_share": 0.3, "disruption_survival": 0.6, "min_sites": 2}},
-    {"coordination": {"balance": {"west": 0.3}, "keep_existing": 0.5}, "objective": {"relocation_cost": 0.3}},
-    {"lock_in": [{"cluster": "b", "region": "r1", "min_output": 2}], "objective": {"fixed_cost_weight": 2.0},
-     "ceilings": {"water": {"scale": 0.9, "regions": {"r2": 0.5}}}},
-])
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {},
+        {"resilience": {"concentration_cap": 0.6, "hinterland_share": 0.3, "disruption_survival": 0.6, "min_sites": 2}},
+        {"coordination": {"balance": {"west": 0.3}, "keep_existing": 0.5}, "objective": {"relocation_cost": 0.3}},
+        {
+            "lock_in": [{"cluster": "b", "region": "r1", "min_output": 2}],
+            "objective": {"fixed_cost_weight": 2.0},
+            "ceilings": {"water": {"scale": 0.9, "regions": {"r2": 0.5}}},
+        },
+    ],
+)
 def test_optimum_equals_enumeration(tmp_path, keys):
-    data = _variant(tmp_path, clusters={"a": {"min_scale": 2, "fixed_cost": 1.5, "max_sites": 2},
-                                        "b": {"min_scale": 1, "fixed_cost": 0.5}},
-                    capacity={"r1": 9}, existing={("b", "r3"): 3, ("a", "r2"): 2})
+    data = _variant(
+        tmp_path,
+        clusters={"a": {"min_scale": 2, "fixed_cost": 1.5, "max_sites": 2}, "b": {"min_scale": 1, "fixed_cost": 0.5}},
+        capacity={"r1": 9},
+        existing={("b", "r3"): 3, ("a", "r2"): 2},
+    )
     expected = _enumerate(tmp_path, data, keys)
     assert optimum(tmp_path, data, **keys) == pytest.approx(expected, abs=1e-6)
 
 
 def test_variables_on_allowed_cells_only(tmp_path):
-    data = write_dataset(tmp_path / "sparse", regions=[{"region": "r1"}, {"region": "r2"}],
-                         clusters=[{"cluster": "a", "target": 1}], resources=["land"],
-                         intensity={("a", "land"): 1}, capacity={("r1", "land"): 5, ("r2", "land"): 5},
-                         suitability={("a", "r1"): 1})
+    data = write_dataset(
+        tmp_path / "sparse",
+        regions=[{"region": "r1"}, {"region": "r2"}],
+        clusters=[{"cluster": "a", "target": 1}],
+        resources=["land"],
+        intensity={("a", "land"): 1},
+        capacity={("r1", "land"): 5, ("r2", "land"): 5},
+        suitability={("a", "r1"): 1},
+    )
     scenario = model.load_scenario(write_scenario(tmp_path / "s.yaml", data))
     m = build_model(Instance.of(scenario, dataset_of(scenario)))
     assert list(m.x) == [("a", "r1")] and list(m.y) == [("a", "r1")]

@@ -4,6 +4,7 @@ recourse on small instances whose optimum is worked out by hand, real HiGHS solv
 Every family of the network has a test named after it (`test_every_network_family_is_tested`).
 Flows are asserted only where they are unique; elsewhere the objective is.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,17 @@ from model.run import Prepared, solve_prepared
 from model.scenario import dataset_of
 from conftest import DEFAULT_DATA, ROOT, assert_feasible, write_dataset, write_scenario
 
-NETWORK_FAMILIES = ("chain_supply", "corridor_capacity", "backup_total", "backup_share", "node_output",
-                    "recourse_capacity", "recourse_survival", "recourse_supply", "recourse_corridor")
+NETWORK_FAMILIES = (
+    "chain_supply",
+    "corridor_capacity",
+    "backup_total",
+    "backup_share",
+    "node_output",
+    "recourse_capacity",
+    "recourse_survival",
+    "recourse_supply",
+    "recourse_corridor",
+)
 
 
 def solved(tmp_path, data, name="s", **keys) -> model.Result:
@@ -40,22 +50,32 @@ def two_nodes(folder, transport_cost=0.0, capacity=None, apart=False, **change):
     sites (−0.2), and d's need of 0.5 × 10 = 5 flows r1 → r2: 59.8. `apart`: u may go to r1 only, d
     to r2 only.
     """
-    clusters = {"u": {"target": 10, "transport_cost": transport_cost, "fixed_cost": 0.1},
-                "d": {"target": 10, "fixed_cost": 0.1}}
+    clusters = {
+        "u": {"target": 10, "transport_cost": transport_cost, "fixed_cost": 0.1},
+        "d": {"target": 10, "fixed_cost": 0.1},
+    }
     for cluster, values in change.items():
         clusters[cluster] |= values
     return write_dataset(
-        folder, regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
-        clusters=[{"cluster": c} | v for c, v in clusters.items()], resources=["land"], intensity={},
+        folder,
+        regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
+        clusters=[{"cluster": c} | v for c, v in clusters.items()],
+        resources=["land"],
+        intensity={},
         capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability={("u", "r1"): 3, ("d", "r2"): 3} if apart else
-        {("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5}, corridors={("r1", "r2"): (1000, capacity)})
+        suitability={("u", "r1"): 3, ("d", "r2"): 3}
+        if apart
+        else {("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
+        chains={("u", "d"): 0.5},
+        corridors={("r1", "r2"): (1000, capacity)},
+    )
 
 
 def flows_of(result) -> dict[tuple[str, str, str], float]:
-    return {(c, a, b): f for c, a, b, f in zip(result.flows["cluster"], result.flows["from"], result.flows["to"],
-                                                result.flows["flow"])}
+    return {
+        (c, a, b): f
+        for c, a, b, f in zip(result.flows["cluster"], result.flows["from"], result.flows["to"], result.flows["flow"])
+    }
 
 
 def output_of(result) -> dict[tuple[str, str], float]:
@@ -64,6 +84,7 @@ def output_of(result) -> dict[tuple[str, str], float]:
 
 
 # --- chains and corridors -------------------------------------------------------------------
+
 
 def test_chain_supply_ships_below_the_break_even_and_co_locates_above(tmp_path):
     # Shipping d's 5 units of u over 1,000 km costs 5·t. Co-locating makes 5 of u in r2 (score 1
@@ -75,20 +96,28 @@ def test_chain_supply_ships_below_the_break_even_and_co_locates_above(tmp_path):
     assert ship.objective_terms["transport"] == pytest.approx(-10.0)
     local = solved(tmp_path, two_nodes(tmp_path / "b", transport_cost=2.1))
     assert local.objective == pytest.approx(49.7)
-    assert len(local.flows) == 0 and output_of(local) == pytest.approx({("u", "r1"): 5, ("u", "r2"): 5, ("d", "r2"): 10})
+    assert len(local.flows) == 0 and output_of(local) == pytest.approx(
+        {("u", "r1"): 5, ("u", "r2"): 5, ("d", "r2"): 10}
+    )
     # θ scales every transport cost: 2.1 × 0.5 ships again, at 60 − 0.2 − 5.25
-    assert solved(tmp_path, two_nodes(tmp_path / "c", transport_cost=2.1),
-                  chains={"transport_cost_scale": 0.5}).objective == pytest.approx(60 - 0.2 - 5.25)
+    assert solved(
+        tmp_path, two_nodes(tmp_path / "c", transport_cost=2.1), chains={"transport_cost_scale": 0.5}
+    ).objective == pytest.approx(60 - 0.2 - 5.25)
 
 
 def test_chain_supply_without_a_corridor_is_met_in_the_node(tmp_path):
     # no corridor: u must make d's 5 units in r2 itself, as when shipping is dear: 60 − 10 − 0.3
     data = write_dataset(
-        tmp_path / "d", regions=[{"region": "r1"}, {"region": "r2"}],
+        tmp_path / "d",
+        regions=[{"region": "r1"}, {"region": "r2"}],
         clusters=[{"cluster": "u", "target": 10, "fixed_cost": 0.1}, {"cluster": "d", "target": 10, "fixed_cost": 0.1}],
-        resources=["land"], intensity={}, capacity={("r1", "land"): 100, ("r2", "land"): 100},
+        resources=["land"],
+        intensity={},
+        capacity={("r1", "land"): 100, ("r2", "land"): 100},
         suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5}, corridors={})
+        chains={("u", "d"): 0.5},
+        corridors={},
+    )
     assert solved(tmp_path, data).objective == pytest.approx(49.7)
 
 
@@ -137,21 +166,32 @@ def test_zero_transport_cost_on_a_connected_graph_gives_the_optimum_without_chai
 
 # --- backup ----------------------------------------------------------------------------------
 
+
 def keep_coast(folder, water_r2=12):
     """The tiny dataset (conftest) with a's 10 existing units in r1: keeping 80 % of them holds
     x_a,r1 ≥ 8, so at most 2 of a can sit outside the coast (r1, lost under `coast`)."""
     return write_dataset(
         folder,
-        regions=[{"region": "r1", "macro_region": "east"},
-                 {"region": "r2", "macro_region": "central", "hinterland": True},
-                 {"region": "r3", "macro_region": "west", "hinterland": True}],
+        regions=[
+            {"region": "r1", "macro_region": "east"},
+            {"region": "r2", "macro_region": "central", "hinterland": True},
+            {"region": "r3", "macro_region": "west", "hinterland": True},
+        ],
         clusters=[{"cluster": "a", "target": 10, "critical": True}, {"cluster": "b", "target": 10}],
         resources=["water", "land"],
         intensity={("a", "water"): 1, ("b", "water"): 1, ("a", "land"): 0.1, ("b", "land"): 0.1},
-        capacity={("r1", "water"): 12, ("r2", "water"): water_r2, ("r3", "water"): 12,
-                  ("r1", "land"): 100, ("r2", "land"): 100, ("r3", "land"): 100},
+        capacity={
+            ("r1", "water"): 12,
+            ("r2", "water"): water_r2,
+            ("r3", "water"): 12,
+            ("r1", "land"): 100,
+            ("r2", "land"): 100,
+            ("r3", "land"): 100,
+        },
         suitability={("a", "r1"): 3, ("a", "r2"): 2, ("a", "r3"): 1, ("b", "r1"): 1, ("b", "r2"): 1, ("b", "r3"): 1},
-        existing={("a", "r1"): 10}, disruptions={"coast": ["r1"]})
+        existing={("a", "r1"): 10},
+        disruptions={"coast": ["r1"]},
+    )
 
 
 GOALS = {"resilience": {"disruption_survival": 0.6}, "coordination": {"keep_existing": 0.8}}
@@ -165,8 +205,9 @@ def test_backup_turns_an_infeasible_disruption_goal_feasible_and_costs_in_the_ob
     # (−0.3), b 10 anywhere (10): 39.7
     result = solved(tmp_path, data, backup={"cost": 0.05, "resources": ["land"]}, **GOALS)
     assert result.objective == pytest.approx(39.7)
-    assert result.objective_terms == pytest.approx({"value": 40.0, "fixed_cost": 0.0, "relocation": 0.0,
-                                                    "transport": 0.0, "backup": -0.3})
+    assert result.objective_terms == pytest.approx(
+        {"value": 40.0, "fixed_cost": 0.0, "relocation": 0.0, "transport": 0.0, "backup": -0.3}
+    )
     assert sum(result.objective_terms.values()) == pytest.approx(result.objective)
     assert result.backup["backup"].sum() == pytest.approx(6)
     assert set(result.backup["region"]) <= {"r2", "r3"} and set(result.backup["cluster"]) == {"a"}
@@ -177,8 +218,9 @@ def test_backup_turns_an_infeasible_disruption_goal_feasible_and_costs_in_the_ob
     assert used.xs("land", level="resource").sum() == pytest.approx(0.1 * (10 + 10 + 6))
     assert used.xs("water", level="resource").sum() == pytest.approx(20)
     # backup.hinterland_only: false lets standby sit on the coast too, where it does not survive: same optimum
-    assert solved(tmp_path, data, backup={"cost": 0.05, "resources": ["land"], "hinterland_only": False},
-                  **GOALS).objective == pytest.approx(39.7)
+    assert solved(
+        tmp_path, data, backup={"cost": 0.05, "resources": ["land"], "hinterland_only": False}, **GOALS
+    ).objective == pytest.approx(39.7)
 
 
 def test_backup_share(tmp_path):
@@ -188,8 +230,9 @@ def test_backup_share(tmp_path):
     assert result.objective == pytest.approx(39.65)
     assert result.backup["backup"].sum() == pytest.approx(7)
     # the share alone, without a disruption goal: 40 − 0.35
-    assert solved(tmp_path, data, backup={"cost": 0.05, "share": 0.7, "resources": []}).objective == \
-        pytest.approx(39.65)
+    assert solved(tmp_path, data, backup={"cost": 0.05, "share": 0.7, "resources": []}).objective == pytest.approx(
+        39.65
+    )
 
 
 def test_backup_counts_against_the_cells_capacity(tmp_path):
@@ -214,9 +257,11 @@ def test_link_on_backup_cells_in_the_lp_with_sites_fixed(tmp_path):
     row = link.keys.index(("a", "r2"))
     y = f.start("y") + inst.cell_keys.index(("a", "r2"))
     assert link.matrix[row, y] == pytest.approx(-5) and link.sites_fixed[row, y] == pytest.approx(-5)
-    assert link.sites_fixed[link.keys.index(("a", "r3")), f.start("y") + inst.cell_keys.index(("a", "r3"))] == \
-        pytest.approx(-10)  # c·T_i: land, a backup resource, is left to its ceiling
+    assert link.sites_fixed[
+        link.keys.index(("a", "r3")), f.start("y") + inst.cell_keys.index(("a", "r3"))
+    ] == pytest.approx(-10)  # c·T_i: land, a backup resource, is left to its ceiling
     from model.solver import HighsModel
+
     prepared = Prepared(scenario, inst, to_pyomo(f), 0.0)
     highs = HighsModel.from_pyomo(prepared.model)
     outcome = highs.solve(scenario.solver)
@@ -227,7 +272,8 @@ def test_link_on_backup_cells_in_the_lp_with_sites_fixed(tmp_path):
 def test_backup_total_makes_compact_disruption_rows_equal_the_literal_ones(tmp_path, every_family):
     # Σ_{r∉L_s} (x + b) ≥ ρ·T  ⟺  Σ_{r∈L_s} (x + b) − B ≤ (1 − ρ)·T with B = Σ_r b (backup_total)
     scenario = model.load_scenario(every_family).with_overrides(
-        {"backup": {"cost": 0.05, "share": 0.1, "resources": ["land"]}, "resilience.disruption_survival": 0.8})
+        {"backup": {"cost": 0.05, "share": 0.1, "resources": ["land"]}, "resilience.disruption_survival": 0.8}
+    )
     compact, literal = both_forms(scenario)
     assert compact.objective == pytest.approx(literal.objective, rel=1e-9)
     f = formulate(Instance.of(scenario, dataset_of(scenario)))
@@ -235,6 +281,7 @@ def test_backup_total_makes_compact_disruption_rows_equal_the_literal_ones(tmp_p
 
 
 # --- compact disruption rows -------------------------------------------------------------------
+
 
 def both_forms(scenario) -> tuple[model.Result, model.Result]:
     """The scenario solved with the compact rows and with the rows written over the surviving cells."""
@@ -268,8 +315,11 @@ def test_compact_disruption_rows_on_the_default_baseline():
     scenario = model.load_scenario(ROOT / "scenarios" / "baseline.yaml", **{"chains.enabled": False})
     compact, literal = both_forms(scenario)
     assert compact.objective == pytest.approx(literal.objective, rel=2e-4)
-    assert (compact.rows, compact.columns, compact.integer_columns) == (literal.rows, literal.columns,
-                                                                        literal.integer_columns)
+    assert (compact.rows, compact.columns, compact.integer_columns) == (
+        literal.rows,
+        literal.columns,
+        literal.integer_columns,
+    )
     inst = Instance.of(scenario, dataset_of(scenario))
     sizes = {literal: sum(r.matrix.nnz for r in formulate(inst, literal=literal).families) for literal in (False, True)}
     assert sizes[False] < sizes[True]
@@ -277,12 +327,19 @@ def test_compact_disruption_rows_on_the_default_baseline():
 
 def test_a_cluster_with_every_cell_lost_is_trivially_infeasible(tmp_path, tiny):
     # a may not go to r2 or r3: nothing of a survives the coast, said without calling HiGHS
-    result = model.solve(write_scenario(tmp_path / "s.yaml", tiny, resilience={"disruption_survival": 0.6},
-                                        lock_out=[{"cluster": "a", "region": "r2"}, {"cluster": "a", "region": "r3"}]))
+    result = model.solve(
+        write_scenario(
+            tmp_path / "s.yaml",
+            tiny,
+            resilience={"disruption_survival": 0.6},
+            lock_out=[{"cluster": "a", "region": "r2"}, {"cluster": "a", "region": "r3"}],
+        )
+    )
     assert result.status == model.Status.INFEASIBLE and "disruption ('a', 'coast')" in result.message
 
 
 # --- recourse --------------------------------------------------------------------------------
+
 
 def coast_chain(folder, u_in_r2=0.0, u_critical=False):
     """r1 (coast, lost under `coast`) and r2 (hinterland), a corridor between them; u feeds the
@@ -292,11 +349,20 @@ def coast_chain(folder, u_in_r2=0.0, u_critical=False):
     if u_in_r2:
         suitability[("u", "r2")] = u_in_r2
     return write_dataset(
-        folder, regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
-        clusters=[{"cluster": "u", "target": 10, "critical": u_critical}, {"cluster": "d", "target": 10, "critical": True}],
-        resources=["land"], intensity={}, capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability=suitability, disruptions={"coast": ["r1"]}, chains={("u", "d"): 0.5},
-        corridors={("r1", "r2"): 1000})
+        folder,
+        regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
+        clusters=[
+            {"cluster": "u", "target": 10, "critical": u_critical},
+            {"cluster": "d", "target": 10, "critical": True},
+        ],
+        resources=["land"],
+        intensity={},
+        capacity={("r1", "land"): 100, ("r2", "land"): 100},
+        suitability=suitability,
+        disruptions={"coast": ["r1"]},
+        chains={("u", "d"): 0.5},
+        corridors={("r1", "r2"): 1000},
+    )
 
 
 RECOURSE = {"resilience": {"disruption_survival": 0.6}, "chains": {"recourse": True}}
@@ -336,11 +402,20 @@ def hub(folder, bypass_capacity):
     with q = 0.5, transport cost 1 per unit per 1,000 km. Corridors a–b, b–c of 300 km, a–e, e–c of
     500 km (e–c with `bypass_capacity`). Disruption `hub` loses b: a–b and b–c are cut."""
     return write_dataset(
-        folder, regions=[{"region": r} for r in "abce"],
-        clusters=[{"cluster": "u", "target": 10, "transport_cost": 1.0}, {"cluster": "d", "target": 10, "critical": True}],
-        resources=["land"], intensity={}, capacity={(r, "land"): 100 for r in "abce"},
-        suitability={("u", "a"): 1, ("d", "c"): 1}, disruptions={"hub": ["b"]}, chains={("u", "d"): 0.5},
-        corridors={("a", "b"): 300, ("b", "c"): 300, ("a", "e"): 500, ("e", "c"): (500, bypass_capacity)})
+        folder,
+        regions=[{"region": r} for r in "abce"],
+        clusters=[
+            {"cluster": "u", "target": 10, "transport_cost": 1.0},
+            {"cluster": "d", "target": 10, "critical": True},
+        ],
+        resources=["land"],
+        intensity={},
+        capacity={(r, "land"): 100 for r in "abce"},
+        suitability={("u", "a"): 1, ("d", "c"): 1},
+        disruptions={"hub": ["b"]},
+        chains={("u", "d"): 0.5},
+        corridors={("a", "b"): 300, ("b", "c"): 300, ("a", "e"): 500, ("e", "c"): (500, bypass_capacity)},
+    )
 
 
 def test_recourse_corridor_reroutes_around_a_cut_arc(tmp_path):
@@ -352,8 +427,9 @@ def test_recourse_corridor_reroutes_around_a_cut_arc(tmp_path):
     assert flows_of(result) == pytest.approx({("u", "a", "b"): 5, ("u", "b", "c"): 5})
     assert set(result.recourse["cut_arcs"]) == {4}
     assert status(tmp_path, hub(tmp_path / "narrow", 2), **RECOURSE) == model.Status.INFEASIBLE
-    assert status(tmp_path, hub(tmp_path / "narrow", 2), resilience={"disruption_survival": 0.6}) == \
-        model.Status.OPTIMAL
+    assert (
+        status(tmp_path, hub(tmp_path / "narrow", 2), resilience={"disruption_survival": 0.6}) == model.Status.OPTIMAL
+    )
 
 
 def counties(folder):
@@ -365,9 +441,17 @@ def counties(folder):
     ids = [r["region"] for r in regions]
     suitability = {("u", r): 1.0 for r in ids} | {("d", f"w{n}"): s for n, s in zip(range(1, 5), (3, 1, 1, 1))}
     return write_dataset(
-        folder, regions=regions, clusters=[{"cluster": "u", "target": 10}, {"cluster": "d", "target": 10, "critical": True}],
-        resources=["land"], intensity={}, capacity={(r, "land"): 100 for r in ids}, suitability=suitability,
-        disruptions={"quake": ["w1"]}, chains={("u", "d"): 0.5}, corridors={("east", "west"): 400})
+        folder,
+        regions=regions,
+        clusters=[{"cluster": "u", "target": 10}, {"cluster": "d", "target": 10, "critical": True}],
+        resources=["land"],
+        intensity={},
+        capacity={(r, "land"): 100 for r in ids},
+        suitability=suitability,
+        disruptions={"quake": ["w1"]},
+        chains={("u", "d"): 0.5},
+        corridors={("east", "west"): 400},
+    )
 
 
 def test_node_output_writes_recourse_capacity_against_node_totals(tmp_path):
@@ -389,13 +473,14 @@ def test_node_output_writes_recourse_capacity_against_node_totals(tmp_path):
 
 
 def test_every_network_family_is_tested():
-    tested = {name[len("test_"):] for name in globals() if name.startswith("test_")}
+    tested = {name[len("test_") :] for name in globals() if name.startswith("test_")}
     assert set(NETWORK_FAMILIES) <= set(FAMILIES)
     for family in NETWORK_FAMILIES:
         assert any(t.startswith(family) for t in tested), f"constraint family {family} has no test of its own"
 
 
 # --- without a network the model is today's ------------------------------------------------------
+
 
 def test_without_network_and_backup_the_model_has_no_network_rows(tmp_path, every_family):
     scenario = model.load_scenario(every_family)
@@ -411,13 +496,16 @@ def test_without_network_and_backup_the_model_has_no_network_rows(tmp_path, ever
 
 # --- run folder --------------------------------------------------------------------------------
 
+
 def test_run_folder_has_flows_backup_recourse_and_objective_terms(tmp_path):
     data = coast_chain(tmp_path / "d", u_in_r2=1, u_critical=True)
     result = solved(tmp_path, data, backup={"cost": 0.05, "resources": []}, **RECOURSE)
     out = result.write(tmp_path / "run")
-    for name, columns in (("flows", ["cluster", "from", "to", "flow", "distance_km"]),
-                          ("backup", ["cluster", "region", "backup"]),
-                          ("recourse", ["disruption", "cluster", "surviving", "required", "cut_arcs"])):
+    for name, columns in (
+        ("flows", ["cluster", "from", "to", "flow", "distance_km"]),
+        ("backup", ["cluster", "region", "backup"]),
+        ("recourse", ["disruption", "cluster", "surviving", "required", "cut_arcs"]),
+    ):
         assert (out / f"{name}.csv").read_text().splitlines()[0] == ",".join(columns)
     summary = json.loads((out / "summary.json").read_text())
     terms = summary["objective_terms"]
@@ -448,6 +536,7 @@ def test_solve_prints_a_network_line(tmp_path, capsys):
 
 # --- diagnose ---------------------------------------------------------------------------------
 
+
 def test_diagnose_relaxes_corridor_capacity_backup_share_and_recourse_survival(tmp_path):
     from model.diagnose import diagnose
 
@@ -463,9 +552,15 @@ def test_diagnose_relaxes_corridor_capacity_backup_share_and_recourse_survival(t
     assert list(rows.index) == ["recourse_survival"] and rows.loc["recourse_survival", "shortfall"] == pytest.approx(6)
     assert rows.loc["recourse_survival", "disruption"] == "coast"
     # a backup share nobody can hold: a cannot go to the hinterland at all
-    data = write_dataset(tmp_path / "c", regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
-                         clusters=[{"cluster": "a", "target": 10, "critical": True}], resources=["land"],
-                         intensity={}, capacity={("r1", "land"): 100, ("r2", "land"): 100}, suitability={("a", "r1"): 1})
+    data = write_dataset(
+        tmp_path / "c",
+        regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
+        clusters=[{"cluster": "a", "target": 10, "critical": True}],
+        resources=["land"],
+        intensity={},
+        capacity={("r1", "land"): 100, ("r2", "land"): 100},
+        suitability={("a", "r1"): 1},
+    )
     found = diagnose(write_scenario(tmp_path / "c.yaml", data, backup={"share": 0.5, "resources": []}))
     assert found.diagnosis["family"].tolist() == ["backup_share"]
     assert found.diagnosis["shortfall"].iloc[0] == pytest.approx(5)
@@ -478,15 +573,20 @@ def test_diagnose_states_compact_disruption_rows_as_survival(tmp_path):
     # goal gives 3 (weight 3 / (0.6·10) = 0.5) rather than r2's water (3 / 3 = 1). With --relax-targets
     # a target shortfall would satisfy a compact row that counted T_i as produced (3 / 10 = 0.3, cheaper);
     # it must not: the row still asks 6 of what is produced.
-    data = write_dataset(tmp_path / "d", regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
-                         clusters=[{"cluster": "a", "target": 10, "critical": True}, {"cluster": "b", "target": 10}],
-                         resources=["water"], intensity={("a", "water"): 1, ("b", "water"): 1},
-                         capacity={("r1", "water"): 20, ("r2", "water"): 3},
-                         suitability={("a", "r1"): 3, ("a", "r2"): 2, ("b", "r1"): 1, ("b", "r2"): 1},
-                         disruptions={"coast": ["r1"]})
+    data = write_dataset(
+        tmp_path / "d",
+        regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
+        clusters=[{"cluster": "a", "target": 10, "critical": True}, {"cluster": "b", "target": 10}],
+        resources=["water"],
+        intensity={("a", "water"): 1, ("b", "water"): 1},
+        capacity={("r1", "water"): 20, ("r2", "water"): 3},
+        suitability={("a", "r1"): 3, ("a", "r2"): 2, ("b", "r1"): 1, ("b", "r2"): 1},
+        disruptions={"coast": ["r1"]},
+    )
     for relax in (False, True):
-        found = diagnose(write_scenario(tmp_path / "s.yaml", data, resilience={"disruption_survival": 0.6}),
-                         relax_targets=relax)
+        found = diagnose(
+            write_scenario(tmp_path / "s.yaml", data, resilience={"disruption_survival": 0.6}), relax_targets=relax
+        )
         assert found.diagnosis["family"].tolist() == ["disruption"], found.sentences
         assert found.diagnosis["shortfall"].iloc[0] == pytest.approx(3)
         assert "short of the 6 that must survive" in "\n".join(found.sentences)

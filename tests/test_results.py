@@ -1,4 +1,5 @@
 """A run folder reads back into the same `Result` the solve returned."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,12 +12,18 @@ from conftest import write_scenario
 
 
 def test_a_run_folder_reads_back_into_the_result_that_wrote_it(tmp_path, tiny):
-    scenario = write_scenario(tmp_path / "s.yaml", tiny, lock_out=[{"cluster": "b", "region": "r3"}],
-                              solver={"log": True})
+    scenario = write_scenario(
+        tmp_path / "s.yaml", tiny, lock_out=[{"cluster": "b", "region": "r3"}], solver={"log": True}
+    )
     solved = model.solve(scenario)
     read = model.Result.read(solved.write(tmp_path / "run"))
-    assert (read.status, read.objective, read.gap, read.rows, read.columns) == \
-        (solved.status, solved.objective, solved.gap, solved.rows, solved.columns)
+    assert (read.status, read.objective, read.gap, read.rows, read.columns) == (
+        solved.status,
+        solved.objective,
+        solved.gap,
+        solved.rows,
+        solved.columns,
+    )
     assert read.scenario.sha256() == solved.scenario.sha256() and read.summary() == solved.summary()
     for name in ("layout", "regions", "resources", "resilience"):
         pd.testing.assert_frame_equal(read.tables[name], solved.tables[name], check_dtype=False)

@@ -1,4 +1,5 @@
 """The solver runner: exact layouts and the LP-rounding strategy against the exact optimum."""
+
 from __future__ import annotations
 
 import time
@@ -66,8 +67,10 @@ def test_handover_hands_highs_what_pyomo_compiles(every_family):
     np.testing.assert_array_equal(ours.matrix.toarray()[np.ix_(rows, columns)], form.A.toarray())
     sense = np.array([s for _, s in form.rows])
     rhs = np.asarray(form.rhs, dtype=float)
-    np.testing.assert_array_equal(np.where(sense == 1, np.inf, ours.row_lower[rows]) , np.where(sense == 1, np.inf, rhs))
-    np.testing.assert_array_equal(np.where(sense == -1, -np.inf, ours.row_upper[rows]), np.where(sense == -1, -np.inf, rhs))
+    np.testing.assert_array_equal(np.where(sense == 1, np.inf, ours.row_lower[rows]), np.where(sense == 1, np.inf, rhs))
+    np.testing.assert_array_equal(
+        np.where(sense == -1, -np.inf, ours.row_upper[rows]), np.where(sense == -1, -np.inf, rhs)
+    )
     np.testing.assert_array_equal(ours.cost[columns], form.c.toarray()[0])
     assert ours.offset == pytest.approx(form.c_offset[0])
     np.testing.assert_array_equal(ours.integer[columns], [v.is_integer() for v in form.columns])

@@ -5,6 +5,7 @@ disruptions) must load and be feasible for a baseline-like scenario. The provinc
 to optimality; for the larger ones the generator's reference layout is checked against every
 constraint of the scenario (a feasibility certificate that needs no solve).
 """
+
 from __future__ import annotations
 
 import filecmp
@@ -23,8 +24,13 @@ from model.synth import CATEGORIES, default_disruptions, generate, synthesize
 from conftest import write_scenario
 
 BASELINE_LIKE = {
-    "resilience": {"concentration_cap": 0.35, "hinterland_share": 0.3, "disruption_survival": 0.6,
-                   "min_sites": 3, "disruptions": "all"},
+    "resilience": {
+        "concentration_cap": 0.35,
+        "hinterland_share": 0.3,
+        "disruption_survival": 0.6,
+        "min_sites": 3,
+        "disruptions": "all",
+    },
     "coordination": {"keep_existing": 0.5, "max_sites_scale": 1.0},
     "objective": {"fixed_cost_weight": 1.0, "relocation_cost": 0.2},
 }
@@ -33,8 +39,12 @@ FILES = sorted(list(SCHEMA) + ["SOURCES.md"])
 
 
 def baseline_like(tmp_path: Path, data: Path, time_limit: float = 30.0) -> Path:
-    return write_scenario(tmp_path / "synth.yaml", data, **BASELINE_LIKE,
-                          solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0})
+    return write_scenario(
+        tmp_path / "synth.yaml",
+        data,
+        **BASELINE_LIKE,
+        solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -191,14 +201,21 @@ def test_shipped_synthetic_scenarios_solve_on_a_synthetic_dataset(tmp_path, name
 
 # --- the resilient network: layout synth --chains --------------------------------------------------
 
-NETWORK = {"chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": True},
-           "backup": {"cost": 0.05, "share": 0.1, "hinterland_only": True, "resources": ["land"]}}
+NETWORK = {
+    "chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": True},
+    "backup": {"cost": 0.05, "share": 0.1, "hinterland_only": True, "resources": ["land"]},
+}
 NETWORK_FILES = sorted(FILES + ["chains.csv", "corridors.csv"])
 
 
 def with_network(tmp_path: Path, data: Path, time_limit: float = 60.0, **solver) -> Path:
-    return write_scenario(tmp_path / "network.yaml", data, **BASELINE_LIKE, **NETWORK,
-                          solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0} | solver)
+    return write_scenario(
+        tmp_path / "network.yaml",
+        data,
+        **BASELINE_LIKE,
+        **NETWORK,
+        solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0} | solver,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +251,7 @@ def test_network_structure(networked):
     assert (corridors["distance_km"] > 0).all()
     limited = corridors["capacity"].notna()
     assert 0 < limited.sum() < len(corridors) and (corridors.loc[limited, "capacity"] > 0).all()
-    reached, frontier = {ds.node_ids[0]}, [ds.node_ids[0]]   # connected
+    reached, frontier = {ds.node_ids[0]}, [ds.node_ids[0]]  # connected
     while frontier:
         n = frontier.pop()
         for a, b in zip(corridors["node_a"], corridors["node_b"]):
@@ -297,14 +314,16 @@ def test_small_network_solves_with_recourse_exactly_and_by_lp_rounding(tmp_path,
 def test_layout_synth_chains_on_the_command_line(tmp_path, capsys):
     from model.cli import main
 
-    assert main(["synth", "--regions", "40", "--clusters", "8", "--chains", "--nodes", "5", "--out",
-                 str(tmp_path / "d")]) == 0
+    assert (
+        main(["synth", "--regions", "40", "--clusters", "8", "--chains", "--nodes", "5", "--out", str(tmp_path / "d")])
+        == 0
+    )
     assert "5 nodes" in capsys.readouterr().out and (tmp_path / "d" / "corridors.csv").is_file()
     assert main(["synth", "--regions", "40", "--clusters", "8", "--nodes", "5", "--out", str(tmp_path / "e")]) == 2
 
 
 def test_lp_rounding_runs_again_with_every_row_when_the_first_round_gives_no_layout(tmp_path, networked):
-    """A relaxation that leaves rows out and yields no layout within the gap is followed by the whole
+    """A relaxation that leaves rows out and yields no layout that meets them is followed by the whole
     procedure with every row; the bound of both runs stays valid for the full model."""
     from model.run import RELAXATION_LEAVES_OUT, prepare, round_sites
     from model.solver import HighsModel, Status
@@ -322,7 +341,7 @@ def test_lp_rounding_runs_again_with_every_row_when_the_first_round_gives_no_lay
     assert left_out.any()
     outcome = highs.solve_from_rounding(scenario.solver, rounding, left_out=left_out, left_out_name="some rows")
     assert len(calls) == 2 and outcome.status in (Status.OPTIMAL, Status.FEASIBLE), outcome.message
-    assert "relaxation without some rows first" in outcome.message
+    assert "the relaxation without some rows could not meet them" in outcome.message
     exact = model.solve(scenario, **{"solver.strategy": "branch_and_bound", "solver.mip_gap": 1e-4})
     assert outcome.bound >= exact.objective * (1 - 1e-6)
 

@@ -24,6 +24,7 @@ Inputs (inputs/):
 Besides the dataset tables (docs/dataset.md) it writes provenance.csv: every control line and ceiling per province
 and every anchored existing-output cell, each with its basis (published / proxy / estimate).
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,11 +36,11 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 INPUTS = HERE / "inputs"
 BASE_YEAR, TARGET_YEAR = 2023, 2030
-SCORE_MIN, SCORE_MAX = 0.3, 2.0      # clip range of suitability scores
-SPEC_STEP, SPEC_CAP = 0.3, 2.0       # +30 % per unit of specialisation weight, at most 2 units
-MIN_EXISTING_SHARE = 0.005           # existing output is not spread over cells below 0.5 % of the cluster
-EXISTING_SITES_SLACK = 2             # existing sites per cluster <= max_sites - 2 (so keep_existing stays feasible)
-GRANDFATHER = 0.9                    # capacity never below existing use / 0.9 (existing output keeps 10 % headroom)
+SCORE_MIN, SCORE_MAX = 0.3, 2.0  # clip range of suitability scores
+SPEC_STEP, SPEC_CAP = 0.3, 2.0  # +30 % per unit of specialisation weight, at most 2 units
+MIN_EXISTING_SHARE = 0.005  # existing output is not spread over cells below 0.5 % of the cluster
+EXISTING_SITES_SLACK = 2  # existing sites per cluster <= max_sites - 2 (so keep_existing stays feasible)
+GRANDFATHER = 0.9  # capacity never below existing use / 0.9 (existing output keeps 10 % headroom)
 
 
 def read(name: str) -> pd.DataFrame:
@@ -80,11 +81,13 @@ def fill_lines(P: pd.DataFrame, N: dict) -> pd.DataFrame:
     # cultivated land 2035: the province without a figure (Tibet) takes the national residual
     est = P["cultivated_basis"] == "estimate"
     P.loc[est, "cultivated_2035_10k_mu"] = residual_split(
-        N["cultivated_2035_national"] - P.loc[~est, "cultivated_2035_10k_mu"].sum(), P.loc[est, "area_km2"])
+        N["cultivated_2035_national"] - P.loc[~est, "cultivated_2035_10k_mu"].sum(), P.loc[est, "area_km2"]
+    )
     # permanent basic farmland 2035: the national residual, split by cultivated land
     est = P["pbf_basis"] == "estimate"
     P.loc[est, "pbf_2035_10k_mu"] = residual_split(
-        N["pbf_2035_national"] - P.loc[~est, "pbf_2035_10k_mu"].sum(), P.loc[est, "cultivated_2035_10k_mu"])
+        N["pbf_2035_national"] - P.loc[~est, "pbf_2035_10k_mu"].sum(), P.loc[est, "cultivated_2035_10k_mu"]
+    )
     P["farmland_beyond_pbf_10k_mu"] = (P["cultivated_2035_10k_mu"] - P["pbf_2035_10k_mu"]).clip(lower=0.0)
     # 2025 water caps: the national cap minus the published and proxied caps, split over the others in
     # proportion to an estimate of their use: agricultural use by cultivated land, domestic and ecological use
@@ -92,13 +95,19 @@ def fill_lines(P: pd.DataFrame, N: dict) -> pd.DataFrame:
     est = P["water_cap_basis"] == "estimate"
     g = P[est]
     ind = g["industrial_water_2012_100m_m3"]
-    ind = ind.fillna(g["gdp"] * ind.sum() / g.loc[ind.notna(), "gdp"].sum())   # no 2012 figure: group mean per GDP
+    ind = ind.fillna(g["gdp"] * ind.sum() / g.loc[ind.notna(), "gdp"].sum())  # no 2012 figure: group mean per GDP
     use = N["water_use_2023"]
-    w = (N["agricultural_water_use_2023"] / use * g["cultivated_2035_10k_mu"] / g["cultivated_2035_10k_mu"].sum()
-         + (N["domestic_water_use_2023"] + N["ecological_water_use_2023"]) / use * g["population"] / g["population"].sum()
-         + N["industrial_water_use_2023"] / use * ind / ind.sum())
+    w = (
+        N["agricultural_water_use_2023"] / use * g["cultivated_2035_10k_mu"] / g["cultivated_2035_10k_mu"].sum()
+        + (N["domestic_water_use_2023"] + N["ecological_water_use_2023"])
+        / use
+        * g["population"]
+        / g["population"].sum()
+        + N["industrial_water_use_2023"] / use * ind / ind.sum()
+    )
     P.loc[est, "water_cap_2025_100m_m3"] = residual_split(
-        N["water_cap_2025_national"] - P.loc[~est, "water_cap_2025_100m_m3"].sum(), w)
+        N["water_cap_2025_national"] - P.loc[~est, "water_cap_2025_100m_m3"].sum(), w
+    )
     # 2019 construction land (城镇村及工矿用地): only the national total is published; split by sqrt(population x GDP)
     size = np.sqrt(P["population"] * P["gdp"])
     P["construction_land_2019_km2"] = residual_split(N["construction_land_2019"], size)
@@ -131,7 +140,7 @@ def line_provenance(P: pd.DataFrame) -> list[tuple]:
     rows = []
     for item, col, unit, bcol in LINE_ITEMS:
         for _, p in P.iterrows():
-            if bcol is None:      # derived from two lines: published only if both are
+            if bcol is None:  # derived from two lines: published only if both are
                 both = basis_word(p["cultivated_basis"]) == basis_word(p["pbf_basis"]) == "published"
                 basis = "published" if both else "estimate"
             elif bcol.startswith("="):
@@ -163,14 +172,19 @@ def build_clusters(A: pd.DataFrame) -> pd.DataFrame:
     target = target_of(A)
     min_scale = (target * A["min_scale_frac"]).round(1)
     transport = network_module().build_network(HERE)["transport_cost"].set_index("cluster")["transport_cost"]
-    return pd.DataFrame({
-        "cluster": A["cluster"], "name": A["name"], "category": A["category"],
-        "critical": A["critical"].map(booltxt),
-        "target": target.astype(int), "min_scale": min_scale,
-        "max_sites": A["max_sites"].astype(int),
-        "fixed_cost": (min_scale * A["fixed_cost_mult"]).round(1),
-        "transport_cost": A["cluster"].map(transport).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "cluster": A["cluster"],
+            "name": A["name"],
+            "category": A["category"],
+            "critical": A["critical"].map(booltxt),
+            "target": target.astype(int),
+            "min_scale": min_scale,
+            "max_sites": A["max_sites"].astype(int),
+            "fixed_cost": (min_scale * A["fixed_cost_mult"]).round(1),
+            "transport_cost": A["cluster"].map(transport).to_numpy(),
+        }
+    )
 
 
 # ---------------------------------------------------------------- intensity
@@ -178,11 +192,12 @@ def base_intensity(N: dict, R: pd.DataFrame) -> dict:
     """National average use per 100 million yuan of value added in 2030, per resource."""
     energy_2023 = N["energy_total_2023"] * N["industry_energy_share"] / N["industrial_va_2023"]  # 10^4 tce
     start = {
-        "land": N["land_per_industrial_va_2020"],            # km2
+        "land": N["land_per_industrial_va_2020"],  # km2
         # m3/10^4 yuan == 10^4 m3 / 10^8 yuan; manufacturing excludes the once-through cooling of power plants
-        "water": N["water_per_industrial_va_2022"] * (1 - N["once_through_cooling_2022"] / N["industrial_water_use_2022"]),
+        "water": N["water_per_industrial_va_2022"]
+        * (1 - N["once_through_cooling_2022"] / N["industrial_water_use_2022"]),
         "energy": energy_2023,
-        "carbon": energy_2023 * N["co2_per_tce"],            # 10^4 t CO2
+        "carbon": energy_2023 * N["co2_per_tce"],  # 10^4 t CO2
         "environment": N["pollutant_per_industrial_va_2023"],  # t
         "farmland": N["cultivated_land_2019"] / N["primary_va_2023"],  # 10^4 mu of cultivated land per 10^8 yuan
     }
@@ -192,7 +207,9 @@ def base_intensity(N: dict, R: pd.DataFrame) -> dict:
         out[r["resource"]] = start[r["resource"]] * (1 - r["decline"]) ** (years / r["decline_years"])
     # clean energy keeps the all-industry water intensity (2023, incl. cooling), with the same decline
     w = R.set_index("resource").loc["water"]
-    out["water_all_industry"] = N["water_per_industrial_va_2023"] * (1 - w["decline"]) ** ((TARGET_YEAR - 2023) / w["decline_years"])
+    out["water_all_industry"] = N["water_per_industrial_va_2023"] * (1 - w["decline"]) ** (
+        (TARGET_YEAR - 2023) / w["decline_years"]
+    )
     return out
 
 
@@ -204,7 +221,7 @@ def build_intensity(A: pd.DataFrame, base: dict, resources: list[str]) -> pd.Dat
     rows = []
     for _, c in A.iterrows():
         for k in resources:
-            mult = c[f"m_{k}"] * (c["m_energy"] if k == "carbon" else 1.0)   # m_carbon is CO2 per unit of energy
+            mult = c[f"m_{k}"] * (c["m_energy"] if k == "carbon" else 1.0)  # m_carbon is CO2 per unit of energy
             b = base["water_all_industry"] if k == "water" and c["water_base"] == "all_industry" else base[k]
             rows.append((c["cluster"], k, sig(b * mult)))
     return pd.DataFrame(rows, columns=["cluster", "resource", "per_unit"])
@@ -245,7 +262,7 @@ def build_suitability(A, P, S, X) -> pd.DataFrame:
             econ = F.at[r, "gdppc_rel"] ** c["econ_elasticity"]
             res = F.at[r, c["resource_factor"]] ** c["resource_exponent"]
             raw.append(orient * bonus * econ * res)
-        raw = np.array(raw) / np.mean(raw)               # 1 = average over the hosting regions
+        raw = np.array(raw) / np.mean(raw)  # 1 = average over the hosting regions
         score = np.clip(raw, SCORE_MIN, SCORE_MAX).round(2)
         rows += [(c["cluster"], r, s) for r, s in zip(hosts, score)]
     return pd.DataFrame(rows, columns=["cluster", "region", "score"])
@@ -255,14 +272,16 @@ def build_suitability(A, P, S, X) -> pd.DataFrame:
 def anchor_weights(kind: str, P: pd.DataFrame, AN: pd.DataFrame, N: dict) -> tuple[pd.Series, pd.Series]:
     """Relative existing output per province from a published physical anchor, and each cell's basis."""
     regions = P["region"]
-    if kind == "crude_steel":      # 2023 published; the national residual split by 2018 output for the rest
+    if kind == "crude_steel":  # 2023 published; the national residual split by 2018 output for the rest
         a = AN[AN["cluster"] == "steel_and_nonferrous"]
         y23, y18 = a[a["anchor"] == "crude_steel_2023"], a[a["anchor"] == "crude_steel_2018"]
         w = pd.Series(y23["value"].to_numpy(float), index=y23["region"])
-        rest = residual_split(N["crude_steel_2023"] - w.sum(), pd.Series(y18["value"].to_numpy(float), index=y18["region"]))
+        rest = residual_split(
+            N["crude_steel_2023"] - w.sum(), pd.Series(y18["value"].to_numpy(float), index=y18["region"])
+        )
         basis = pd.Series(y23["basis"].map({"published": "published_anchor"}).fillna("proxy").to_numpy(), index=w.index)
         w, basis = pd.concat([w, rest]), pd.concat([basis, pd.Series("estimate", index=rest.index)])
-    elif kind == "clean_generation":   # hydro + wind + solar generation, NBS 2022 H1; north-west residual estimated
+    elif kind == "clean_generation":  # hydro + wind + solar generation, NBS 2022 H1; north-west residual estimated
         a = AN[AN["cluster"] == "clean_energy"]
         listed = a.groupby("region")["value"].sum()
         nw = ["shaanxi", "gansu", "qinghai", "ningxia", "xinjiang"]
@@ -272,7 +291,7 @@ def anchor_weights(kind: str, P: pd.DataFrame, AN: pd.DataFrame, N: dict) -> tup
         w[nw] += residual_split(residual, np.sqrt(free_land[nw]))
         basis = pd.Series("published_anchor", index=regions)
         basis[nw] = "estimate"
-    elif kind == "cropland_population":   # agricultural output ~ sqrt(cultivated land x population)
+    elif kind == "cropland_population":  # agricultural output ~ sqrt(cultivated land x population)
         p = P.set_index("region")
         w = np.sqrt(p["cultivated_2035_10k_mu"] * p["population"])
         basis = pd.Series("proxy", index=regions)
@@ -294,29 +313,32 @@ def build_existing(A, P, S, suit, X, AN, N) -> tuple[pd.DataFrame, list[tuple]]:
     rows, prov = [], []
     for _, c in A.iterrows():
         s = suit[suit["cluster"] == c["cluster"]].set_index("region")["score"]
-        bonus = pd.Series([1 + SPEC_STEP * min(spec.get((c["cluster"], r), 0.0), SPEC_CAP) for r in s.index],
-                          index=s.index)
+        bonus = pd.Series(
+            [1 + SPEC_STEP * min(spec.get((c["cluster"], r), 0.0), SPEC_CAP) for r in s.index], index=s.index
+        )
         w = (s * bonus) ** 2 * np.sqrt(size[c["existing_weight"]].reindex(s.index))
         w = w / w.sum()
         cell_basis = pd.Series("estimate", index=s.index)
-        if c["existing_basis"] != "estimate":            # anchor_weight of the output follows the anchor
+        if c["existing_basis"] != "estimate":  # anchor_weight of the output follows the anchor
             anchor, cell_basis = anchor_weights(c["existing_anchor"], P, AN, N)
-            anchor = anchor.reindex(s.index)             # only hosting regions keep their anchored output
+            anchor = anchor.reindex(s.index)  # only hosting regions keep their anchored output
             w = c["anchor_weight"] * anchor / anchor.sum() + (1 - c["anchor_weight"]) * w
         share = (w / w.sum()).sort_values(ascending=False, kind="stable")
-        share = share.iloc[: int(c["max_sites"]) - EXISTING_SITES_SLACK]   # existing sites leave room for new ones
+        share = share.iloc[: int(c["max_sites"]) - EXISTING_SITES_SLACK]  # existing sites leave room for new ones
         share = share[share >= MIN_EXISTING_SHARE]
         share = share / share.sum()
         po = X[X["cluster"] == c["cluster"]]
         total = c["base_va_2023"] - po["output"].sum()
-        for r in P["region"]:                            # region order of regions.csv
+        for r in P["region"]:  # region order of regions.csv
             if r in share.index:
                 out = round(float(total * share[r]), 1)
                 rows.append((c["cluster"], r, out))
                 prov.append(("existing", c["cluster"], r, out, "100 million yuan", cell_basis[r]))
         rows += [(c["cluster"], r, float(o)) for r, o in zip(po["region"], po["output"])]
-        prov += [("existing", c["cluster"], r, float(o), "100 million yuan", "estimate")
-                 for r, o in zip(po["region"], po["output"])]
+        prov += [
+            ("existing", c["cluster"], r, float(o), "100 million yuan", "estimate")
+            for r, o in zip(po["region"], po["output"])
+        ]
     return pd.DataFrame(rows, columns=["cluster", "region", "output"]), prov
 
 
@@ -345,7 +367,7 @@ def envelopes(P, M, N) -> pd.DataFrame:
     e["carbon"] = np.sqrt(p["co2_2019_mt"] * p["gdp"]) * m["co2_trend_2019_2030"]
     # environment: GDP^0.7 x (land outside the ecological red line)^0.3; key air-pollution regions x0.7
     free_land = p["area_km2"] - (p["erl_2035_km2"] - p["erl_marine_km2"])
-    e["environment"] = p["gdp"] ** 0.7 * free_land ** 0.3 * np.where(p["air_key_region"], 0.7, 1.0)
+    e["environment"] = p["gdp"] ** 0.7 * free_land**0.3 * np.where(p["air_key_region"], 0.7, 1.0)
     return e
 
 
@@ -369,12 +391,12 @@ def build_capacity(P, M, N, R, clusters, intensity, existing) -> pd.DataFrame:
     cap = pd.DataFrame(index=P["region"])
     for _, res in R.iterrows():
         k = res["resource"]
-        if res["capacity_rule"] == "published_land":   # farmland: the land itself, no calibration, no grandfathering
+        if res["capacity_rule"] == "published_land":  # farmland: the land itself, no calibration, no grandfathering
             cap[k] = P.set_index("region")["farmland_beyond_pbf_10k_mu"]
             continue
         total = res["capacity_ratio"] * need[k]
         fixed = pd.Series(False, index=e.index)
-        for _ in range(len(e)):                          # converges in a few rounds
+        for _ in range(len(e)):  # converges in a few rounds
             free = total - floor[k][fixed].sum()
             val = (free * e[k] / e[k][~fixed].sum()).where(~fixed, floor[k])
             newly = (val < floor[k]) & ~fixed
@@ -388,8 +410,9 @@ def build_capacity(P, M, N, R, clusters, intensity, existing) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- disruptions
 def build_disruptions(D) -> pd.DataFrame:
-    return pd.DataFrame([(d, r) for d, regs in zip(D["disruption"], D["regions"]) for r in ids(regs)],
-                        columns=["disruption", "region"])
+    return pd.DataFrame(
+        [(d, r) for d, regs in zip(D["disruption"], D["regions"]) for r in ids(regs)], columns=["disruption", "region"]
+    )
 
 
 # ---------------------------------------------------------------- check
@@ -402,8 +425,10 @@ def check(regions, clusters, intensity, capacity, suit, existing, disruptions, o
     H = regions.loc[regions["hinterland"] == "true", "region"].tolist()
     s = suit.pivot(index="cluster", columns="region", values="score").reindex(columns=regions["region"]).fillna(0)
 
-    out(f"clusters {len(T)}, critical {len(crit)}, total 2030 target {T.sum():,.0f} (100 million yuan)"
-        f" = {T.sum() / regions['gdp'].sum():.1%} of 2023 GDP")
+    out(
+        f"clusters {len(T)}, critical {len(crit)}, total 2030 target {T.sum():,.0f} (100 million yuan)"
+        f" = {T.sum() / regions['gdp'].sum():.1%} of 2023 GDP"
+    )
     need = (a.mul(T, axis=0)).sum()
     out("\nresource      need      capacity   ratio   (national)")
     for k in res:
@@ -425,22 +450,27 @@ def check(regions, clusters, intensity, capacity, suit, existing, disruptions, o
         ratio = cap.loc[rs].sum() / (share * crit_need)
         out(f"  {label:45s} " + "  ".join(f"{k} {ratio[k]:.1f}" for k in res))
 
-    out("\nper cluster: hosts (hinterland), existing/target, max output if alone in hinterland / outside seaboard,"
-        " top max_sites headroom / target")
+    out(
+        "\nper cluster: hosts (hinterland), existing/target, max output if alone in hinterland / outside seaboard,"
+        " top max_sites headroom / target"
+    )
     seaboard = set(disruptions.loc[disruptions["disruption"] == "eastern_seaboard_blockade", "region"])
     e_tot = existing.groupby("cluster")["output"].sum()
     for i in T.index:
         hosts = s.columns[s.loc[i] > 0]
         c_i = 0.35 if i in crit else 1.0
-        U = pd.Series({r: min(c_i * T[i], min(cap.at[r, k] / a.at[i, k] for k in res if a.at[i, k] > 0))
-                       for r in hosts})
+        U = pd.Series(
+            {r: min(c_i * T[i], min(cap.at[r, k] / a.at[i, k] for k in res if a.at[i, k] > 0)) for r in hosts}
+        )
         n = int(clusters.set_index("cluster").at[i, "max_sites"])
         hin = U[[r for r in hosts if r in H]].sum() / T[i]
         inland = U[[r for r in hosts if r not in seaboard]].sum() / T[i]
         top = U.sort_values(ascending=False).iloc[:n].sum() / T[i]
         flag = " CRITICAL" if i in crit else ""
-        out(f"  {i:28s} {len(hosts):2d} ({sum(r in H for r in hosts):2d})  ex/T {e_tot.get(i, 0) / T[i]:.2f}"
-            f"  hint {hin:5.2f}  inland {inland:5.2f}  top{n} {top:5.2f}{flag}")
+        out(
+            f"  {i:28s} {len(hosts):2d} ({sum(r in H for r in hosts):2d})  ex/T {e_tot.get(i, 0) / T[i]:.2f}"
+            f"  hint {hin:5.2f}  inland {inland:5.2f}  top{n} {top:5.2f}{flag}"
+        )
         assert len(hosts) >= 10, i
         if i in crit:
             assert sum(r in H for r in hosts) >= 5, i
@@ -448,11 +478,15 @@ def check(regions, clusters, intensity, capacity, suit, existing, disruptions, o
     use = existing_use(existing, intensity, cap.index)
     util = use / cap
     k_max = util.max().idxmax()
-    out(f"\nexisting output as a share of capacity: max {util.max().max():.2f} ({util[k_max].idxmax()}, {k_max}),"
-        f" national " + "  ".join(f"{k} {use[k].sum() / cap[k].sum():.2f}" for k in res))
+    out(
+        f"\nexisting output as a share of capacity: max {util.max().max():.2f} ({util[k_max].idxmax()}, {k_max}),"
+        f" national " + "  ".join(f"{k} {use[k].sum() / cap[k].sum():.2f}" for k in res)
+    )
     sc = suit["score"]
-    out(f"scores: {len(sc)} cells > 0, {((sc >= 0.3) & (sc <= 2.0)).mean():.0%} within [0.3, 2.0], "
-        f"existing cells with score 0: {len(existing.merge(suit, how='left', on=['cluster', 'region']).query('score != score'))}")
+    out(
+        f"scores: {len(sc)} cells > 0, {((sc >= 0.3) & (sc <= 2.0)).mean():.0%} within [0.3, 2.0], "
+        f"existing cells with score 0: {len(existing.merge(suit, how='left', on=['cluster', 'region']).query('score != score'))}"
+    )
 
 
 def report_lines(I: dict, out: dict, say=print) -> None:
@@ -466,21 +500,27 @@ def report_lines(I: dict, out: dict, say=print) -> None:
         say(f"  {item:32s} {n.get('published', 0):2d} / {n.get('proxy', 0):2d} / {n.get('estimate', 0):2d}")
     ex = prov[prov["table"] == "existing"]
     say("existing output cells: " + ", ".join(f"{b} {n}" for b, n in ex["basis"].value_counts().sort_index().items()))
-    say(f"\nwater: caps sum {P['water_cap_2025_100m_m3'].sum():,.1f} (national {N['water_cap_2025_national']:,.0f}) x10^8 m3;"
+    say(
+        f"\nwater: caps sum {P['water_cap_2025_100m_m3'].sum():,.1f} (national {N['water_cap_2025_national']:,.0f}) x10^8 m3;"
         f" available to the clusters {cap['water'].sum() / 1e4:,.1f} = {cap['water'].sum() / 1e4 / P['water_cap_2025_100m_m3'].sum():.1%}"
         " of the caps, "
         f"{cap['water'].sum() / 1e4 / (N['water_cap_2025_national'] * (N['industrial_water_use_2022'] - N['once_through_cooling_2022']) / N['water_use_2022']):.0%}"
-        " of the industrial share without cooling")
+        " of the industrial share without cooling"
+    )
     share = cap["water"] / 1e4 / P["water_cap_2025_100m_m3"]
     say(f"  share of each province's cap: {share.min():.1%} ({share.idxmin()}) to {share.max():.1%} ({share.idxmax()})")
     udb = (P["construction_land_2019_km2"] * P["udb_multiplier"]).sum()
-    say(f"land: construction land 2019 (proxy) {P['construction_land_2019_km2'].sum():,.0f} km2, x UDB multiplier {udb:,.0f};"
-        f" available to the clusters {cap['land'].sum():,.0f} km2 = {cap['land'].sum() / udb:.1%}")
+    say(
+        f"land: construction land 2019 (proxy) {P['construction_land_2019_km2'].sum():,.0f} km2, x UDB multiplier {udb:,.0f};"
+        f" available to the clusters {cap['land'].sum():,.0f} km2 = {cap['land'].sum() / udb:.1%}"
+    )
     a = out["intensity"].query("resource == 'farmland'").set_index("cluster")["per_unit"]
     T = out["clusters"].set_index("cluster")["target"]
     need = (a * T).sum()
-    say(f"farmland: beyond PBF {cap['farmland'].sum():,.0f} x10^4 mu (national {N['cultivated_2035_national'] - N['pbf_2035_national']:,.0f});"
-        f" the targets need {need:,.0f} ({need / cap['farmland'].sum():.0%})")
+    say(
+        f"farmland: beyond PBF {cap['farmland'].sum():,.0f} x10^4 mu (national {N['cultivated_2035_national'] - N['pbf_2035_national']:,.0f});"
+        f" the targets need {need:,.0f} ({need / cap['farmland'].sum():.0%})"
+    )
 
 
 # ---------------------------------------------------------------- main
@@ -490,9 +530,17 @@ def load_inputs() -> dict:
     A = read("cluster_assumptions.csv")
     A["critical"] = A["critical"].astype(str).str.lower() == "true"
     N = dict(zip(read("national.csv")["key"], read("national.csv")["value"]))
-    return {"P": fill_lines(P, N), "A": A, "N": N, "S": read("specialisation.csv"), "X": read("phase_out.csv"),
-            "D": read("disruption_sets.csv"), "R": read("resource_assumptions.csv"),
-            "M": read("macro_assumptions.csv"), "AN": read("existing_anchors.csv")}
+    return {
+        "P": fill_lines(P, N),
+        "A": A,
+        "N": N,
+        "S": read("specialisation.csv"),
+        "X": read("phase_out.csv"),
+        "D": read("disruption_sets.csv"),
+        "R": read("resource_assumptions.csv"),
+        "M": read("macro_assumptions.csv"),
+        "AN": read("existing_anchors.csv"),
+    }
 
 
 def build_all(I: dict | None = None) -> dict[str, pd.DataFrame]:
@@ -508,9 +556,17 @@ def build_all(I: dict | None = None) -> dict[str, pd.DataFrame]:
     capacity = build_capacity(P, I["M"], N, R, clusters, intensity, existing)
     disruptions = build_disruptions(I["D"])
     provenance = pd.DataFrame(line_provenance(P) + prov, columns=["table", "item", "region", "value", "unit", "basis"])
-    return {"regions": regions, "clusters": clusters, "resources": resources, "intensity": intensity,
-            "capacity": capacity, "suitability": suit, "existing": existing, "disruptions": disruptions,
-            "provenance": provenance}
+    return {
+        "regions": regions,
+        "clusters": clusters,
+        "resources": resources,
+        "intensity": intensity,
+        "capacity": capacity,
+        "suitability": suit,
+        "existing": existing,
+        "disruptions": disruptions,
+        "provenance": provenance,
+    }
 
 
 def csv_text(df: pd.DataFrame) -> str:

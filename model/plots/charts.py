@@ -1,4 +1,5 @@
 """Charts that are not maps: ceiling heat map, resilience against goals, sweeps, Pareto fronts, moves."""
+
 from __future__ import annotations
 
 import math
@@ -6,6 +7,7 @@ import math
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -27,7 +29,7 @@ def _wrap(text: str, width: int = 16, lines: int = 3) -> str:
 
     out = textwrap.wrap(str(text), width, break_long_words=True) or [""]
     if len(out) > lines:
-        out = out[: lines - 1] + [textwrap.shorten(" ".join(out[lines - 1:]), width, placeholder="…")]
+        out = out[: lines - 1] + [textwrap.shorten(" ".join(out[lines - 1 :]), width, placeholder="…")]
     return "\n".join(out)
 
 
@@ -37,8 +39,15 @@ def _wrap_unit(text: str, width: int = 20) -> str:
     return "\n".join(textwrap.wrap(str(text), width, break_long_words=False)[:3]) or "–"
 
 
-def utilization_heatmap(resources: pd.DataFrame, *, region_labels: dict[str, str], region_order: list[str],
-                        resource_labels: dict[str, str], resource_units: dict[str, str], title: str) -> Figure:
+def utilization_heatmap(
+    resources: pd.DataFrame,
+    *,
+    region_labels: dict[str, str],
+    region_order: list[str],
+    resource_labels: dict[str, str],
+    resource_units: dict[str, str],
+    title: str,
+) -> Figure:
     """Region × resource utilisation; binding ceilings framed and annotated with their shadow price."""
     df = resources.copy()
     df["region"] = df["region"].astype(str)
@@ -46,8 +55,12 @@ def utilization_heatmap(resources: pd.DataFrame, *, region_labels: dict[str, str
     util = df.pivot_table(index="region", columns="resource", values="utilization", aggfunc="first")
     price = df.pivot_table(index="region", columns="resource", values="shadow_price", aggfunc="first")
     avail = df.pivot_table(index="region", columns="resource", values="available", aggfunc="first")
-    rows = [r for r in region_order if r in util.index] + [r for r in util.index if r not in set(region_order)]
-    cols = [k for k in resource_labels if k in util.columns] + [k for k in util.columns if k not in resource_labels]
+    rows: list[str] = [r for r in region_order if r in util.index] + [
+        r for r in util.index if r not in set(region_order)
+    ]
+    cols: list[str] = [k for k in resource_labels if k in util.columns] + [
+        k for k in util.columns if k not in resource_labels
+    ]
     util, price, avail = util.loc[rows, cols], price.loc[rows, cols], avail.loc[rows, cols]
     note = ""
     allv = util.to_numpy(dtype=float)
@@ -66,11 +79,18 @@ def utilization_heatmap(resources: pd.DataFrame, *, region_labels: dict[str, str
     fig = new_figure(max(6.2, 1.6 + label_w + 1.25 * K), 2.6 + 0.27 * R, constrained=True)
     ax = fig.add_subplot()
     cmap = matplotlib.colormaps["YlGnBu"].with_extremes(bad="#e6e6e6")
-    im = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=BoundaryNorm(np.linspace(0, 1, 11), cmap.N),
-                   aspect="auto",
-                   interpolation="nearest")
-    ax.set_xticks(range(K), [f"{_wrap(resource_labels.get(k, k))}\n[{_wrap_unit(resource_units.get(k, '') or '–')}]"
-                             for k in cols], fontsize=8)
+    im = ax.imshow(
+        np.ma.masked_invalid(shown),
+        cmap=cmap,
+        norm=BoundaryNorm(np.linspace(0, 1, 11), cmap.N),
+        aspect="auto",
+        interpolation="nearest",
+    )
+    ax.set_xticks(
+        range(K),
+        [f"{_wrap(resource_labels.get(k, k))}\n[{_wrap_unit(resource_units.get(k, '') or '–')}]" for k in cols],
+        fontsize=8,
+    )
     ax.xaxis.tick_top()
     ax.set_yticks(range(R), [region_labels.get(r, r) for r in rows], fontsize=8)
     ax.set_xticks(np.arange(-0.5, K), minor=True)
@@ -87,24 +107,45 @@ def utilization_heatmap(resources: pd.DataFrame, *, region_labels: dict[str, str
                 text = f"λ {number(p, 3)}" if np.isfinite(p) and abs(p) > 1e-9 else "full"
                 ax.text(j, i, text, ha="center", va="center", fontsize=7.2, color="white", weight="bold")
             elif np.isfinite(u) and u > 0:
-                ax.text(j, i, f"{math.floor(100 * u)}", ha="center", va="center", fontsize=6.5,
-                        color="white" if u > 0.6 else "#333333")
+                ax.text(
+                    j,
+                    i,
+                    f"{math.floor(100 * u)}",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if u > 0.6 else "#333333",
+                )
     for s in ax.spines.values():
         s.set_visible(False)
-    cb = fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.035 if R > 15 else 0.08, pad=0.015,
-                      aspect=40, format=PercentFormatter(1.0))
+    cb = fig.colorbar(
+        im,
+        ax=ax,
+        orientation="horizontal",
+        fraction=0.035 if R > 15 else 0.08,
+        pad=0.015,
+        aspect=40,
+        format=PercentFormatter(1.0),
+    )
     cb.set_label("utilisation = used / available (cell text in %)", fontsize=8.5)
-    handles = [Patch(fc=BINDING_COLOR, ec="none", label=f"binding ceiling (≥ {100 * BINDING:.1f}%): "
-                     "λ = shadow price, objective gain per extra unit of the column's resource"),
-               Patch(fc="#e6e6e6", ec="none", label="no capacity")]
+    handles = [
+        Patch(
+            fc=BINDING_COLOR,
+            ec="none",
+            label=f"binding ceiling (≥ {100 * BINDING:.1f}%): "
+            "λ = shadow price, objective gain per extra unit of the column's resource",
+        ),
+        Patch(fc="#e6e6e6", ec="none", label="no capacity"),
+    ]
     fig.legend(handles=handles, loc="outside lower center", fontsize=7.5, frameon=False, ncols=1)
     sub = f"{binding_total} binding ceiling{'s' if binding_total != 1 else ''}" + (f"; {note}" if note else "")
     ax.set_title(f"{title}\n{sub}", fontsize=11, pad=10)
     return fig
 
 
-def resilience_chart(resilience: pd.DataFrame, goals: dict, *, cluster_labels: dict[str, str],
-                     title: str) -> Figure | None:
+def resilience_chart(
+    resilience: pd.DataFrame, goals: dict, *, cluster_labels: dict[str, str], title: str
+) -> Figure | None:
     """Per critical cluster: sites, largest regional share, hinterland share, worst surviving share vs goals."""
     res = resilience.copy()
     if "critical" in res.columns:
@@ -117,8 +158,13 @@ def resilience_chart(resilience: pd.DataFrame, goals: dict, *, cluster_labels: d
         ("sites", "sites", "min_sites", ">=", "number of sites"),
         ("max_region_share", "largest regional share", "concentration_cap", "<=", "share of target"),
         ("hinterland_share", "hinterland share", "hinterland_share", ">=", "share of target"),
-        ("worst_surviving_share", "worst-disruption survival", "disruption_survival", ">=",
-         "share of target surviving"),
+        (
+            "worst_surviving_share",
+            "worst-disruption survival",
+            "disruption_survival",
+            ">=",
+            "share of target surviving",
+        ),
     ]
     n = len(res)
     label_w = max(len(s) for s in labels) * 0.07
@@ -154,19 +200,35 @@ def resilience_chart(resilience: pd.DataFrame, goals: dict, *, cluster_labels: d
         box = dict(boxstyle="square,pad=0.12", fc="white", ec="none", alpha=0.9)
         for yi, v in zip(y, vals):
             if not np.isfinite(v):
-                ax.text(0.01, yi, "n/a", va="center", fontsize=7, color="#777777",
-                        transform=ax.get_yaxis_transform())
+                ax.text(0.01, yi, "n/a", va="center", fontsize=7, color="#777777", transform=ax.get_yaxis_transform())
                 continue
-            ax.text(v + 0.012 * xlim, yi, percent(v) if share else f"{v:.0f}", va="center", ha="left", fontsize=7.2,
-                    zorder=4, bbox=box)
+            ax.text(
+                v + 0.012 * xlim,
+                yi,
+                percent(v) if share else f"{v:.0f}",
+                va="center",
+                ha="left",
+                fontsize=7.2,
+                zorder=4,
+                bbox=box,
+            )
             if col == "worst_surviving_share" and "worst_disruption" in res:
                 d = res["worst_disruption"].iloc[yi]
                 if isinstance(d, str) and d:
                     d = _wrap(d.replace("_", " "), 20, 2)
                     inside = v >= 0.45 * xlim
-                    ax.text(0.015 * xlim if inside else v + 0.14 * xlim, yi, d, va="center", ha="left",
-                            fontsize=6.3, color="white" if inside else "#444444", zorder=4,
-                            style="italic", linespacing=0.9)
+                    ax.text(
+                        0.015 * xlim if inside else v + 0.14 * xlim,
+                        yi,
+                        d,
+                        va="center",
+                        ha="left",
+                        fontsize=6.3,
+                        color="white" if inside else "#444444",
+                        zorder=4,
+                        style="italic",
+                        linespacing=0.9,
+                    )
         ax.set_title(f"{name}\n({gtext})", fontsize=9.5)
         ax.set_xlabel(xlabel, fontsize=8.5)
         ax.grid(axis="x", color="#eeeeee", zorder=0)
@@ -175,16 +237,21 @@ def resilience_chart(resilience: pd.DataFrame, goals: dict, *, cluster_labels: d
             ax.spines[s].set_visible(False)
     axes[0].set_yticks(y, labels, fontsize=8.5)
     axes[0].set_ylim(-0.6, n - 0.4)
-    handles = [Patch(color=GOOD, label="goal met"), Patch(color=BAD, label="goal missed"),
-               Patch(color=NEUTRAL, label="no goal set"), Line2D([], [], color="#222222", ls="--", label="goal"),
-               Line2D([], [], ls="", label="$\\it{italics}$: the disruption that hurts the chain most")]
+    handles = [
+        Patch(color=GOOD, label="goal met"),
+        Patch(color=BAD, label="goal missed"),
+        Patch(color=NEUTRAL, label="no goal set"),
+        Line2D([], [], color="#222222", ls="--", label="goal"),
+        Line2D([], [], ls="", label="$\\it{italics}$: the disruption that hurts the chain most"),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=12, weight="bold")
     return fig
 
 
-def largest_moves(changes: pd.DataFrame, *, cluster_labels: dict[str, str], region_labels: dict[str, str],
-                  title: str, count: int = 15) -> Figure | None:
+def largest_moves(
+    changes: pd.DataFrame, *, cluster_labels: dict[str, str], region_labels: dict[str, str], title: str, count: int = 15
+) -> Figure:
     """Horizontal bars of the cells whose output changed most between two runs (B − A)."""
     df = changes.copy()
     df["delta"] = pd.to_numeric(df["delta"], errors="coerce").fillna(0.0)
@@ -207,8 +274,10 @@ def largest_moves(changes: pd.DataFrame, *, cluster_labels: dict[str, str], regi
             return ""
         return " (opened)" if b > a else " (closed)" if a > b else ""
 
-    labels = [f"{cluster_labels.get(str(c), c)} · {region_labels.get(str(r), r)}{status(row)}"
-              for (_, row), c, r in zip(df.iterrows(), df["cluster"], df["region"])]
+    labels = [
+        f"{cluster_labels.get(str(c), c)} · {region_labels.get(str(r), r)}{status(row)}"
+        for (_, row), c, r in zip(df.iterrows(), df["cluster"], df["region"])
+    ]
     y = np.arange(len(df))
     colors = ["#b2182b" if d > 0 else "#2166ac" for d in df["delta"]]
     ax.barh(y, df["delta"], color=colors, height=0.65, zorder=2)
@@ -218,12 +287,21 @@ def largest_moves(changes: pd.DataFrame, *, cluster_labels: dict[str, str], regi
     # the numbers go on the other side of the zero line, where the row is empty
     out_a = df["output_a"] if "output_a" in df else pd.Series(np.nan, index=df.index)
     out_b = df["output_b"] if "output_b" in df else pd.Series(np.nan, index=df.index)
-    for yi, d, a, b in zip(y, df["delta"], pd.to_numeric(out_a, errors="coerce"), pd.to_numeric(out_b, errors="coerce")):
+    for yi, d, a, b in zip(
+        y, df["delta"], pd.to_numeric(out_a, errors="coerce"), pd.to_numeric(out_b, errors="coerce")
+    ):
         text = f"{'+' if d > 0 else '−'}{number(abs(d), 3)}"
         if np.isfinite(a) and np.isfinite(b):
             text += f"  ({number(a, 3)} → {number(b, 3)})"
-        ax.text(-0.015 * m if d > 0 else 0.015 * m, yi, text, va="center", ha="right" if d > 0 else "left",
-                fontsize=7.5, color="#333333")
+        ax.text(
+            -0.015 * m if d > 0 else 0.015 * m,
+            float(yi),
+            text,
+            va="center",
+            ha="right" if d > 0 else "left",
+            fontsize=7.5,
+            color="#333333",
+        )
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel(f"change in output, B − A ({OUTPUT_UNIT})")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
@@ -245,7 +323,7 @@ def _numeric(series: pd.Series) -> tuple[np.ndarray, list[str] | None]:
     return np.array([cats.index(v) for v in series.astype(str)], dtype=float), cats
 
 
-STATUS_STYLE = {
+STATUS_STYLE: dict[str, dict[str, str | None]] = {
     "optimal": dict(marker="o", color=None, label="optimal"),
     "feasible": dict(marker="^", color="#ff7f00", label="feasible, not proven optimal"),
     "infeasible": dict(marker="X", color="#d73027", label="infeasible (no value: marked on the axis)"),
@@ -253,8 +331,9 @@ STATUS_STYLE = {
 }
 
 
-def sweep_chart(sweep: pd.DataFrame, swept: list[str], tipping: pd.DataFrame | None, *, title: str,
-                objective_label: str) -> Figure:
+def sweep_chart(
+    sweep: pd.DataFrame, swept: list[str], tipping: pd.DataFrame | None, *, title: str, objective_label: str
+) -> Figure:
     """Objective and resilience against the first swept parameter; tipping points as bands."""
     param = swept[0]
     others = swept[1:]
@@ -289,13 +368,30 @@ def sweep_chart(sweep: pd.DataFrame, swept: list[str], tipping: pd.DataFrame | N
                 fin = m & np.isfinite(ys)
                 c = style["color"] or color
                 if fin.any():
-                    ax.scatter(xs[fin], ys[fin], marker=style["marker"], s=46 if st != "optimal" else 26, color=c,
-                               edgecolors="white" if st == "optimal" else "#222222", linewidths=0.6, zorder=4)
+                    ax.scatter(
+                        xs[fin],
+                        ys[fin],
+                        marker=style["marker"],
+                        s=46 if st != "optimal" else 26,
+                        color=c,
+                        edgecolors="white" if st == "optimal" else "#222222",
+                        linewidths=0.6,
+                        zorder=4,
+                    )
                 nonfin = m & ~np.isfinite(ys)
                 if nonfin.any():
-                    ax.scatter(xs[nonfin], np.full(nonfin.sum(), 0.03), marker=style["marker"], s=60, color=c,
-                               edgecolors="#222222", linewidths=0.6, zorder=4, transform=ax.get_xaxis_transform(),
-                               clip_on=False)
+                    ax.scatter(
+                        xs[nonfin],
+                        np.full(nonfin.sum(), 0.03),
+                        marker=style["marker"],
+                        s=60,
+                        color=c,
+                        edgecolors="#222222",
+                        linewidths=0.6,
+                        zorder=4,
+                        transform=ax.get_xaxis_transform(),
+                        clip_on=False,
+                    )
                 seen.add(st)
         if col == "resilience":
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.4g}%"))
@@ -324,9 +420,16 @@ def sweep_chart(sweep: pd.DataFrame, swept: list[str], tipping: pd.DataFrame | N
                 ax.axvspan(lo + gap, hi - gap, color="#fdb863", alpha=0.35, lw=0, zorder=1)
             changed = row.get("changed_cells")
             if changed is not None and np.isfinite(pd.to_numeric(changed, errors="coerce")):
-                axes[0].text((lo + hi) / 2, 0.98, f"{int(float(changed))} cells\nchange",
-                             transform=axes[0].get_xaxis_transform(), ha="center", va="top", fontsize=7,
-                             color="#8c510a")
+                axes[0].text(
+                    (lo + hi) / 2,
+                    0.98,
+                    f"{int(float(changed))} cells\nchange",
+                    transform=axes[0].get_xaxis_transform(),
+                    ha="center",
+                    va="top",
+                    fontsize=7,
+                    color="#8c510a",
+                )
             bands += 1
     finite_x = x_all[np.isfinite(x_all)]
     if finite_x.size:
@@ -335,21 +438,40 @@ def sweep_chart(sweep: pd.DataFrame, swept: list[str], tipping: pd.DataFrame | N
     if cats is not None:
         axes[-1].set_xticks(range(len(cats)), cats, rotation=30 if max(map(len, cats)) > 8 else 0)
     axes[-1].set_xlabel(param)
-    handles = [Line2D([], [], ls="", marker=STATUS_STYLE[s]["marker"], color=STATUS_STYLE[s]["color"] or "#1f77b4",
-                      markeredgecolor="#222222", label=STATUS_STYLE[s]["label"]) for s in STATUS_STYLE if s in seen]
+    handles: list[Artist] = [
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker=STATUS_STYLE[s]["marker"],
+            color=STATUS_STYLE[s]["color"] or "#1f77b4",
+            markeredgecolor="#222222",
+            label=STATUS_STYLE[s]["label"],
+        )
+        for s in STATUS_STYLE
+        if s in seen
+    ]
     if bands:
         handles.append(Patch(color="#fdb863", alpha=0.5, label="tipping point: the layout changes"))
     if others:
         h0, l0 = axes[0].get_legend_handles_labels()
         handles = h0 + handles
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, max(1, len(handles))), fontsize=8,
-               frameon=False)
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=min(4, max(1, len(handles))), fontsize=8, frameon=False
+    )
     fig.suptitle(title, fontsize=12, weight="bold")
     return fig
 
 
-def pareto_chart(front: pd.DataFrame, *, title: str, x_label: str, objective_label: str,
-                 percent_x: bool = False, maximise_x: bool = True) -> Figure:
+def pareto_chart(
+    front: pd.DataFrame,
+    *,
+    title: str,
+    x_label: str,
+    objective_label: str,
+    percent_x: bool = False,
+    maximise_x: bool = True,
+) -> Figure:
     """The trade-off front: value of the `against` criterion on x, objective on y, points labelled.
 
     Labels go on the outer side of the front (up and away from the dominated side), off the line.
@@ -367,34 +489,64 @@ def pareto_chart(front: pd.DataFrame, *, title: str, x_label: str, objective_lab
         m = (status == st) if st != "optimal" else (status == st) | ~status.isin(list(STATUS_STYLE))
         sub = df[m & np.isfinite(df["value"]) & np.isfinite(df["objective"])]
         if len(sub):
-            ax.scatter(sub["value"], sub["objective"], marker=style["marker"], s=60,
-                       color=style["color"] or "#4575b4", edgecolors="#222222", linewidths=0.6, zorder=3)
+            ax.scatter(
+                sub["value"],
+                sub["objective"],
+                marker=style["marker"],
+                s=60,
+                color=style["color"] or "#4575b4",
+                edgecolors="#222222",
+                linewidths=0.6,
+                zorder=3,
+            )
             seen.add(st)
+
     def span(v: pd.Series) -> float:
         r = float(v.max() - v.min()) if len(v) > 1 else 0.0
         return r if r > 0 else (0.05 * abs(float(v.mean())) if len(v) and v.mean() else 1.0)
 
     xr, yr = span(ok["value"]), span(ok["objective"])
     if len(ok) == 1:
-        ax.text(0.5, 0.92, "a single point: this criterion does not trade off against the objective",
-                transform=ax.transAxes, ha="center", fontsize=8.5, color="#555555")
+        ax.text(
+            0.5,
+            0.92,
+            "a single point: this criterion does not trade off against the objective",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=8.5,
+            color="#555555",
+        )
     for k, (_, row) in enumerate(ok.iterrows()):
         name = str(row.get("point", k))
         name = f"P{name}" if name.replace(".", "").isdigit() else name
         xv = percent(row["value"], 1) if percent_x else number(row["value"], 3)
-        ax.annotate(f"{name}\n{xv}, {number(row['objective'], 4)}", (row["value"], row["objective"]),
-                    xytext=(7 if maximise_x else -7, 7), textcoords="offset points", fontsize=7.2,
-                    ha="left" if maximise_x else "right", va="bottom",
-                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#cccccc", lw=0.5, alpha=0.85))
+        ax.annotate(
+            f"{name}\n{xv}, {number(row['objective'], 4)}",
+            (row["value"], row["objective"]),
+            xytext=(7 if maximise_x else -7, 7),
+            textcoords="offset points",
+            fontsize=7.2,
+            ha="left" if maximise_x else "right",
+            va="bottom",
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#cccccc", lw=0.5, alpha=0.85),
+        )
     if len(ok):
         left, right = (0.08, 0.25) if maximise_x else (0.25, 0.08)
         ax.set_xlim(ok["value"].min() - left * xr, ok["value"].max() + right * xr)
         ax.set_ylim(ok["objective"].min() - 0.08 * yr, ok["objective"].max() + 0.18 * yr)
     bad = df[~(np.isfinite(df["value"]) & np.isfinite(df["objective"]))]
     if len(bad):
-        ax.text(0.99 if maximise_x else 0.01, 0.01, f"{len(bad)} point(s) without a solution: "
-                + ", ".join(f"{p} ({s})" for p, s in zip(bad.get("point", bad.index), status.loc[bad.index])),
-                transform=ax.transAxes, fontsize=7.5, color=BAD, va="bottom", ha="right" if maximise_x else "left")
+        ax.text(
+            0.99 if maximise_x else 0.01,
+            0.01,
+            f"{len(bad)} point(s) without a solution: "
+            + ", ".join(f"{p} ({s})" for p, s in zip(bad.get("point", bad.index), status.loc[bad.index])),
+            transform=ax.transAxes,
+            fontsize=7.5,
+            color=BAD,
+            va="bottom",
+            ha="right" if maximise_x else "left",
+        )
     if percent_x:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.4g}%"))
     ax.set_xlabel(x_label)
@@ -405,8 +557,19 @@ def pareto_chart(front: pd.DataFrame, *, title: str, x_label: str, objective_lab
     ax.grid(color="#eeeeee", zorder=0)
     for s in ("top", "right"):
         ax.spines[s].set_visible(False)
-    handles = [Line2D([], [], ls="", marker=STATUS_STYLE[s]["marker"], color=STATUS_STYLE[s]["color"] or "#4575b4",
-                      markeredgecolor="#222222", label=STATUS_STYLE[s]["label"]) for s in STATUS_STYLE if s in seen]
+    handles = [
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker=STATUS_STYLE[s]["marker"],
+            color=STATUS_STYLE[s]["color"] or "#4575b4",
+            markeredgecolor="#222222",
+            label=STATUS_STYLE[s]["label"],
+        )
+        for s in STATUS_STYLE
+        if s in seen
+    ]
     if handles:
         ax.legend(handles=handles, loc="lower left" if maximise_x else "lower right", fontsize=8)
     ax.set_title(title, fontsize=11, weight="bold")

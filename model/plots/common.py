@@ -1,4 +1,5 @@
 """Shared pieces of the plots: figures without pyplot, number formats, units, label placement."""
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-OUTPUT_UNIT = "10$^8$ yuan"           # 100 million yuan of value added (mathtext: no font needed)
-OUTPUT_UNIT_TEXT = "10⁸ yuan"          # the same in HTML
+OUTPUT_UNIT = "10$^8$ yuan"  # 100 million yuan of value added (mathtext: no font needed)
+OUTPUT_UNIT_TEXT = "10⁸ yuan"  # the same in HTML
 HALO = [patheffects.withStroke(linewidth=2.4, foreground="white")]
 GOOD, BAD, NEUTRAL = "#1a9850", "#d73027", "#4575b4"
 NODATA, ZERO = "#c9c9c9", "#f4f4f4"
@@ -25,6 +26,13 @@ def new_figure(width: float, height: float, constrained: bool = False) -> Figure
     return fig
 
 
+def agg_canvas(fig: Figure) -> FigureCanvasAgg:
+    """The Agg canvas `new_figure` gave `fig`: its renderer and its pixels."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg), "figures are made by new_figure, on the Agg canvas"
+    return canvas
+
+
 def save(fig: Figure, path: Path, colors: int = 256) -> Path:
     """Render on the Agg canvas and write a palette PNG (a quarter of the size of RGBA, as sharp).
 
@@ -34,7 +42,7 @@ def save(fig: Figure, path: Path, colors: int = 256) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.set_facecolor("white")
-    canvas = fig.canvas
+    canvas = agg_canvas(fig)
     canvas.draw()
     image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     image = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
@@ -86,9 +94,18 @@ def _overlaps(box: Bbox, boxes: Iterable[Bbox]) -> bool:
     return any(box.overlaps(b) for b in boxes)
 
 
-def place_labels(ax, items: Sequence[tuple[float, float, str]], *, fontsize: float = 7.5,
-                 obstacles: Iterable[Bbox] = (), max_labels: int | None = None, weight: str = "normal",
-                 force_first: int = 0, point_pad: float = 3.0, at_point: bool = True) -> int:
+def place_labels(
+    ax,
+    items: Sequence[tuple[float, float, str]],
+    *,
+    fontsize: float = 7.5,
+    obstacles: Iterable[Bbox] = (),
+    max_labels: int | None = None,
+    weight: str = "normal",
+    force_first: int = 0,
+    point_pad: float = 3.0,
+    at_point: bool = True,
+) -> int:
     """Write labels at data points without overlaps, in the order given (most important first).
 
     Each label goes at its point, or, if that collides with an earlier label, an obstacle or the
@@ -115,12 +132,12 @@ def place_labels(ax, items: Sequence[tuple[float, float, str]], *, fontsize: flo
         d = point_pad * px
         candidates = [(0, 0)] if at_point else []
         for step in (1.0, 1.9, 2.8):
-            dy, dx = (h / 2 + d) * step, (w / 2 + d) * step ** 0.7
+            dy, dx = (h / 2 + d) * step, (w / 2 + d) * step**0.7
             candidates += [(0, dy), (0, -dy), (dx, 0), (-dx, 0), (dx, dy), (-dx, dy), (dx, -dy), (-dx, -dy)]
         chosen = None
         for ox, oy in candidates:
             box = Bbox.from_bounds(cx + ox - w / 2, cy + oy - h / 2, w, h)
-            inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
+            inside = box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
             if inside and not _overlaps(box, placed):
                 chosen = (ox, oy, box)
                 break
@@ -131,12 +148,23 @@ def place_labels(ax, items: Sequence[tuple[float, float, str]], *, fontsize: flo
             chosen = (ox, oy, Bbox.from_bounds(cx + ox - w / 2, cy + oy - h / 2, w, h))
         ox, oy, box = chosen
         if ox == 0 and oy == 0:
-            ax.text(x, y, text, fontsize=fontsize, ha="center", va="center", weight=weight,
-                    path_effects=HALO, zorder=20)
+            ax.text(
+                x, y, text, fontsize=fontsize, ha="center", va="center", weight=weight, path_effects=HALO, zorder=20
+            )
         else:
-            ax.annotate(text, xy=(x, y), xytext=(ox / px, oy / px), textcoords="offset points",
-                        fontsize=fontsize, ha="center", va="center", weight=weight, path_effects=HALO, zorder=20,
-                        arrowprops=dict(arrowstyle="-", color="#555555", lw=0.6, shrinkA=0, shrinkB=1))
+            ax.annotate(
+                text,
+                xy=(x, y),
+                xytext=(ox / px, oy / px),
+                textcoords="offset points",
+                fontsize=fontsize,
+                ha="center",
+                va="center",
+                weight=weight,
+                path_effects=HALO,
+                zorder=20,
+                arrowprops=dict(arrowstyle="-", color="#555555", lw=0.6, shrinkA=0, shrinkB=1),
+            )
         placed.append(box)
         written += 1
     return written

@@ -5,6 +5,7 @@ map of boxes, labels are chosen *before* drawing: `chinese_font()` looks for a C
 fonts matplotlib knows; without one, every label falls back to the English name, and any text that
 still holds CJK characters is replaced by its fallback (`safe_text`).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,14 +17,44 @@ import matplotlib
 
 # Families known to cover simplified Chinese, best first (Debian: fonts-noto-cjk, fonts-wqy-*).
 CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans CJK JP",
-    "Noto Sans CJK TC", "Source Han Sans", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei",
-    "SimHei", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti", "Sarasa Gothic SC",
-    "AR PL UMing CN", "AR PL UKai CN", "Droid Sans Fallback", "Noto Serif CJK SC", "Source Han Serif SC",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "STHeiti",
+    "Sarasa Gothic SC",
+    "AR PL UMing CN",
+    "AR PL UKai CN",
+    "Droid Sans Fallback",
+    "Noto Serif CJK SC",
+    "Source Han Serif SC",
     "SimSun",
 )
-_CJK_HINTS = ("cjk", "wenquanyi", "wqy", "source han", "simhei", "simsun", "yahei", "pingfang", "hei sc",
-              "heiti", "droid sans fallback", "ar pl", "sarasa")
+_CJK_HINTS = (
+    "cjk",
+    "wenquanyi",
+    "wqy",
+    "source han",
+    "simhei",
+    "simsun",
+    "yahei",
+    "pingfang",
+    "hei sc",
+    "heiti",
+    "droid sans fallback",
+    "ar pl",
+    "sarasa",
+)
 _CJK_CHARS = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 BASE_FAMILY = "DejaVu Sans"  # ships with matplotlib: Latin, Greek, superscripts, arrows

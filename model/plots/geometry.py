@@ -10,6 +10,7 @@ Regions join the geometry by Chinese name (`name_zh`, e.g. 北京市, also the s
 a GB/T 2260 code column (`adcode`/`gb`) if the dataset has one, or by the province ids and English
 names of the default dataset (`PROVINCES`), so that a run folder whose dataset has moved still maps.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,23 +25,39 @@ from matplotlib.path import Path as MplPath
 # id, English name, Chinese name, GB/T 2260 code. The 31 provincial units of the default dataset,
 # then the three the dataset does not cover (still drawn, as "not in dataset", on every map).
 PROVINCES: tuple[tuple[str, str, str, str], ...] = (
-    ("beijing", "Beijing", "北京市", "110000"), ("tianjin", "Tianjin", "天津市", "120000"),
-    ("hebei", "Hebei", "河北省", "130000"), ("shanxi", "Shanxi", "山西省", "140000"),
-    ("inner_mongolia", "Inner Mongolia", "内蒙古自治区", "150000"), ("liaoning", "Liaoning", "辽宁省", "210000"),
-    ("jilin", "Jilin", "吉林省", "220000"), ("heilongjiang", "Heilongjiang", "黑龙江省", "230000"),
-    ("shanghai", "Shanghai", "上海市", "310000"), ("jiangsu", "Jiangsu", "江苏省", "320000"),
-    ("zhejiang", "Zhejiang", "浙江省", "330000"), ("anhui", "Anhui", "安徽省", "340000"),
-    ("fujian", "Fujian", "福建省", "350000"), ("jiangxi", "Jiangxi", "江西省", "360000"),
-    ("shandong", "Shandong", "山东省", "370000"), ("henan", "Henan", "河南省", "410000"),
-    ("hubei", "Hubei", "湖北省", "420000"), ("hunan", "Hunan", "湖南省", "430000"),
-    ("guangdong", "Guangdong", "广东省", "440000"), ("guangxi", "Guangxi", "广西壮族自治区", "450000"),
-    ("hainan", "Hainan", "海南省", "460000"), ("chongqing", "Chongqing", "重庆市", "500000"),
-    ("sichuan", "Sichuan", "四川省", "510000"), ("guizhou", "Guizhou", "贵州省", "520000"),
-    ("yunnan", "Yunnan", "云南省", "530000"), ("tibet", "Tibet (Xizang)", "西藏自治区", "540000"),
-    ("shaanxi", "Shaanxi", "陕西省", "610000"), ("gansu", "Gansu", "甘肃省", "620000"),
-    ("qinghai", "Qinghai", "青海省", "630000"), ("ningxia", "Ningxia", "宁夏回族自治区", "640000"),
+    ("beijing", "Beijing", "北京市", "110000"),
+    ("tianjin", "Tianjin", "天津市", "120000"),
+    ("hebei", "Hebei", "河北省", "130000"),
+    ("shanxi", "Shanxi", "山西省", "140000"),
+    ("inner_mongolia", "Inner Mongolia", "内蒙古自治区", "150000"),
+    ("liaoning", "Liaoning", "辽宁省", "210000"),
+    ("jilin", "Jilin", "吉林省", "220000"),
+    ("heilongjiang", "Heilongjiang", "黑龙江省", "230000"),
+    ("shanghai", "Shanghai", "上海市", "310000"),
+    ("jiangsu", "Jiangsu", "江苏省", "320000"),
+    ("zhejiang", "Zhejiang", "浙江省", "330000"),
+    ("anhui", "Anhui", "安徽省", "340000"),
+    ("fujian", "Fujian", "福建省", "350000"),
+    ("jiangxi", "Jiangxi", "江西省", "360000"),
+    ("shandong", "Shandong", "山东省", "370000"),
+    ("henan", "Henan", "河南省", "410000"),
+    ("hubei", "Hubei", "湖北省", "420000"),
+    ("hunan", "Hunan", "湖南省", "430000"),
+    ("guangdong", "Guangdong", "广东省", "440000"),
+    ("guangxi", "Guangxi", "广西壮族自治区", "450000"),
+    ("hainan", "Hainan", "海南省", "460000"),
+    ("chongqing", "Chongqing", "重庆市", "500000"),
+    ("sichuan", "Sichuan", "四川省", "510000"),
+    ("guizhou", "Guizhou", "贵州省", "520000"),
+    ("yunnan", "Yunnan", "云南省", "530000"),
+    ("tibet", "Tibet (Xizang)", "西藏自治区", "540000"),
+    ("shaanxi", "Shaanxi", "陕西省", "610000"),
+    ("gansu", "Gansu", "甘肃省", "620000"),
+    ("qinghai", "Qinghai", "青海省", "630000"),
+    ("ningxia", "Ningxia", "宁夏回族自治区", "640000"),
     ("xinjiang", "Xinjiang", "新疆维吾尔自治区", "650000"),
-    ("taiwan", "Taiwan", "台湾省", "710000"), ("hong_kong", "Hong Kong", "香港特别行政区", "810000"),
+    ("taiwan", "Taiwan", "台湾省", "710000"),
+    ("hong_kong", "Hong Kong", "香港特别行政区", "810000"),
     ("macao", "Macao", "澳门特别行政区", "820000"),
 )
 BOUNDARY = "境界线"
@@ -50,24 +67,31 @@ A_GRS80 = 6378137.0
 F_GRS80 = 1 / 298.257222101
 LAT_1, LAT_2, LAT_0, LON_0 = 25.0, 47.0, 0.0, 105.0
 SIMPLIFY_DEGREES = 0.02
-MAIN_SOUTH = 17.0          # the main map stops here; the South China Sea islands go to the inset
-INSET_LONLAT = (106.0, 123.5, 2.5, 24.8)   # lon_min, lon_max, lat_min, lat_max of the inset
-INSET_SCALE = 0.45                           # the inset's scale relative to the main map
+MAIN_SOUTH = 17.0  # the main map stops here; the South China Sea islands go to the inset
+INSET_LONLAT = (106.0, 123.5, 2.5, 24.8)  # lon_min, lon_max, lat_min, lat_max of the inset
+INSET_SCALE = 0.45  # the inset's scale relative to the main map
 
 
 class Albers:
     """Albers equal-area conic projection (ellipsoidal), lon/lat degrees to x/y in kilometres."""
 
-    def __init__(self, lat_1: float = LAT_1, lat_2: float = LAT_2, lat_0: float = LAT_0, lon_0: float = LON_0,
-                 a: float = A_GRS80, f: float = F_GRS80):
+    def __init__(
+        self,
+        lat_1: float = LAT_1,
+        lat_2: float = LAT_2,
+        lat_0: float = LAT_0,
+        lon_0: float = LON_0,
+        a: float = A_GRS80,
+        f: float = F_GRS80,
+    ):
         self.a, self.e2 = a, f * (2 - f)
         self.e = math.sqrt(self.e2)
         self.lon_0 = lon_0
         p1, p2, p0 = (math.radians(v) for v in (lat_1, lat_2, lat_0))
         m1, m2 = self._m(p1), self._m(p2)
         q1, q2, q0 = self._q(p1), self._q(p2), self._q(p0)
-        self.n = (m1 ** 2 - m2 ** 2) / (q2 - q1) if lat_1 != lat_2 else math.sin(p1)
-        self.C = m1 ** 2 + self.n * q1
+        self.n = (m1**2 - m2**2) / (q2 - q1) if lat_1 != lat_2 else math.sin(p1)
+        self.C = m1**2 + self.n * q1
         self.rho0 = a * math.sqrt(self.C - self.n * q0) / self.n
 
     def _m(self, phi):
@@ -75,7 +99,7 @@ class Albers:
 
     def _q(self, phi):
         s, e = np.sin(phi), self.e
-        return (1 - self.e2) * (s / (1 - self.e2 * s ** 2) - np.log((1 - e * s) / (1 + e * s)) / (2 * e))
+        return (1 - self.e2) * (s / (1 - self.e2 * s**2) - np.log((1 - e * s) / (1 + e * s)) / (2 * e))
 
     def __call__(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
@@ -102,7 +126,7 @@ class Province:
     path: MplPath
     label_xy: tuple[float, float]
     area_km2: float
-    bounds: tuple[float, float, float, float]     # x0, y0, x1, y1 in km
+    bounds: tuple[float, float, float, float]  # x0, y0, x1, y1 in km
     main_bounds: tuple[float, float, float, float]  # the same without parts south of MAIN_SOUTH
 
 
@@ -111,11 +135,11 @@ class ChinaMap:
     """Everything a map of China needs, projected: provinces, boundary lines, main and inset extents."""
 
     provinces: dict[str, Province]
-    boundaries: tuple[np.ndarray, ...]   # all 境界线 lines (x/y km)
-    maritime: tuple[np.ndarray, ...]     # the South China Sea lines among them
-    main_extent: tuple[float, float, float, float]   # x0, x1, y0, y1
-    inset_extent: tuple[float, float, float, float]   # x0, x1, y0, y1 of the area the inset shows
-    inset_box: tuple[float, float, float, float]      # x0, y0, width, height of the inset on the main map
+    boundaries: tuple[np.ndarray, ...]  # all 境界线 lines (x/y km)
+    maritime: tuple[np.ndarray, ...]  # the South China Sea lines among them
+    main_extent: tuple[float, float, float, float]  # x0, x1, y0, y1
+    inset_extent: tuple[float, float, float, float]  # x0, x1, y0, y1 of the area the inset shows
+    inset_box: tuple[float, float, float, float]  # x0, y0, width, height of the inset on the main map
 
     def by_gb(self) -> dict[str, str]:
         return {p.gb: p.name_zh for p in self.provinces.values()}
@@ -139,8 +163,12 @@ def _polygon_path(polygons, proj: Albers) -> tuple[MplPath, float]:
                 continue
             vertices.append(xy)
             codes.append(_ring_codes(len(xy)))
-        area += shapely.area(shapely.Polygon(proj.xy(np.asarray(poly.exterior.coords)[:, :2]),
-                                             [proj.xy(np.asarray(h.coords)[:, :2]) for h in poly.interiors]))
+        area += shapely.area(
+            shapely.Polygon(
+                proj.xy(np.asarray(poly.exterior.coords)[:, :2]),
+                [proj.xy(np.asarray(h.coords)[:, :2]) for h in poly.interiors],
+            )
+        )
     return MplPath(np.concatenate(vertices), np.concatenate(codes)), float(area)
 
 
@@ -194,11 +222,20 @@ def china_map(tolerance: float = SIMPLIFY_DEGREES) -> ChinaMap | None:
         main = [p for p in parts if p.bounds[3] >= MAIN_SOUTH] or parts
         mxy = np.concatenate([proj.xy(np.asarray(p.exterior.coords)[:, :2]) for p in main])
         ext = path.get_extents()
-        provinces[name] = Province(name_zh=name, gb=str(props.get("gb", ""))[-6:], path=path,
-                                   label_xy=(float(lx), float(ly)), area_km2=area,
-                                   bounds=(ext.x0, ext.y0, ext.x1, ext.y1),
-                                   main_bounds=(float(mxy[:, 0].min()), float(mxy[:, 1].min()),
-                                                float(mxy[:, 0].max()), float(mxy[:, 1].max())))
+        provinces[name] = Province(
+            name_zh=name,
+            gb=str(props.get("gb", ""))[-6:],
+            path=path,
+            label_xy=(float(lx), float(ly)),
+            area_km2=area,
+            bounds=(ext.x0, ext.y0, ext.x1, ext.y1),
+            main_bounds=(
+                float(mxy[:, 0].min()),
+                float(mxy[:, 1].min()),
+                float(mxy[:, 0].max()),
+                float(mxy[:, 1].max()),
+            ),
+        )
     if not provinces:
         return None
     mb = np.array([p.main_bounds for p in provinces.values()])
@@ -212,11 +249,16 @@ def china_map(tolerance: float = SIMPLIFY_DEGREES) -> ChinaMap | None:
     w, h = INSET_SCALE * (inset[1] - inset[0]), INSET_SCALE * (inset[3] - inset[2])
     taiwan = provinces.get("台湾省")
     east = max(x1, (taiwan.main_bounds[2] if taiwan else x1 - w) + 2 * pad + w)
-    box = (east - w, y0, w, h)
-    edge = 0.004 * (east - x0)   # so that the inset frame is not clipped by the axes
-    return ChinaMap(provinces=provinces, boundaries=tuple(boundaries), maritime=tuple(maritime),
-                    main_extent=(float(x0), float(east + edge), float(y0 - edge), float(y1)), inset_extent=inset,
-                    inset_box=tuple(float(v) for v in box))
+    box = (float(east - w), float(y0), float(w), float(h))
+    edge = 0.004 * (east - x0)  # so that the inset frame is not clipped by the axes
+    return ChinaMap(
+        provinces=provinces,
+        boundaries=tuple(boundaries),
+        maritime=tuple(maritime),
+        main_extent=(float(x0), float(east + edge), float(y0 - edge), float(y1)),
+        inset_extent=inset,
+        inset_box=box,
+    )
 
 
 def _norm_zh(text: object) -> str:
@@ -244,8 +286,7 @@ def match_regions(regions: pd.DataFrame, geo: ChinaMap | None) -> dict[str, str]
         zh = _norm_zh(row.get("name_zh"))
         hit = None
         if zh:
-            hit = zh if zh in geo.provinces else next(
-                (n for n in names if len(zh) >= 2 and n.startswith(zh)), None)
+            hit = zh if zh in geo.provinces else next((n for n in names if len(zh) >= 2 and n.startswith(zh)), None)
         if hit is None and code_col is not None:
             code = _norm_zh(row.get(code_col)).split(".")[0]
             hit = by_gb.get(code[-6:]) if code else None
@@ -276,10 +317,12 @@ def region_table(regions: pd.DataFrame | None, ids: list[str]) -> pd.DataFrame:
     for col in ("name", "name_zh", "macro_region"):
         if col not in table.columns:
             table[col] = None
-    table["name"] = [n if isinstance(n, str) and n else known.get(r, (r, ""))[0]
-                     for r, n in zip(table["region"], table["name"])]
-    table["name_zh"] = [n if isinstance(n, str) and n else known.get(r, ("", ""))[1]
-                        for r, n in zip(table["region"], table["name_zh"])]
+    table["name"] = [
+        n if isinstance(n, str) and n else known.get(r, (r, ""))[0] for r, n in zip(table["region"], table["name"])
+    ]
+    table["name_zh"] = [
+        n if isinstance(n, str) and n else known.get(r, ("", ""))[1] for r, n in zip(table["region"], table["name_zh"])
+    ]
     table["macro_region"] = table["macro_region"].where(table["macro_region"].notna(), "")
     for col in ("lon", "lat"):
         if col not in table.columns:

@@ -5,11 +5,10 @@ docs/run-folder.md#flowscsv) and, when the dataset is reachable, from its region
 column, chains.csv and corridors.csv (docs/dataset.md#chainscsv). Nothing here solves; every
 function takes tables and returns tables (docs/model.md#chains-corridors-and-backup).
 """
+
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,77 +20,34 @@ SURVIVES, FAILS = "survives", "fails"
 TOLERANCE = 1e-6
 
 
-def _raw_csv(folder: Any, name: str) -> pd.DataFrame | None:
-    """An optional dataset file read as it stands (ids as text), or None when it is not there."""
-    if folder is None:
-        return None
-    path = Path(folder) / name
-    if not path.is_file():
-        return None
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError, pd.errors.ParserError):
-        return None
-
-
 def node_of(dataset: Any) -> dict[str, str]:
-    """Region id -> transport node: regions.csv's `node` column, blank or absent = the region itself."""
+    """Region id -> transport node (regions.csv's `node` column; the loader fills a blank with the region)."""
     if dataset is None:
         return {}
-    regions = dataset.regions
-    if "node" not in regions.columns:
-        raw = _raw_csv(getattr(dataset, "folder", None), "regions.csv")
-        if raw is None or "node" not in raw.columns or "region" not in raw.columns:
-            return {}
-        regions = raw
-    out = {}
-    for r, n in zip(regions["region"].astype(str), regions["node"]):
-        text = "" if n is None or (isinstance(n, float) and math.isnan(n)) else str(n).strip()
-        out[r] = text or r
-    return out
+    return dict(zip(dataset.regions["region"].astype(str), dataset.regions["node"].astype(str)))
 
 
 def chains_of(dataset: Any) -> pd.DataFrame | None:
     """upstream, downstream, per_unit of the dataset's chains.csv, or None without one."""
-    table = getattr(dataset, "chains", None) if dataset is not None else None
-    if table is None:
-        table = _raw_csv(getattr(dataset, "folder", None), "chains.csv")
-    if table is None or not {"upstream", "downstream"} <= set(table.columns):
+    if dataset is None or dataset.chains is None:
         return None
-    table = table.copy()
-    table["upstream"] = table["upstream"].astype(str).str.strip()
-    table["downstream"] = table["downstream"].astype(str).str.strip()
-    table["per_unit"] = pd.to_numeric(table.get("per_unit"), errors="coerce")
-    return table[["upstream", "downstream", "per_unit"]].reset_index(drop=True)
+    return dataset.chains[["upstream", "downstream", "per_unit"]].reset_index(drop=True)
 
 
 def corridors_of(dataset: Any) -> pd.DataFrame | None:
     """node_a, node_b, distance_km, capacity (NaN: no limit) of corridors.csv, or None without one."""
-    table = getattr(dataset, "corridors", None) if dataset is not None else None
-    if table is None:
-        table = _raw_csv(getattr(dataset, "folder", None), "corridors.csv")
-    if table is None or not {"node_a", "node_b"} <= set(table.columns):
+    if dataset is None or dataset.corridors is None:
         return None
-    table = table.copy()
-    for col in ("node_a", "node_b"):
-        table[col] = table[col].astype(str).str.strip()
-    for col in ("distance_km", "capacity"):
-        table[col] = pd.to_numeric(table[col], errors="coerce") if col in table.columns else np.nan
+    table = dataset.corridors.copy()
+    table["capacity"] = pd.to_numeric(table["capacity"], errors="coerce")
     return table[["node_a", "node_b", "distance_km", "capacity"]].reset_index(drop=True)
 
 
 def transport_costs(dataset: Any) -> dict[str, float] | None:
-    """t_i of clusters.csv's optional `transport_cost` column (default 0), or None without the dataset."""
+    """t_i of clusters.csv's `transport_cost` column (the loader's default 0), or None without the dataset."""
     if dataset is None:
         return None
-    clusters = dataset.clusters
-    if "transport_cost" not in clusters.columns:
-        raw = _raw_csv(getattr(dataset, "folder", None), "clusters.csv")
-        if raw is None or "transport_cost" not in raw.columns:
-            return {str(c): 0.0 for c in clusters["cluster"]}
-        clusters = raw
-    cost = pd.to_numeric(clusters["transport_cost"], errors="coerce").fillna(0.0)
-    return dict(zip(clusters["cluster"].astype(str), cost.astype(float)))
+    return dict(zip(dataset.clusters["cluster"].astype(str), dataset.clusters["transport_cost"].astype(float)))
 
 
 def _find_term(summary: Any, key: str) -> float | None:
@@ -157,8 +113,9 @@ def clean_backup(backup: pd.DataFrame | None) -> pd.DataFrame | None:
     return b[b["backup"] > TOLERANCE].reset_index(drop=True)
 
 
-def top_corridors(flows: pd.DataFrame, corridors: pd.DataFrame | None = None, n: int = 10,
-                  label: dict[str, str] | None = None) -> pd.DataFrame:
+def top_corridors(
+    flows: pd.DataFrame, corridors: pd.DataFrame | None = None, n: int = 10, label: dict[str, str] | None = None
+) -> pd.DataFrame:
     """The corridors that carry most: flow summed over clusters and both directions, the largest first.
 
     Each corridor is named in the direction that carries more (`a → b`). Columns: corridor,
@@ -173,14 +130,28 @@ def top_corridors(flows: pd.DataFrame, corridors: pd.DataFrame | None = None, n:
     f["up"] = np.where(f["from"] == f["lo"], f["flow"], 0.0)
     f["down"] = np.where(f["from"] == f["lo"], 0.0, f["flow"])
     f["flow_km"] = f["flow"] * f["distance_km"].fillna(0.0)
-    g = f.groupby(["lo", "hi"], sort=False).agg(
-        distance_km=("distance_km", "max"), total_flow=("flow", "sum"), up=("up", "sum"), down=("down", "sum"),
-        flow_km=("flow_km", "sum"), clusters=("cluster", lambda s: ", ".join(dict.fromkeys(s)))).reset_index()
+    g = (
+        f.groupby(["lo", "hi"], sort=False)
+        .agg(
+            distance_km=("distance_km", "max"),
+            total_flow=("flow", "sum"),
+            up=("up", "sum"),
+            down=("down", "sum"),
+            flow_km=("flow_km", "sum"),
+            clusters=("cluster", lambda s: ", ".join(dict.fromkeys(s))),
+        )
+        .reset_index()
+    )
     if corridors is not None and len(corridors):
         c = corridors
-        c = pd.DataFrame({"lo": np.where(c["node_a"] <= c["node_b"], c["node_a"], c["node_b"]),
-                          "hi": np.where(c["node_a"] <= c["node_b"], c["node_b"], c["node_a"]),
-                          "km": c["distance_km"], "capacity": c["capacity"]})
+        c = pd.DataFrame(
+            {
+                "lo": np.where(c["node_a"] <= c["node_b"], c["node_a"], c["node_b"]),
+                "hi": np.where(c["node_a"] <= c["node_b"], c["node_b"], c["node_a"]),
+                "km": c["distance_km"],
+                "capacity": c["capacity"],
+            }
+        )
         g = g.merge(c, on=["lo", "hi"], how="left")
         g["distance_km"] = g["distance_km"].fillna(g["km"])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -196,8 +167,12 @@ def top_corridors(flows: pd.DataFrame, corridors: pd.DataFrame | None = None, n:
     return g.sort_values("total_flow", ascending=False, kind="stable").head(n).reset_index(drop=True)
 
 
-def backup_held(backup: pd.DataFrame, targets: dict[str, float], names: dict[str, str] | None = None,
-                cluster_labels: dict[str, str] | None = None) -> pd.DataFrame:
+def backup_held(
+    backup: pd.DataFrame,
+    targets: dict[str, float],
+    names: dict[str, str] | None = None,
+    cluster_labels: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Per cluster: total backup, its share of the target, how many regions hold it and where."""
     names, cluster_labels = names or {}, cluster_labels or {}
     rows = []
@@ -205,9 +180,16 @@ def backup_held(backup: pd.DataFrame, targets: dict[str, float], names: dict[str
         cell = cell.sort_values("backup", ascending=False)
         total = float(cell["backup"].sum())
         T = targets.get(c, float("nan"))
-        rows.append({"cluster": c, "name": cluster_labels.get(c, c), "backup": total,
-                     "share_of_target": total / T if T and T > 0 else float("nan"), "regions": len(cell),
-                     "where": ", ".join(f"{names.get(r, r)} {number(v, 3)}" for r, v in zip(cell["region"], cell["backup"]))})
+        rows.append(
+            {
+                "cluster": c,
+                "name": cluster_labels.get(c, c),
+                "backup": total,
+                "share_of_target": total / T if T and T > 0 else float("nan"),
+                "regions": len(cell),
+                "where": ", ".join(f"{names.get(r, r)} {number(v, 3)}" for r, v in zip(cell["region"], cell["backup"])),
+            }
+        )
     return pd.DataFrame(rows, columns=["cluster", "name", "backup", "share_of_target", "regions", "where"])
 
 
@@ -229,8 +211,9 @@ def survival(recourse: pd.DataFrame | None, resilience: pd.DataFrame, rho: float
             r = r[r["cluster"].isin(critical)]
         surviving = pd.to_numeric(r["surviving"], errors="coerce")
         required = pd.to_numeric(r["required"], errors="coerce")
-        out = pd.DataFrame({"disruption": r["disruption"], "cluster": r["cluster"], "surviving": surviving,
-                            "required": required})
+        out = pd.DataFrame(
+            {"disruption": r["disruption"], "cluster": r["cluster"], "surviving": surviving, "required": required}
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             out["share"] = surviving / required
         out["verdict"] = [verdict(s, q) for s, q in zip(surviving, required)]
@@ -244,9 +227,14 @@ def survival(recourse: pd.DataFrame | None, resilience: pd.DataFrame, rho: float
         share = pd.to_numeric(pd.Series([row.get("worst_surviving_share")]), errors="coerce").iloc[0]
         s = share * T if np.isfinite(share) and np.isfinite(T) else float("nan")
         q = rho * T if rho is not None and np.isfinite(T) else float("nan")
-        item = {"disruption": str(row.get("worst_disruption") or "–"), "cluster": str(row["cluster"]),
-                "surviving": s, "required": q, "share": s / q if q and np.isfinite(q) and q > 0 else float("nan"),
-                "verdict": verdict(s, q)}
+        item = {
+            "disruption": str(row.get("worst_disruption") or "–"),
+            "cluster": str(row["cluster"]),
+            "surviving": s,
+            "required": q,
+            "share": s / q if q and np.isfinite(q) and q > 0 else float("nan"),
+            "verdict": verdict(s, q),
+        }
         if "period" in crit.columns:
             item["period"] = row["period"]
         rows.append(item)
@@ -285,8 +273,15 @@ class Network:
             return None
         flows, year = last_period(clean_flows(tables.get("flows")))
         backup, backup_year = last_period(clean_backup(tables.get("backup")))
-        net = cls(flows=flows, backup=backup, recourse=tables.get("recourse"), year=year or backup_year,
-                  chains=chains_of(dataset), corridors=corridors_of(dataset), node_of=node_of(dataset))
+        net = cls(
+            flows=flows,
+            backup=backup,
+            recourse=tables.get("recourse"),
+            year=year or backup_year,
+            chains=chains_of(dataset),
+            corridors=corridors_of(dataset),
+            node_of=node_of(dataset),
+        )
         net.free_transport = transport_is_free(summary, scenario, dataset, flows) if flows is not None else None
         return net
 

@@ -3,6 +3,7 @@
 The file references nothing outside itself (no external src or href, inline CSS, no scripts),
 so it can be mailed or opened offline.
 """
+
 from __future__ import annotations
 
 import base64
@@ -53,12 +54,19 @@ class Report:
         self.parts.append(f"<p{c}>{html.escape(text)}</p>")
 
     def facts(self, items: Iterable[tuple[str, Any]]) -> None:
-        cells = "".join(f'<div class="fact"><span>{html.escape(str(k))}</span><b>{html.escape(number(v))}</b></div>'
-                        for k, v in items)
+        cells = "".join(
+            f'<div class="fact"><span>{html.escape(str(k))}</span><b>{html.escape(number(v))}</b></div>'
+            for k, v in items
+        )
         self.parts.append(f'<div class="facts">{cells}</div>')
 
-    def table(self, df: pd.DataFrame, caption: str = "", max_rows: int = 15,
-              formats: dict[str, Callable[[Any], str]] | None = None) -> None:
+    def table(
+        self,
+        df: pd.DataFrame,
+        caption: str = "",
+        max_rows: int = 15,
+        formats: dict[str, Callable[[Any], str]] | None = None,
+    ) -> None:
         formats = formats or {}
         total = len(df)
         df = df.head(max_rows)
@@ -73,8 +81,8 @@ class Report:
                 cls = ' class="n"' if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
                 cells.append(f"<td{cls}>{html.escape(text)}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
-        more = (f'<p class="note">{total - len(df)} more rows in the CSV file.</p>' if total > len(df) else "")
-        cap = f"<p class=\"note\">{html.escape(caption)}</p>" if caption else ""
+        more = f'<p class="note">{total - len(df)} more rows in the CSV file.</p>' if total > len(df) else ""
+        cap = f'<p class="note">{html.escape(caption)}</p>' if caption else ""
         self.parts.append(f"{cap}<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}")
 
     def image(self, path: Path, caption: str = "") -> None:
@@ -87,11 +95,13 @@ class Report:
         nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in self.sections)
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         sub = f'<p class="sub">{html.escape(self.subtitle)}</p>' if self.subtitle else ""
-        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                f"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                f"<title>{html.escape(self.title)}</title><style>{CSS}</style></head><body><main>"
-                f"<h1>{html.escape(self.title)}</h1>{sub}<nav>{nav}</nav>{''.join(self.parts)}"
-                f'<p class="note">Written by productive-layout on {stamp}.</p></main></body></html>\n')
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{html.escape(self.title)}</title><style>{CSS}</style></head><body><main>"
+            f"<h1>{html.escape(self.title)}</h1>{sub}<nav>{nav}</nav>{''.join(self.parts)}"
+            f'<p class="note">Written by productive-layout on {stamp}.</p></main></body></html>\n'
+        )
 
     def write(self, path: Path) -> Path:
         """Write atomically (a temporary file beside it, then renamed)."""
