@@ -9,7 +9,9 @@ compared one to one.
 
 - `assemble(inst)` → `MatrixModel`: numpy arrays and a scipy CSR matrix, built with vectorised
   numpy only (the physical limit of building); `MatrixModel.to_highs()` hands it over in one
-  `passModel` (plus one `changeColsIntegrality`).
+  `passModel` (plus one `changeColsIntegrality`). `assemble_periods(instances, …)` stacks one
+  `assemble` per period into the phased model of docs/model.md#periods; `resolve` and
+  `assemble_scenario` pick the one or the other for a scenario.
 - `build_linopy(inst)` → `linopy.Model`; `linopy_to_highs(model, inst)` hands it over with
   `to_highspy()` (linopy's direct API) and adds the objective constant, which linopy does not pass.
 """
@@ -22,14 +24,30 @@ import numpy as np
 import scipy.sparse as sp
 
 from model.instance import Instance
+from model.periods import instances_by_period, weights_of
 
 INF = np.inf
 
 
-def covers(form: str, inst: Instance) -> bool:
-    """Whether `form` states every family the instance switches on: the linopy form has no resilient
-    network (chains, corridors, backup, recourse); the matrix form has them all."""
-    return form != "linopy" or (inst.network is None and inst.backup is None)
+def covers(form: str, instances: list[Instance]) -> bool:
+    """Whether `form` states every family the instances (one, or one per period) switch on: the linopy
+    form has no resilient network (chains, corridors, backup, recourse) and no periods; the matrix form
+    has them all."""
+    return form != "linopy" or (len(instances) == 1 and instances[0].network is None and instances[0].backup is None)
+
+
+def resolve(scenario, dataset) -> list[Instance]:
+    """The resolved numbers the forms are built from: the scenario's instance, or one per period."""
+    base = Instance.of(scenario, dataset)
+    return [base] if scenario.periods is None else instances_by_period(scenario, dataset, base)
+
+
+def assemble_scenario(scenario, instances: list[Instance]) -> MatrixModel:
+    """`assemble` of the one instance, or `assemble_periods` over the scenario's periods."""
+    periods = scenario.periods
+    if periods is None:
+        return assemble(instances[0])
+    return assemble_periods(instances, weights_of(periods), periods.decline_limit)
 
 
 # --- raw highspy matrix -------------------------------------------------------------------
@@ -96,6 +114,8 @@ class MatrixModel:
     offset: float
     families: list[tuple[str, int]] = field(default_factory=list)
     trivially_infeasible: list = field(default_factory=list)
+    groups: list[tuple[str, int]] = field(default_factory=list)
+    """(variable, columns) of every column group in column order: x, y, d, f, b, B, p, g, X."""
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -219,30 +239,32 @@ def assemble(inst: Instance) -> MatrixModel:
 
     # --- columns
     n_cols = 0
+    groups: list[tuple[str, int]] = []
 
-    def columns(count: int) -> np.ndarray:
+    def columns(count: int, name: str) -> np.ndarray:
         nonlocal n_cols
         out = n_cols + np.arange(count)
         n_cols += count
+        groups.append((name, count))
         return out
 
-    X, Y, D = columns(n), columns(n), columns(len(ex))
+    X, Y, D = columns(n, "x"), columns(n, "y"), columns(len(ex), "d")
     upstream = np.flatnonzero((net.per_unit > 0).any(axis=1)) if net is not None else np.zeros(0, np.int64)
     A = len(net.arc_from) if net is not None else 0
-    F = columns(len(upstream) * A)  # f_ia: upstream-major, then arc
+    F = columns(len(upstream) * A, "f")  # f_ia: upstream-major, then arc
     urank = np.full(I, -1)
     urank[upstream] = np.arange(len(upstream))
     held_at = np.full(n, -1)  # column of b_ir on each backup cell
     Bk = Btot = np.zeros(0, np.int64)
     if backup is not None:
-        Bk = columns(len(backup.cells))
+        Bk = columns(len(backup.cells), "b")
         held_at[backup.cells] = Bk
         if resilient:
-            Btot = columns(len(critical))
+            Btot = columns(len(critical), "B")
     rc = _recourse_sets(inst) if net is not None and net.recourse and resilient else None
     P = G = XN = np.zeros(0, np.int64)
     if rc is not None:
-        P, G, XN = columns(len(rc["p_s"])), columns(len(rc["g_s"])), columns(len(rc["totals"]))
+        P, G, XN = columns(len(rc["p_s"]), "p"), columns(len(rc["g_s"]), "g"), columns(len(rc["totals"]), "X")
 
     def held(cell: np.ndarray, row: np.ndarray, sign: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """sign·(x_ir + b_ir) of each cell[j] in row[j] (b on backup cells only)."""
@@ -498,6 +520,112 @@ def assemble(inst: Instance) -> MatrixModel:
         offset=inst.constant,
         families=rows.families,
         trivially_infeasible=rows.trivially_infeasible,
+        groups=groups,
+    )
+
+
+def assemble_periods(instances: list[Instance], weights: np.ndarray, decline_limit: float | None = None) -> MatrixModel:
+    """The phased model of docs/model.md#periods as a sparse matrix: every period's model by `assemble`
+    (from its own instance: T_ip, σ_rkp, U_irp), then stacked as the project stacks them — columns
+    group-major (every period's x, then every period's y, …), rows family-major (every period's target
+    rows, then every period's ceiling rows, …) — then persistence and decline, and the objective over
+    periods: Σ_p w_p·(period p's objective without fixed cost) plus the last period's fixed cost, once."""
+    blocks = [assemble(inst) for inst in instances]
+    P = len(blocks)
+    names = list(dict.fromkeys(name for b in blocks for name, _ in b.groups))
+    size = np.array([[dict(b.groups).get(name, 0) for name in names] for b in blocks])  # (P, groups)
+    first = np.r_[0, np.cumsum(size.T.ravel())[:-1]].reshape(len(names), P).T  # (P, groups): stacked start
+    n_cols = int(size.sum())
+    columns = []  # per period: the stacked column of each of its columns
+    for p, b in enumerate(blocks):
+        group = [names.index(name) for name, _ in b.groups]
+        counts = np.array([count for _, count in b.groups], dtype=np.int64)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        columns.append(np.repeat(first[p, group], counts) + within)
+
+    def at(p: int, name: str) -> np.ndarray:
+        g = names.index(name)
+        return first[p, g] + np.arange(size[p, g])
+
+    # rows: each period's family blocks, family-major
+    parts: dict[str, list[tuple[int, int, int]]] = {}  # family → (period, first row, rows)
+    for p, b in enumerate(blocks):
+        row = 0
+        for family, count in b.families:
+            parts.setdefault(family, []).append((p, row, count))
+            row += count
+    pieces, lower, upper, families = [], [], [], []
+    for family, spans in parts.items():
+        for p, row, count in spans:
+            block = blocks[p].A[row : row + count]
+            pieces.append(sp.csr_matrix((block.data, columns[p][block.indices], block.indptr), shape=(count, n_cols)))
+            lower.append(blocks[p].row_lower[row : row + count])
+            upper.append(blocks[p].row_upper[row : row + count])
+        families.append((family, sum(count for _, _, count in spans)))
+    # persistence: y_irp − y_ir,p−1 ≥ 0 on A, p ≥ 2
+    n = len(instances[0].cells)
+    if P > 1:
+        later = np.arange(P - 1) * n + np.arange(n)[:, None]  # (cells, P − 1), rows period-major
+        rows = later.T.ravel()
+        now = np.concatenate([at(p, "y") for p in range(1, P)])
+        before = np.concatenate([at(p - 1, "y") for p in range(1, P)])
+        pieces.append(
+            sp.csr_matrix(
+                (np.r_[np.ones(len(rows)), -np.ones(len(rows))], (np.r_[rows, rows], np.r_[now, before])),
+                shape=(len(rows), n_cols),
+            )
+        )
+        lower.append(np.zeros(len(rows)))
+        upper.append(np.full(len(rows), INF))
+        families.append(("persistence", len(rows)))
+    # decline: x_ir1 ≥ (1 − δ) e_ir where e_ir > 0 and U_ir1 ≥ m_i; x_irp − (1 − δ) x_ir,p−1 ≥ 0 on A, p ≥ 2
+    if decline_limit is not None:
+        keep = 1.0 - decline_limit
+        cells = instances[0].cells
+        existing = cells["existing"].to_numpy(float)
+        start = np.flatnonzero(
+            (existing > 0) & (cells["upper"].to_numpy(float) >= instances[0].min_scale[cells["i"].to_numpy(np.int64)])
+        )
+        m, later_rows = len(start), n * (P - 1)
+        rows = m + np.arange(later_rows)
+        now = np.concatenate([at(p, "x") for p in range(1, P)] + [np.zeros(0, np.int64)])
+        before = np.concatenate([at(p - 1, "x") for p in range(1, P)] + [np.zeros(0, np.int64)])
+        pieces.append(
+            sp.csr_matrix(
+                (
+                    np.r_[np.ones(m + later_rows), -keep * np.ones(later_rows)],
+                    (np.r_[np.arange(m), rows, rows], np.r_[at(0, "x")[start], now, before]),
+                ),
+                shape=(m + later_rows, n_cols),
+            )
+        )
+        lower.append(np.r_[keep * existing[start], np.zeros(later_rows)])
+        upper.append(np.full(m + later_rows, INF))
+        families.append(("decline", m + later_rows))
+    # objective over periods; bounds and integrality carried to the stacked columns
+    cost, col_lower, col_upper = np.zeros(n_cols), np.zeros(n_cols), np.zeros(n_cols)
+    integer = np.zeros(n_cols, bool)
+    y = n + np.arange(n)  # every period's own columns start x, y (`assemble`)
+    for p, b in enumerate(blocks):
+        own = b.col_cost.copy()
+        own[y] = 0.0
+        cost[columns[p]] += weights[p] * own
+        col_lower[columns[p]], col_upper[columns[p]], integer[columns[p]] = b.col_lower, b.col_upper, b.integer
+    cost[columns[-1][y]] += blocks[-1].col_cost[y]
+    A = sp.vstack(pieces, format="csr")
+    A.sort_indices()
+    return MatrixModel(
+        col_cost=cost,
+        col_lower=col_lower,
+        col_upper=col_upper,
+        integer=integer,
+        row_lower=np.concatenate(lower),
+        row_upper=np.concatenate(upper),
+        A=A,
+        offset=float(sum(w * b.offset for w, b in zip(weights, blocks))),
+        families=families,
+        trivially_infeasible=[t for b in blocks for t in b.trivially_infeasible],
+        groups=[(name, int(size[:, g].sum())) for g, name in enumerate(names)],
     )
 
 

@@ -44,20 +44,34 @@ from pathlib import Path
 from model.formatting import number
 
 HERE = Path(__file__).resolve().parent
-SCALES = {  # regions, clusters, disruptions (None: the generator's default, max(4, regions // 60)), network
-    "province": (31, 20, None, False),
-    "prefecture": (333, 30, None, False),
-    "county": (2844, 40, 50, False),
-    "county_network": (2844, 40, 50, True),
+SCALES = {  # regions, clusters, disruptions (None: the generator's default, max(4, regions // 60)), network, periods
+    "province": (31, 20, None, None, False),
+    "prefecture": (333, 30, None, None, False),
+    "county": (2844, 40, 50, None, False),
+    "county_network": (2844, 40, 50, "resilient", False),
+    "province_periods": (31, 20, None, "chains", True),
+    "county_periods": (2844, 40, 50, "chains", True),
 }
-"""A network scale's dataset is `layout synth --chains` (31 nodes) and its scenario adds chains with recourse
-and backup (`NETWORK`) to the baseline-like goals."""
+"""A network scale's dataset is `layout synth --chains` (31 nodes); its scenario adds to the baseline-like goals
+chains with recourse and backup (`NETWORK["resilient"]`) or chains alone (`NETWORK["chains"]`, as the baseline
+has them). A periods scale phases that over three periods (`PERIODS`)."""
 FORMS = ("cli", "project", "highspy", "linopy")
 NETWORK = {
-    "chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": True},
-    "backup": {"cost": 0.05, "share": 0.05, "hinterland_only": True, "resources": ["land"]},
+    "resilient": {
+        "chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": True},
+        "backup": {"cost": 0.05, "share": 0.05, "hinterland_only": True, "resources": ["land"]},
+    },
+    "chains": {"chains": {"enabled": True, "transport_cost_scale": 1.0, "recourse": False}},
 }
-"""The resilient network of a network scale: scenarios/resilient_network.yaml's keys, with half its backup share."""
+"""The network of a network scale: `resilient` is scenarios/resilient_network.yaml's keys with half its backup
+share; `chains` the chains of scenarios/baseline.yaml, without backup and recourse."""
+PERIODS = {
+    "years": [2026, 2028, 2030],
+    "progress": [0.35, 0.7, 1.0],
+    "ceilings": {"carbon": [1.0, 0.95, 0.9], "water": [1.0, 0.97, 0.94]},
+    "decline_limit": 0.45,
+}
+"""The periods of a periods scale: scenarios/phasing_2026_2030.yaml's."""
 
 
 # --- workers (each runs in its own process) --------------------------------------------------------
@@ -100,7 +114,7 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
     import numpy  # noqa: F401
     import scipy.sparse  # noqa: F401
 
-    from model.instance import Instance
+    from forms import resolve
     from model.scenario import dataset_of, load_scenario
 
     scenario = load_scenario(scenario_path)  # reads and validates the dataset once (not timed)
@@ -115,19 +129,21 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
         def handover(prepared):
             return HighsModel.from_pyomo(prepared.model)
     elif form in ("highspy", "linopy"):
-        from forms import assemble, build_linopy, linopy_to_highs
+        from forms import assemble_scenario, build_linopy, linopy_to_highs
 
         if form == "linopy":
             import linopy  # noqa: F401
             import xarray  # noqa: F401
 
         def build():
-            inst = Instance.of(scenario, dataset)
-            return inst, (assemble(inst) if form == "highspy" else build_linopy(inst))
+            instances = resolve(scenario, dataset)
+            return instances, (
+                assemble_scenario(scenario, instances) if form == "highspy" else build_linopy(instances[0])
+            )
 
         def handover(built):
-            inst, model = built
-            return model.to_highs() if form == "highspy" else linopy_to_highs(model, inst)
+            instances, model = built
+            return model.to_highs() if form == "highspy" else linopy_to_highs(model, instances[0])
     else:
         raise SystemExit(f"unknown form {form!r}")
 
@@ -142,7 +158,7 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
         handed = handover(built)
         times["handover_s"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        Instance.of(scenario, dataset)  # how much of every build is resolving the instance, for reference
+        resolve(scenario, dataset)  # how much of every build is resolving the instance(s), for reference
         times["instance_s"].append(time.perf_counter() - started)
     result: dict = {"form": form, "repeats": repeats}
     result.update({key: _median(values) for key, values in times.items()})
@@ -189,20 +205,21 @@ def family_sizes(row_family, matrix) -> list[list]:
     return [[name, int((row_family == name).sum()), int(per_row[row_family == name].sum())] for name in names]
 
 
-def verify(scenario_path: str) -> dict:
-    """Build all three forms in this process and compare what each hands HiGHS, element by element."""
+def verify(scenario_path: str, forms: tuple[str, ...] = ("highspy", "linopy")) -> dict:
+    """Build the project's model and each of `forms` in this process and compare what each hands HiGHS,
+    element by element."""
     import highspy
     import numpy as np
     import scipy.sparse as sp
 
-    from forms import assemble, build_linopy, covers, linopy_to_highs
+    from forms import assemble_scenario, build_linopy, covers, linopy_to_highs, resolve
     from model.run import prepare
-    from model.scenario import load_scenario
+    from model.scenario import dataset_of, load_scenario
     from model.solver import HighsModel
 
     scenario = load_scenario(scenario_path)
     prepared = prepare(scenario)
-    inst = prepared.instance
+    instances = resolve(scenario, dataset_of(scenario))
 
     def arrays(h) -> dict:
         lp = h.getLp()
@@ -231,11 +248,11 @@ def verify(scenario_path: str) -> dict:
     reference = arrays(HighsModel.from_pyomo(prepared.model).highs)
     out = {}
     builders = {
-        "highspy": lambda: assemble(inst).to_highs(),
-        "linopy": lambda: linopy_to_highs(build_linopy(inst), inst),
+        "highspy": lambda: assemble_scenario(scenario, instances).to_highs(),
+        "linopy": lambda: linopy_to_highs(build_linopy(instances[0]), instances[0]),
     }
     for form, build in builders.items():
-        if not covers(form, inst):
+        if form not in forms or not covers(form, instances):
             continue
         other = arrays(build())
         same: dict[str, bool] = {}
@@ -253,9 +270,11 @@ def verify(scenario_path: str) -> dict:
 # --- orchestration ------------------------------------------------------------------------------
 
 
-def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float, network: bool = False) -> Path:
-    """The baseline scenario's goals (scenarios/baseline.yaml) on a synthetic dataset; with `network`,
-    chains with recourse and backup too (`NETWORK`)."""
+def write_scenario(
+    folder: Path, data: Path, time_limit: float, mip_gap: float, network: str | None = None, periods: bool = False
+) -> Path:
+    """The baseline scenario's goals (scenarios/baseline.yaml) on a synthetic dataset; with `network`, that
+    network too (`NETWORK`), and with `periods`, phased over `PERIODS`."""
     import yaml
 
     content = {
@@ -272,7 +291,8 @@ def write_scenario(folder: Path, data: Path, time_limit: float, mip_gap: float, 
         },
         "coordination": {"keep_existing": 0.5, "max_sites_scale": 1.0},
         "objective": {"fixed_cost_weight": 1.0, "relocation_cost": 0.2},
-        **(NETWORK if network else {}),
+        **(NETWORK[network] if network else {}),
+        **({"periods": PERIODS} if periods else {}),
         "solver": {"time_limit": time_limit, "mip_gap": mip_gap, "threads": 1, "seed": 0},
     }
     path = folder / "scenario.yaml"
@@ -631,19 +651,22 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     for scale in scales:
-        regions, clusters, disruptions, network = SCALES[scale]
+        regions, clusters, disruptions, network, periods = SCALES[scale]
         folder = workdir / scale
         folder.mkdir(exist_ok=True)
         started = time.perf_counter()
-        data = synthesize(regions, clusters, folder / "data", disruptions=disruptions, seed=args.seed, chains=network)
+        data = synthesize(
+            regions, clusters, folder / "data", disruptions=disruptions, seed=args.seed, chains=bool(network)
+        )
         synth_s = time.perf_counter() - started
-        scenario = write_scenario(folder, data, args.time_limit, args.mip_gap, network)
+        scenario = write_scenario(folder, data, args.time_limit, args.mip_gap, network, periods)
         n_dis = len({line.split(",")[0] for line in (data / "disruptions.csv").read_text().splitlines()[1:]})
         report["scales"][scale] = {
             "regions": regions,
             "clusters": clusters,
             "disruptions": n_dis,
             "network": network,
+            "periods": PERIODS["years"] if periods else None,
             "synthesize_s": synth_s,
             "scenario": str(scenario.relative_to(workdir)),
         }
@@ -653,15 +676,19 @@ def main(argv: list[str] | None = None) -> int:
             links = len((data / "chains.csv").read_text().splitlines()) - 1
             corridors = len((data / "corridors.csv").read_text().splitlines()) - 1
             report["scales"][scale].update(nodes=nodes, chains=links, corridors=corridors)
-            described += f", {nodes} nodes, {links} chain links, {corridors} corridors, backup and recourse"
+            described += f", {nodes} nodes, {links} chain links, {corridors} corridors"
+            described += ", backup and recourse" if network == "resilient" else ", no backup or recourse"
+        if periods:
+            described += f", periods {', '.join(map(str, PERIODS['years']))}"
         print(f"\n{scale}: {described} (synthesized in {synth_s:.2f} s)", flush=True)
         results: dict[str, dict] = {}
         for form in forms:
             if form == "cli" and scale not in cli_scales:
                 continue
-            if form == "linopy" and network:
+            if form == "linopy" and (network or periods):
                 print(
-                    "  linopy   not built: the linopy form has no resilient network (benchmarks/forms.py)", flush=True
+                    "  linopy   not built: the linopy form has no resilient network and no periods (benchmarks/forms.py)",
+                    flush=True,
                 )
                 continue
             r = run_form(form, folder, scenario, wall_limit, args.repeats)
