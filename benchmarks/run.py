@@ -1,22 +1,22 @@
-"""Time building, handing over and solving the layout model at four scales, in up to four forms.
+"""Time building, handing over and solving the layout model at six scales, in up to four forms.
 
-    python benchmarks/run.py --scales province,prefecture,county,county_network --time-limit 300 \
-        --out benchmarks/results.json
+    python benchmarks/run.py --time-limit 300 --out benchmarks/results.json
 
-For each scale a synthetic dataset (`model.synth.synthesize`, fixed seed; `county_network` with
-`chains=True`) and a baseline-like scenario (`county_network`: with chains, recourse and backup) are
-written to a temporary folder. Each form then runs in its own subprocess, one after another, so that
-imports, caches and peak memory (getrusage maxrss) are separate:
+For each scale a synthetic dataset (`model.synth.synthesize`, fixed seed; the network and periods scales
+with `chains=True`) and a baseline-like scenario (`county_network`: with chains, recourse and backup;
+`province_periods` and `county_periods`: with chains, over three periods) are written to a temporary
+folder. Each form then runs in its own subprocess, one after another, so that imports, caches and peak
+memory (getrusage maxrss) are separate:
 
 - `cli`      `layout solve` end to end, imports included (province scale only, unless --cli-scales),
              with the scenario's solve strategy (`auto`: LP rounding on large models);
 - `project`  `model.run.prepare` (Instance + Pyomo build), `HighsModel.from_pyomo` (hand-over),
              `model.run.solve_highs` (the scenario's strategy, as `layout solve` does: `auto` is
              branch and bound up to 5,000 site variables and LP rounding above);
-- `highspy`  `Instance.of` + the model assembled directly as a sparse matrix (benchmarks/forms.py),
-             one `passModel`, `Highs.run` (plain branch and bound);
+- `highspy`  `Instance.of` (one per period with periods) + the model assembled directly as a sparse
+             matrix (benchmarks/forms.py), one `passModel`, `Highs.run` (plain branch and bound);
 - `linopy`   `Instance.of` + the same model in linopy, `Model.to_highspy()`, `Highs.run` (plain
-             branch and bound); not at `county_network` (the linopy form has no resilient network);
+             branch and bound); not at the network and periods scales (the linopy form has neither);
 - `project@baseline`  with --baseline DIR: `project` with the `model` package of DIR.
 
 Solves use the scenario's solver options (time limit from --time-limit, MIP gap, 1 thread, seed 0).
@@ -106,8 +106,9 @@ def _median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
-    """Time one form in this process: build and hand-over `repeats` times (median reported), then solve once."""
+def worker(form: str, scenario_path: str, repeats: int = 1, written_to: str | None = None) -> dict:
+    """Time one form in this process: build and hand-over `repeats` times (median reported), then solve once.
+    With `written_to`, the build's numbers are written there before the solve starts."""
     import gc
 
     import highspy  # noqa: F401 - every library is imported before the clock starts
@@ -174,6 +175,17 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
             nnz=int(handed.matrix.nnz),
             families=family_sizes(handed.row_family, handed.matrix),
         )
+    else:
+        lp = handed.getLp()
+        result.update(
+            rows=lp.num_row_,
+            columns=lp.num_col_,
+            nnz=len(lp.a_matrix_.value_),
+            integer_columns=int(sum(1 for v in lp.integrality_ if int(v) == 1)),
+        )
+    if written_to is not None:  # what was built stays on record if the solve is cut off (run_form)
+        Path(written_to).write_text(json.dumps(dict(result, status="unfinished"), indent=1, default=float))
+    if form == "project":
         outcome = solve_highs(built, handed)
         result.update(
             status=outcome.status.value,
@@ -184,13 +196,6 @@ def worker(form: str, scenario_path: str, repeats: int = 1) -> dict:
             message=outcome.message,
         )
     else:
-        lp = handed.getLp()
-        result.update(
-            rows=lp.num_row_,
-            columns=lp.num_col_,
-            nnz=len(lp.a_matrix_.value_),
-            integer_columns=int(sum(1 for v in lp.integrality_ if int(v) == 1)),
-        )
         result.update(_run_highs(handed, scenario.solver))
     result["peak_rss_mib"] = _peak_rss_mib()
     return result
@@ -390,6 +395,9 @@ def run_form(
     )
     if target.is_file():
         result = json.loads(target.read_text())
+        if killed:
+            result["status"] = "killed"
+            result["message"] = f"killed after {wall_limit:g} s wall (--wall-limit): the solve did not return"
     else:
         result = {
             "form": form,
@@ -567,14 +575,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--scales",
-        default="province,prefecture,county,county_network",
+        default=",".join(SCALES),
         help=f"comma-separated, from {', '.join(SCALES)}",
     )
     parser.add_argument("--forms", default=",".join(FORMS), help=f"comma-separated, from {', '.join(FORMS)}")
     parser.add_argument("--cli-scales", default="province", help="scales at which `layout solve` runs end to end")
     parser.add_argument(
         "--verify-scales",
-        default="province,prefecture,county,county_network",
+        default=",".join(SCALES),
         help="scales at which the three forms are compared element by element ('' for none)",
     )
     parser.add_argument("--time-limit", type=float, default=300.0, help="HiGHS time limit per solve, seconds")
@@ -595,6 +603,16 @@ def main(argv: list[str] | None = None) -> int:
         "runs too, as project@baseline, to measure a change against the code before it in one run",
     )
     parser.add_argument(
+        "--baseline-scales",
+        help="scales at which the --baseline form runs (default: every scale of --scales)",
+    )
+    parser.add_argument(
+        "--wall-limit",
+        type=float,
+        help="seconds after which a form's process is killed, its build numbers kept (default: 3 x --time-limit "
+        "+ 900; HiGHS checks its time limit only between the phases of its root node)",
+    )
+    parser.add_argument(
         "--baseline-name",
         default="the baseline",
         help="what the --baseline tree holds, for the record (e.g. 'main at d50f1cf')",
@@ -610,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.worker or args.verify:
-        result = verify(args.scenario) if args.verify else worker(args.worker, args.scenario, args.repeats)
+        result = verify(args.scenario) if args.verify else worker(args.worker, args.scenario, args.repeats, args.result)
         Path(args.result).write_text(json.dumps(result, indent=1, default=float))
         return 0
 
@@ -625,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     verify_scales = set(filter(None, args.verify_scales.split(",")))
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="layout-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    wall_limit = 3 * args.time_limit + 900  # HiGHS checks its limit only between phases; a hung child is killed
+    wall_limit = args.wall_limit or 3 * args.time_limit + 900
+    baseline_scales = set(args.baseline_scales.split(",")) if args.baseline_scales else set(scales)
 
     arguments = list(argv if argv is not None else sys.argv[1:])
     if "--workdir" in arguments:  # a folder of this machine, not part of what was measured
@@ -637,6 +656,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
         "versions": versions(),
         "baseline": args.baseline_name if args.baseline else None,
+        "baseline_scales": sorted(baseline_scales) if args.baseline else None,
+        "wall_limit": wall_limit,
         "time_limit": args.time_limit,
         "mip_gap": args.mip_gap,
         "seed": args.seed,
@@ -702,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             print("  json " + json.dumps(json_line(r), default=float), flush=True)
-        if args.baseline and "project" in forms:
+        if args.baseline and "project" in forms and scale in baseline_scales:
             r = run_form("project", folder, scenario, wall_limit, args.repeats, code=Path(args.baseline).resolve())
             r["scale"] = scale
             results["project@baseline"] = r
