@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
+
+import model.pyomo_blocks  # noqa: F401 - before scipy: keeps Pyomo from importing scipy.stats with it
 import scipy.sparse
 from pyomo.common.gc_manager import PauseGC
 

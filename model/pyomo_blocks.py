@@ -3,7 +3,8 @@ Pyomo model for the hand-over to HiGHS.
 
 This is the one module that touches Pyomo's internals (docs/model.md#building-and-solving):
 Pyomo's sparse `MatrixConstraint` and its row class, the attributes in which a variable keeps its
-bounds, domain and fixed flag, and the flag of an active row. Reading those in bulk is what makes
+bounds, domain and fixed flag, the flag of an active row, and the import hook through which Pyomo
+imports scipy.stats along with scipy (`without_scipy_stats`). Reading those in bulk is what makes
 the hand-over cost milliseconds rather than seconds at county scale; everything else in the package
 uses Pyomo's public interface. `compatibility_problems()` checks every internal used here, and
 tests/test_pyomo_blocks.py runs it, so an incompatible Pyomo fails loudly in one place; the
@@ -12,6 +13,7 @@ versions it has been tested with are pinned in pyproject.toml (`PYOMO_TESTED`).
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,24 @@ except ImportError as exc:  # pragma: no cover - only on a Pyomo this package do
 
 if TYPE_CHECKING:
     from model.formulation import Rows
+
+
+def without_scipy_stats() -> bool:
+    """Keep Pyomo from importing scipy.stats (about 1.4 s, most of `layout solve` at province scale)
+    the moment scipy is imported: Pyomo's import hook finalises its optional scipy dependency that
+    way for its own uses, while this package needs scipy.sparse only. The hook is dropped while
+    scipy is not yet imported, so the modules that import Pyomo and then scipy import this module
+    between the two. Pyomo's own deferred scipy still resolves (with scipy.stats) if Pyomo uses it.
+    Returns whether the hook was dropped."""
+    from pyomo.common import dependencies
+
+    hooks = getattr(getattr(dependencies, "DeferredImportCallbackFinder", None), "_callbacks", None)
+    if "scipy" in sys.modules or not isinstance(hooks, dict):
+        return False
+    return hooks.pop("scipy", None) is not None
+
+
+without_scipy_stats()
 
 PYOMO_TESTED = ">=6.8,<6.11"
 """The Pyomo versions this module has been tested with; pyproject.toml pins the same range."""
@@ -247,6 +267,12 @@ def compatibility_problems() -> list[str]:
     except (AttributeError, TypeError) as exc:
         problems.append(f"MatrixConstraint changed: {exc}")
     m.v[1].fix(2.0)
+    from pyomo.common import dependencies
+
+    if not isinstance(getattr(getattr(dependencies, "DeferredImportCallbackFinder", None), "_callbacks", None), dict):
+        problems.append(
+            "Pyomo's import hook no longer keeps its callbacks in `DeferredImportCallbackFinder._callbacks`"
+        )
     for attribute in VAR_ATTRIBUTES:
         if not hasattr(m.v[0], attribute):
             problems.append(f"a Pyomo variable no longer has `{attribute}`")

@@ -138,6 +138,20 @@ def test_help_and_a_bad_key_import_neither_solver_nor_data_libraries(tmp_path, t
     assert set(_imported_after(code)).isdisjoint({"pyomo", "highspy", "matplotlib"})
 
 
+def test_a_solve_does_not_import_scipy_stats(tmp_path, tiny):
+    """Pyomo imports scipy.stats (over a second) along with scipy unless model.pyomo_blocks drops its hook
+    first; the whole `layout solve` path gets by without it."""
+    scenario = write_scenario(tmp_path / "s.yaml", tiny)
+    code = (
+        "import sys, model.cli\n"
+        f"assert model.cli.main(['solve', {str(scenario)!r}, '--out', {str(tmp_path / 'run')!r}]) == 0\n"
+        "print('stats:', 'scipy.stats' in sys.modules, 'scipy.sparse' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rsplit("stats:", 1)[1].split() == ["False", "True"]
+
+
 def test_nothing_from_the_solver_reaches_the_console_unless_a_log_is_asked_for(tmp_path, tiny):
     scenario = write_scenario(tmp_path / "s.yaml", tiny)
     done = run("solve", str(scenario), "--out", str(tmp_path / "quiet"))
