@@ -304,12 +304,11 @@ def _disruptions(scenario: Scenario, dataset: Dataset, ix: _Index) -> dict[str, 
     chosen = scenario.resilience.disruptions
     active = dataset.disruption_ids if chosen == "all" else list(chosen)
     dr = dataset.disruptions
-    lost = {}
-    for disruption in active:
-        mask = np.zeros(R, bool)
-        mask[dr.loc[dr["disruption"] == disruption, "region"].map(ix.region).to_numpy(int)] = True
-        lost[disruption] = mask
-    return lost
+    which = dr["disruption"].map({d: s for s, d in enumerate(active)})
+    on = which.notna().to_numpy()
+    lost = np.zeros((len(active), R), bool)
+    lost[which[on].to_numpy(int), dr.loc[on, "region"].map(ix.region).to_numpy(int)] = True
+    return {d: lost[s] for s, d in enumerate(active)}
 
 
 def _strategies(dataset: Dataset) -> dict[str, np.ndarray]:
