@@ -565,8 +565,7 @@ def assemble_periods(instances: list[Instance], weights: np.ndarray, decline_lim
     # persistence: y_irp − y_ir,p−1 ≥ 0 on A, p ≥ 2
     n = len(instances[0].cells)
     if P > 1:
-        later = np.arange(P - 1) * n + np.arange(n)[:, None]  # (cells, P − 1), rows period-major
-        rows = later.T.ravel()
+        rows = np.arange(n * (P - 1))  # period-major: p = 2's cells, then p = 3's, …
         now = np.concatenate([at(p, "y") for p in range(1, P)])
         before = np.concatenate([at(p - 1, "y") for p in range(1, P)])
         pieces.append(

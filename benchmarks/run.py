@@ -44,6 +44,8 @@ from pathlib import Path
 from model.formatting import number
 
 HERE = Path(__file__).resolve().parent
+SYNTHETIC_GOALS = HERE.parent / "scenarios" / "synthetic" / "county.yaml"
+"""The baseline's goals for a synthetic dataset (scenarios/synthetic/county.yaml), which every scale extends."""
 SCALES = {  # regions, clusters, disruptions (None: the generator's default, max(4, regions // 60)), network, periods
     "province": (31, 20, None, None, False),
     "prefecture": (333, 30, None, None, False),
@@ -278,24 +280,15 @@ def verify(scenario_path: str, forms: tuple[str, ...] = ("highspy", "linopy")) -
 def write_scenario(
     folder: Path, data: Path, time_limit: float, mip_gap: float, network: str | None = None, periods: bool = False
 ) -> Path:
-    """The baseline scenario's goals (scenarios/baseline.yaml) on a synthetic dataset; with `network`, that
-    network too (`NETWORK`), and with `periods`, phased over `PERIODS`."""
+    """The baseline scenario's goals on a synthetic dataset (`SYNTHETIC_GOALS`); with `network`, that network
+    too (`NETWORK`), and with `periods`, phased over `PERIODS`."""
     import yaml
 
     content = {
         "name": f"bench_{folder.name}",
         "description": "baseline-like scenario on a synthetic dataset (benchmarks/run.py)",
+        "extends": str(SYNTHETIC_GOALS),
         "data": str(data),
-        "targets": {"scale": 1.0},
-        "resilience": {
-            "concentration_cap": 0.35,
-            "hinterland_share": 0.3,
-            "disruption_survival": 0.6,
-            "min_sites": 3,
-            "disruptions": "all",
-        },
-        "coordination": {"keep_existing": 0.5, "max_sites_scale": 1.0},
-        "objective": {"fixed_cost_weight": 1.0, "relocation_cost": 0.2},
         **(NETWORK[network] if network else {}),
         **({"periods": PERIODS} if periods else {}),
         "solver": {"time_limit": time_limit, "mip_gap": mip_gap, "threads": 1, "seed": 0},

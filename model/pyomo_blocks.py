@@ -37,19 +37,23 @@ if TYPE_CHECKING:
     from model.formulation import Rows
 
 
-def without_scipy_stats() -> bool:
-    """Keep Pyomo from importing scipy.stats (about 1.4 s, most of `layout solve` at province scale)
-    the moment scipy is imported: Pyomo's import hook finalises its optional scipy dependency that
-    way for its own uses, while this package needs scipy.sparse only. The hook is dropped while
-    scipy is not yet imported, so the modules that import Pyomo and then scipy import this module
-    between the two. Pyomo's own deferred scipy still resolves (with scipy.stats) if Pyomo uses it.
-    Returns whether the hook was dropped."""
+def _import_hooks() -> dict | None:
+    """The callbacks of Pyomo's import hook by module name (None if this Pyomo keeps them elsewhere)."""
     from pyomo.common import dependencies
 
     hooks = getattr(getattr(dependencies, "DeferredImportCallbackFinder", None), "_callbacks", None)
-    if "scipy" in sys.modules or not isinstance(hooks, dict):
-        return False
-    return hooks.pop("scipy", None) is not None
+    return hooks if isinstance(hooks, dict) else None
+
+
+def without_scipy_stats() -> None:
+    """Keep Pyomo from importing scipy.stats (about 1.4 s, over a third of `layout solve` at province
+    scale) the moment scipy is imported: Pyomo's import hook finalises its optional scipy dependency
+    that way for its own uses, while this package needs scipy.sparse only. The hook is dropped while
+    scipy is not yet imported, so the modules that import Pyomo and then scipy import this module
+    between the two. Pyomo's own deferred scipy still resolves (with scipy.stats) if Pyomo uses it."""
+    hooks = _import_hooks()
+    if hooks is not None and "scipy" not in sys.modules:
+        hooks.pop("scipy", None)
 
 
 without_scipy_stats()
@@ -267,9 +271,7 @@ def compatibility_problems() -> list[str]:
     except (AttributeError, TypeError) as exc:
         problems.append(f"MatrixConstraint changed: {exc}")
     m.v[1].fix(2.0)
-    from pyomo.common import dependencies
-
-    if not isinstance(getattr(getattr(dependencies, "DeferredImportCallbackFinder", None), "_callbacks", None), dict):
+    if _import_hooks() is None:
         problems.append(
             "Pyomo's import hook no longer keeps its callbacks in `DeferredImportCallbackFinder._callbacks`"
         )

@@ -162,9 +162,11 @@ def solve_highs(prepared: Prepared, highs: HighsModel, start: np.ndarray | None 
         strategy = "lp_rounding" if highs.shape[2] > LP_ROUNDING_ABOVE and start is None else "branch_and_bound"
     if strategy == "lp_rounding":
         left_out = np.isin(highs.row_family, RELAXATION_LEAVES_OUT)
-        names = ["min_scale"] * bool(np.isin(highs.row_family, "min_scale").any()) + ["recourse"] * bool(
-            np.isin(highs.row_family, RECOURSE_FAMILIES).any()
-        )
+        names = [
+            name
+            for name, families in (("min_scale", ("min_scale",)), ("recourse", RECOURSE_FAMILIES))
+            if np.isin(highs.row_family, families).any()
+        ]
         return highs.solve_from_rounding(
             options,
             lambda values: round_sites(prepared, highs, values),

@@ -340,11 +340,7 @@ class HighsModel:
             if layout.status == Status.OPTIMAL and layout.objective is not None:
                 start = layout.col_value
                 bound = relaxation.objective
-                gap = (
-                    (bound - layout.objective) / max(abs(layout.objective), 1e-9)
-                    if self.maximise
-                    else (layout.objective - bound) / max(abs(layout.objective), 1e-9)
-                )
+                gap = self._gap(layout.objective, bound)
                 if gap <= options.mip_gap:
                     relaxed = (
                         "the LP relaxation bound"
@@ -366,7 +362,8 @@ class HighsModel:
         # HiGHS checks its time limit only between the phases of its root node, and the root LP alone costs
         # about what the relaxation did (scaled by the nonzeros it left out): starting now could overrun the
         # limit by minutes.
-        root = relaxation.solve_seconds * (1.0 if kept is None else self.matrix.nnz / max(self.matrix[kept].nnz, 1))
+        kept_nnz = self.matrix.nnz if kept is None else int(np.diff(self.matrix.indptr)[kept].sum())
+        root = relaxation.solve_seconds * self.matrix.nnz / max(kept_nnz, 1)
         if start is not None and layout is not None and remaining < root:
             return Outcome(
                 Status.FEASIBLE,
@@ -390,15 +387,8 @@ class HighsModel:
                 col_value=start,
                 message="time limit reached; the LP-rounding layout is kept",
             )
-        if (
-            outcome.status in (Status.OPTIMAL, Status.FEASIBLE)
-            and relaxation.status == Status.OPTIMAL
-            and outcome.objective is not None
-        ):
-            maximise = self.maximise
-            bounds = [b for b in (outcome.bound, relaxation.objective) if b is not None and np.isfinite(b)]
-            outcome.bound = min(bounds) if maximise else max(bounds)
-            outcome.gap = abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9)
+        if outcome.status in (Status.OPTIMAL, Status.FEASIBLE) and relaxation.status == Status.OPTIMAL:
+            self._tighten(outcome, relaxation.objective)
         outcome.solve_seconds = time.perf_counter() - started
         return outcome
 
@@ -414,14 +404,27 @@ class HighsModel:
         without some rows could not meet them; the tighter bound of both relaxations is kept."""
         remaining = options.time_limit - (time.perf_counter() - started)
         outcome = self.solve_from_rounding(options.model_copy(update={"time_limit": max(remaining, 1.0)}), rounding)
-        if outcome.objective is not None and outcome.bound is not None and bound is not None and np.isfinite(bound):
-            outcome.bound = min(outcome.bound, bound) if self.maximise else max(outcome.bound, bound)
-            outcome.gap = max(abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9), 0.0)
-            if outcome.status == Status.FEASIBLE and outcome.gap <= options.mip_gap:
+        if outcome.bound is not None and self._tighten(outcome, bound):
+            if outcome.status == Status.FEASIBLE and outcome.gap is not None and outcome.gap <= options.mip_gap:
                 outcome.status = Status.OPTIMAL
         outcome.message += f" (the layout rounded from the relaxation without {left_out_name} could not meet them)"
         outcome.solve_seconds = time.perf_counter() - started
         return outcome
+
+    def _gap(self, objective: float, bound: float) -> float:
+        """The relative gap of `objective` to `bound`, positive while the bound is better."""
+        ahead = bound - objective if self.maximise else objective - bound
+        return ahead / max(abs(objective), 1e-9)
+
+    def _tighten(self, outcome: Outcome, bound: float | None) -> bool:
+        """Set `outcome`'s bound to the tighter of its own and a finite `bound` (both valid for this model)
+        and its gap to match; whether it did (there was an objective and such a bound)."""
+        if outcome.objective is None or bound is None or not np.isfinite(bound):
+            return False
+        own = outcome.bound if outcome.bound is not None and np.isfinite(outcome.bound) else bound
+        outcome.bound = min(own, bound) if self.maximise else max(own, bound)
+        outcome.gap = abs(outcome.bound - outcome.objective) / max(abs(outcome.objective), 1e-9)
+        return True
 
 
 class _Columns:

@@ -119,6 +119,43 @@ def write_scenario(path: Path, data: Path | str, **keys) -> Path:
     return path
 
 
+def two_nodes(
+    folder: Path,
+    transport_cost: float = 0.0,
+    capacity: float | None = None,
+    apart: bool = False,
+    corridor: bool = True,
+    **change,
+) -> Path:
+    """Two regions, each its own node, one corridor of 1,000 km; u (upstream) feeds d with q = 0.5.
+
+    u scores 3 in r1 and 1 in r2, d scores 1 in r1 and 3 in r2; both have target 10 and a fixed cost
+    of 0.1 per site; no ceiling binds. Without transport cost: u 10 in r1 (30), d 10 in r2 (30), two
+    sites (−0.2), and d's need of 0.5 × 10 = 5 flows r1 → r2: 59.8. `apart`: u may go to r1 only, d
+    to r2 only; without `corridor` the nodes are not linked; `change`: keys of a cluster's row
+    (`u={"min_scale": 1}`). r2 is in the hinterland.
+    """
+    clusters = {
+        "u": {"target": 10, "transport_cost": transport_cost, "fixed_cost": 0.1},
+        "d": {"target": 10, "fixed_cost": 0.1},
+    }
+    for cluster, values in change.items():
+        clusters[cluster] |= values
+    return write_dataset(
+        folder,
+        regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
+        clusters=[{"cluster": c} | v for c, v in clusters.items()],
+        resources=["land"],
+        intensity={},
+        capacity={("r1", "land"): 100, ("r2", "land"): 100},
+        suitability={("u", "r1"): 3, ("d", "r2"): 3}
+        if apart
+        else {("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
+        chains={("u", "d"): 0.5},
+        corridors={("r1", "r2"): (1000, capacity)} if corridor else {},
+    )
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     """Two clusters, three regions, one resource.

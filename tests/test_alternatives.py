@@ -8,7 +8,20 @@ import pytest
 import model
 from model.alternatives import alternatives, established_cells
 from model.cli import main
-from conftest import write_dataset, write_scenario
+from conftest import two_nodes, write_dataset, write_scenario
+
+
+SITED_SCORE = {
+    ("a", "r1"): 2.0,
+    ("a", "r2"): 1.9,
+    ("a", "r3"): 1.8,
+    ("a", "r4"): 1.0,
+    ("b", "r1"): 1.0,
+    ("b", "r2"): 1.1,
+    ("b", "r3"): 1.05,
+    ("b", "r4"): 1.0,
+}
+"""Suitability of the `sited` dataset."""
 
 
 @pytest.fixture
@@ -24,16 +37,7 @@ def sited(tmp_path):
         resources=["land"],
         intensity={("a", "land"): 1, ("b", "land"): 1},
         capacity={(f"r{n}", "land"): 9 for n in range(1, 5)},
-        suitability={
-            ("a", "r1"): 2.0,
-            ("a", "r2"): 1.9,
-            ("a", "r3"): 1.8,
-            ("a", "r4"): 1.0,
-            ("b", "r1"): 1.0,
-            ("b", "r2"): 1.1,
-            ("b", "r3"): 1.05,
-            ("b", "r4"): 1.0,
-        },
+        suitability=SITED_SCORE,
     )
 
 
@@ -53,16 +57,7 @@ def test_alternatives_are_feasible_near_optimal_and_different(tmp_path, sited):
         assert (established["output"] >= established["cluster"].map({"a": 4, "b": 3}) - 1e-6).all()
         assert (established.groupby("cluster").size() <= 2).all()
         # the reported objective is the benefit of this layout, recomputed by hand
-        score = {
-            ("a", "r1"): 2.0,
-            ("a", "r2"): 1.9,
-            ("a", "r3"): 1.8,
-            ("a", "r4"): 1.0,
-            ("b", "r1"): 1.0,
-            ("b", "r2"): 1.1,
-            ("b", "r3"): 1.05,
-            ("b", "r4"): 1.0,
-        }
+        score = SITED_SCORE
         benefit = sum(score[c, r] * x for c, r, x in zip(layout["cluster"], layout["region"], layout["output"]))
         assert result.objective == pytest.approx(benefit - 0.5 * len(established))
     assert (found.table.loc[1:, "distance_to_optimum"] > 0).all()
@@ -103,20 +98,7 @@ def test_alternative_objectives_count_transport(tmp_path):
     # r1, d in r2, d's 5 units of u shipped: 60 − 0.2 − 10 = 49.8. Within 0.5 % (≥ 49.551) the only other
     # site pattern is a second site of u in r2: u makes k ∈ [1, 5] there and ships 5 − k, 49.7 for every k
     # (output value alone, 59.7 − 2k, would pass the floor and overstate it). Nothing else is within the floor.
-    data = write_dataset(
-        tmp_path / "d",
-        regions=[{"region": "r1"}, {"region": "r2"}],
-        clusters=[
-            {"cluster": "u", "target": 10, "fixed_cost": 0.1, "min_scale": 1, "transport_cost": 2},
-            {"cluster": "d", "target": 10, "fixed_cost": 0.1, "min_scale": 1},
-        ],
-        resources=["land"],
-        intensity={},
-        capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5},
-        corridors={("r1", "r2"): 1000},
-    )
+    data = two_nodes(tmp_path / "d", transport_cost=2, u={"min_scale": 1}, d={"min_scale": 1})
     found = alternatives(model.load_scenario(write_scenario(tmp_path / "s.yaml", data)), slack=0.005, count=2)
     assert found.table["objective"].tolist() == pytest.approx([49.8, 49.7])
     assert found.table["distance_to_optimum"].tolist() == [0, 1]
@@ -212,20 +194,7 @@ def test_alternative_objectives_are_the_whole_objective_of_their_layouts(tmp_pat
 def test_alternatives_of_a_phased_run_hold_the_floor_on_the_phased_objective(tmp_path):
     # the instance of test_alternative_objectives_count_transport over two identical periods (progress 1, 1;
     # weights ½, ½): the phased objective is the one-period objective, so are the alternatives
-    data = write_dataset(
-        tmp_path / "d",
-        regions=[{"region": "r1"}, {"region": "r2"}],
-        clusters=[
-            {"cluster": "u", "target": 10, "fixed_cost": 0.1, "min_scale": 1, "transport_cost": 2},
-            {"cluster": "d", "target": 10, "fixed_cost": 0.1, "min_scale": 1},
-        ],
-        resources=["land"],
-        intensity={},
-        capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5},
-        corridors={("r1", "r2"): 1000},
-    )
+    data = two_nodes(tmp_path / "d", transport_cost=2, u={"min_scale": 1}, d={"min_scale": 1})
     scenario = model.load_scenario(
         write_scenario(tmp_path / "s.yaml", data, periods={"years": [2026, 2030], "progress": [1, 1]})
     )

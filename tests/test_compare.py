@@ -10,7 +10,7 @@ import pytest
 import model
 from model.cli import main
 from model.compare import compare
-from conftest import write_dataset, write_scenario
+from conftest import two_nodes, write_scenario
 
 
 def test_compare_two_runs(tmp_path, tiny, capsys):
@@ -60,17 +60,7 @@ def test_compare_reports_flow_changes_per_corridor(tmp_path):
     # u (upstream, scores 3/1 in r1/r2) feeds d (1/3) with q = 0.5 over one corridor r1–r2 of 1,000 km,
     # without transport cost. A: no capacity, d's 5 units of u flow r1 → r2. B: the corridor carries 3
     # (chains.corridors), u makes the other 2 in r2. C: chains off, nothing flows.
-    data = write_dataset(
-        tmp_path / "d",
-        regions=[{"region": "r1"}, {"region": "r2"}],
-        clusters=[{"cluster": "u", "target": 10, "fixed_cost": 0.1}, {"cluster": "d", "target": 10, "fixed_cost": 0.1}],
-        resources=["land"],
-        intensity={},
-        capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5},
-        corridors={("r1", "r2"): 1000},
-    )
+    data = two_nodes(tmp_path / "d")
     path = write_scenario(tmp_path / "s.yaml", data)
     for name, overrides in (("a", {}), ("b", {"chains.corridors.r1--r2": 3}), ("c", {"chains.enabled": False})):
         model.solve(path, **overrides).write(tmp_path / name)
@@ -94,17 +84,7 @@ def test_compare_reports_flow_changes_per_corridor(tmp_path):
 
 def test_flow_changes_of_phased_runs_are_per_year(tmp_path):
     # the two-node chain of the test above over two identical years: each year's flow changes as the one period's
-    data = write_dataset(
-        tmp_path / "d",
-        regions=[{"region": "r1"}, {"region": "r2"}],
-        clusters=[{"cluster": "u", "target": 10, "fixed_cost": 0.1}, {"cluster": "d", "target": 10, "fixed_cost": 0.1}],
-        resources=["land"],
-        intensity={},
-        capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5},
-        corridors={("r1", "r2"): 1000},
-    )
+    data = two_nodes(tmp_path / "d")
     path = write_scenario(tmp_path / "s.yaml", data, periods={"years": [2026, 2030], "progress": [1, 1]})
     a, b = model.solve(path), model.solve(path, **{"chains.corridors.r1--r2": 3})
     flows = compare(a, b).flows

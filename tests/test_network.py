@@ -16,7 +16,7 @@ from model.formulation import FAMILIES, formulate, to_pyomo
 from model.instance import Instance
 from model.run import Prepared, solve_prepared
 from model.scenario import dataset_of
-from conftest import DEFAULT_DATA, ROOT, assert_feasible, write_dataset, write_scenario
+from conftest import DEFAULT_DATA, ROOT, assert_feasible, two_nodes, write_dataset, write_scenario
 
 NETWORK_FAMILIES = (
     "chain_supply",
@@ -40,35 +40,6 @@ def solved(tmp_path, data, name="s", **keys) -> model.Result:
 
 def status(tmp_path, data, **keys) -> model.Status:
     return model.solve(write_scenario(tmp_path / "s.yaml", data, **keys)).status
-
-
-def two_nodes(folder, transport_cost=0.0, capacity=None, apart=False, **change):
-    """Two regions, each its own node, one corridor of 1,000 km; u (upstream) feeds d with q = 0.5.
-
-    u scores 3 in r1 and 1 in r2, d scores 1 in r1 and 3 in r2; both have target 10 and a fixed cost
-    of 0.1 per site; no ceiling binds. Without transport cost: u 10 in r1 (30), d 10 in r2 (30), two
-    sites (−0.2), and d's need of 0.5 × 10 = 5 flows r1 → r2: 59.8. `apart`: u may go to r1 only, d
-    to r2 only.
-    """
-    clusters = {
-        "u": {"target": 10, "transport_cost": transport_cost, "fixed_cost": 0.1},
-        "d": {"target": 10, "fixed_cost": 0.1},
-    }
-    for cluster, values in change.items():
-        clusters[cluster] |= values
-    return write_dataset(
-        folder,
-        regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
-        clusters=[{"cluster": c} | v for c, v in clusters.items()],
-        resources=["land"],
-        intensity={},
-        capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability={("u", "r1"): 3, ("d", "r2"): 3}
-        if apart
-        else {("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5},
-        corridors={("r1", "r2"): (1000, capacity)},
-    )
 
 
 def flows_of(result) -> dict[tuple[str, str, str], float]:
@@ -107,17 +78,7 @@ def test_chain_supply_ships_below_the_break_even_and_co_locates_above(tmp_path):
 
 def test_chain_supply_without_a_corridor_is_met_in_the_node(tmp_path):
     # no corridor: u must make d's 5 units in r2 itself, as when shipping is dear: 60 − 10 − 0.3
-    data = write_dataset(
-        tmp_path / "d",
-        regions=[{"region": "r1"}, {"region": "r2"}],
-        clusters=[{"cluster": "u", "target": 10, "fixed_cost": 0.1}, {"cluster": "d", "target": 10, "fixed_cost": 0.1}],
-        resources=["land"],
-        intensity={},
-        capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5},
-        corridors={},
-    )
+    data = two_nodes(tmp_path / "d", corridor=False)
     assert solved(tmp_path, data).objective == pytest.approx(49.7)
 
 

@@ -10,6 +10,7 @@ output), unless the test reads only what all optima share.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -177,23 +178,21 @@ def test_an_existing_cell_below_its_minimum_scale_has_no_first_decline_row(tmp_p
     assert output(result, "east", 2026) == 0 and output(result, "west", 2026) == pytest.approx(7.5)
 
 
+def tightening_water(tmp_path) -> Path:
+    """T = 10 in 2026 and 2030 (progress 1, weights ½), east scores 2 and holds 10 of water, then 6
+    (ceilings by period 1, 0.6); west scores 1 and holds 20."""
+    return write_scenario(
+        tmp_path / "s.yaml",
+        two_regions(tmp_path / "d", score=(2, 1), capacity=(10, 20)),
+        periods={"years": [2026, 2030], "progress": [1, 1], "weights": [0.5, 0.5], "ceilings": {"water": [1.0, 0.6]}},
+    )
+
+
 def test_a_ceiling_that_tightens_by_period_moves_output(tmp_path):
     # a: T = 10 in both periods (progress 1), east scores 2 and holds 10 of water, then 6; west scores 1.
     # 2026: east 10 (20); 2030: east 6, west 4 (16). Weights ½: objective 18. One more unit of east's water
     # in 2030 moves a unit from west to east: worth ½·(2 − 1) = 0.5.
-    data = two_regions(tmp_path / "d", score=(2, 1), capacity=(10, 20))
-    result = solved(
-        write_scenario(
-            tmp_path / "s.yaml",
-            data,
-            periods={
-                "years": [2026, 2030],
-                "progress": [1, 1],
-                "weights": [0.5, 0.5],
-                "ceilings": {"water": [1.0, 0.6]},
-            },
-        )
-    )
+    result = solved(tightening_water(tmp_path))
     assert result.objective == pytest.approx(18)
     assert (output(result, "east", 2026), output(result, "west", 2026)) == pytest.approx((10, 0))
     assert (output(result, "east", 2030), output(result, "west", 2030)) == pytest.approx((6, 4))
@@ -518,19 +517,7 @@ def test_an_infeasible_phasing_is_diagnosed_as_a_ceiling_tightening_faster_than_
 
 
 def test_a_feasible_phasing_reports_binding_rows_with_their_year(tmp_path):
-    data = two_regions(tmp_path / "d", score=(2, 1), capacity=(10, 20))
-    diagnosis = diagnose(
-        write_scenario(
-            tmp_path / "s.yaml",
-            data,
-            periods={
-                "years": [2026, 2030],
-                "progress": [1, 1],
-                "weights": [0.5, 0.5],
-                "ceilings": {"water": [1.0, 0.6]},
-            },
-        )
-    )
+    diagnosis = diagnose(tightening_water(tmp_path))
     assert diagnosis.feasible
     row = diagnosis.binding[(diagnosis.binding["family"] == "ceiling") & (diagnosis.binding["period"] == 2030)].iloc[0]
     assert row["region"] == "east" and row["shadow_price"] == pytest.approx(0.5)

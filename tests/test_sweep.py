@@ -10,7 +10,7 @@ import pytest
 import model
 from model.cli import main
 from model.sweep import read_tipping_points, sweep
-from conftest import write_dataset, write_scenario
+from conftest import two_nodes, write_dataset, write_scenario
 
 
 def test_looser_ceiling_never_lowers_the_optimum(tmp_path, tiny):
@@ -137,20 +137,7 @@ def chain_pair(folder, transport_cost=1.0, capacity=None):
     60 − 0.2 − 5·θ·t. Making the 5 in r2 instead costs 5·(3 − 1) = 10 and a third site (0.1):
     60 − 10.3, so shipping pays while θ·t < 2.02.
     """
-    return write_dataset(
-        folder,
-        regions=[{"region": "r1"}, {"region": "r2", "hinterland": True}],
-        clusters=[
-            {"cluster": "u", "target": 10, "fixed_cost": 0.1, "min_scale": 1, "transport_cost": transport_cost},
-            {"cluster": "d", "target": 10, "fixed_cost": 0.1, "min_scale": 1},
-        ],
-        resources=["land"],
-        intensity={},
-        capacity={("r1", "land"): 100, ("r2", "land"): 100},
-        suitability={("u", "r1"): 3, ("u", "r2"): 1, ("d", "r1"): 1, ("d", "r2"): 3},
-        chains={("u", "d"): 0.5},
-        corridors={("r1", "r2"): (1000, capacity)},
-    )
+    return two_nodes(folder, transport_cost, capacity, u={"min_scale": 1}, d={"min_scale": 1})
 
 
 def test_sweep_of_the_transport_cost_scale_ships_until_the_break_even(tmp_path):

@@ -21,19 +21,10 @@ from model.dataset import MACRO_REGIONS, SCHEMA, load_dataset
 from model.instance import Instance
 from model.scenario import dataset_of, load_scenario
 from model.synth import CATEGORIES, default_disruptions, generate, synthesize
-from conftest import write_scenario
+from conftest import ROOT, write_scenario
 
-BASELINE_LIKE = {
-    "resilience": {
-        "concentration_cap": 0.35,
-        "hinterland_share": 0.3,
-        "disruption_survival": 0.6,
-        "min_sites": 3,
-        "disruptions": "all",
-    },
-    "coordination": {"keep_existing": 0.5, "max_sites_scale": 1.0},
-    "objective": {"fixed_cost_weight": 1.0, "relocation_cost": 0.2},
-}
+SYNTHETIC_GOALS = str(ROOT / "scenarios" / "synthetic" / "county.yaml")
+"""The baseline's goals for a synthetic dataset, as the shipped synthetic scenarios state them."""
 SCALES = {"province": (31, 20, None), "prefecture": (333, 30, None), "county": (2844, 40, 50)}
 FILES = sorted(list(SCHEMA) + ["SOURCES.md"])
 
@@ -42,7 +33,7 @@ def baseline_like(tmp_path: Path, data: Path, time_limit: float = 30.0) -> Path:
     return write_scenario(
         tmp_path / "synth.yaml",
         data,
-        **BASELINE_LIKE,
+        extends=SYNTHETIC_GOALS,
         solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0},
     )
 
@@ -212,7 +203,7 @@ def with_network(tmp_path: Path, data: Path, time_limit: float = 60.0, **solver)
     return write_scenario(
         tmp_path / "network.yaml",
         data,
-        **BASELINE_LIKE,
+        extends=SYNTHETIC_GOALS,
         **NETWORK,
         solver={"time_limit": time_limit, "mip_gap": 0.0001, "threads": 1, "seed": 0} | solver,
     )

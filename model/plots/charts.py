@@ -331,6 +331,24 @@ STATUS_STYLE: dict[str, dict[str, str | None]] = {
 }
 
 
+def status_handles(seen: set[str], color: str) -> list[Artist]:
+    """Legend entries for the solve statuses among `seen`, in `STATUS_STYLE` order (`color` where a
+    status has none of its own)."""
+    return [
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker=STATUS_STYLE[s]["marker"],
+            color=STATUS_STYLE[s]["color"] or color,
+            markeredgecolor="#222222",
+            label=STATUS_STYLE[s]["label"],
+        )
+        for s in STATUS_STYLE
+        if s in seen
+    ]
+
+
 def sweep_chart(
     sweep: pd.DataFrame, swept: list[str], tipping: pd.DataFrame | None, *, title: str, objective_label: str
 ) -> Figure:
@@ -438,19 +456,7 @@ def sweep_chart(
     if cats is not None:
         axes[-1].set_xticks(range(len(cats)), cats, rotation=30 if max(map(len, cats)) > 8 else 0)
     axes[-1].set_xlabel(param)
-    handles: list[Artist] = [
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker=STATUS_STYLE[s]["marker"],
-            color=STATUS_STYLE[s]["color"] or "#1f77b4",
-            markeredgecolor="#222222",
-            label=STATUS_STYLE[s]["label"],
-        )
-        for s in STATUS_STYLE
-        if s in seen
-    ]
+    handles: list[Artist] = status_handles(seen, "#1f77b4")
     if bands:
         handles.append(Patch(color="#fdb863", alpha=0.5, label="tipping point: the layout changes"))
     if others:
@@ -557,19 +563,7 @@ def pareto_chart(
     ax.grid(color="#eeeeee", zorder=0)
     for s in ("top", "right"):
         ax.spines[s].set_visible(False)
-    handles = [
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker=STATUS_STYLE[s]["marker"],
-            color=STATUS_STYLE[s]["color"] or "#4575b4",
-            markeredgecolor="#222222",
-            label=STATUS_STYLE[s]["label"],
-        )
-        for s in STATUS_STYLE
-        if s in seen
-    ]
+    handles = status_handles(seen, "#4575b4")
     if handles:
         ax.legend(handles=handles, loc="lower left" if maximise_x else "lower right", fontsize=8)
     ax.set_title(title, fontsize=11, weight="bold")
