@@ -23,7 +23,7 @@ from pyomo.common.gc_manager import PauseGC
 from model.errors import InputError
 from model.formulation import Formulation, Variables, to_pyomo
 from model.instance import Instance
-from model.results import Result, write_folder
+from model.results import Result, last_year, write_folder
 from model.run import Prepared, as_scenario, prepare, solve_prepared
 from model.scenario import Scenario, dataset_of
 
@@ -48,7 +48,7 @@ class Alternatives:
 
 def established_cells(result: Result) -> set[tuple[str, str]]:
     """The cells with a site; in a phased run those of the last period, every site ever opened."""
-    layout = _last_period(result.layout)
+    layout = last_year(result.layout)
     chosen = layout[layout["established"] == 1]
     return set(zip(chosen["cluster"], chosen["region"]))
 
@@ -150,7 +150,7 @@ def alternatives(scenario: Scenario | str | Path, slack: float = 0.05, count: in
             }
         )
     core = set.intersection(*found)
-    layouts = pd.concat([_last_period(r.layout).assign(alternative=n) for n, r in results.items()])
+    layouts = pd.concat([last_year(r.layout).assign(alternative=n) for n, r in results.items()])
     in_core = layouts[[c in core for c in zip(layouts["cluster"], layouts["region"])]]
     robust = in_core.groupby(["cluster", "region"], as_index=False)["output"].agg(min_output="min", max_output="max")
     return Alternatives(pd.DataFrame(rows), robust, results)
@@ -181,9 +181,3 @@ def _prepare(scenario: Scenario, edit: Callable[[Formulation, Instance], None]) 
     return Prepared(
         scenario, instance, model, time.perf_counter() - started, phasing=getattr(formulation, "phasing", None)
     )
-
-
-def _last_period(table: pd.DataFrame) -> pd.DataFrame:
-    from model.periods import last_period
-
-    return last_period(table)

@@ -35,7 +35,7 @@ import scipy.sparse
 
 from model.formulation import Formulation, Rows, Variables, formulate
 from model.instance import Instance, backup_sites_fixed_upper, link_bounds
-from model.results import last_year, layout_tables, network_tables
+from model.results import layout_tables, network_tables
 
 if TYPE_CHECKING:
     from model.dataset import Dataset
@@ -498,19 +498,6 @@ def period_tables(
 
 
 # --- workflows on phased models ----------------------------------------------------------------
-
-
-def last_period(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the last period of a table with a `period` column (the table itself without one)."""
-    return last_year(table)
-
-
-def last_sites(prepared: Any) -> list[tuple[tuple[str, str], Any]]:
-    """((cluster, region), y variable) of every allowed cell in the last period: its sites are every
-    site ever opened (persistence), which is what alternatives compare."""
-    ph: Phasing = prepared.phasing
-    year = ph.years[-1]
-    return [(cell, prepared.model.y[with_year(cell, year)]) for cell in ph.instances[-1].cell_keys]
 
 
 def round_sites(prepared: Any, highs: Any, values: np.ndarray, choose: Callable[..., np.ndarray]) -> np.ndarray:

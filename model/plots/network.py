@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from model.formatting import number
+from model.results import last_year
 
 SURVIVES, FAILS = "survives", "fails"
 TOLERANCE = 1e-6
@@ -86,8 +87,7 @@ def last_period(table: pd.DataFrame | None) -> tuple[pd.DataFrame | None, Any]:
     """The rows of the last period (the target year) and that year; the table itself without periods."""
     if table is None or "period" not in table.columns or not len(table):
         return table, None
-    year = table["period"].max()
-    return table[table["period"] == year].drop(columns="period").reset_index(drop=True), year
+    return last_year(table).drop(columns="period").reset_index(drop=True), table["period"].max()
 
 
 def clean_flows(flows: pd.DataFrame | None) -> pd.DataFrame | None:
